@@ -1,0 +1,47 @@
+"""PyTorch Explorer: the entry point (`streamlit run app.py`) and the home page."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+PAGES = [
+    ("pages/tensor_playground.py", "Tensor playground", "tensors", ":material/grid_on:",
+     "Make tensors, apply 200+ torch operations and expressions, and check each against numpy."),
+    ("pages/autograd_explorer.py", "Autograd explorer", "autograd", ":material/account_tree:",
+     "Watch the graph being recorded, then step backwards through it and see every gradient."),
+    ("pages/toy_networks.py", "Toy networks", "toy-networks", ":material/hub:",
+     "The article's 4-3-1 network in numpy and in PyTorch, trained live, with its bugs and their fixes."),
+    ("pages/digits_trainer.py", "Digits: train", "digits-trainer", ":material/model_training:",
+     "Train the article's digit MLP on CPU or GPU, as the article wrote it and done right."),
+    ("pages/digits_probe.py", "Digits: probe", "digits-probe", ":material/draw:",
+     "Draw or upload a digit and see what the model thinks, and why."),
+]
+
+
+def home() -> None:
+    import torch
+
+    from pytorch_explorer.devices import available_devices
+
+    st.title("PyTorch Explorer")
+    st.write(
+        "Learn PyTorch by doing. Each page takes one idea from the article *An introduction to "
+        "PyTorch* (tensors, autograd, the same network in numpy and PyTorch, a digit recogniser), "
+        "lets you change it, and shows the PyTorch code behind what it just did."
+    )
+    for path, title, _, icon, blurb in PAGES:
+        st.page_link(path, label=f"**{title}**: {blurb}", icon=icon)
+    st.subheader("This machine")
+    st.write(f"PyTorch **{torch.__version__}**")
+    st.table([{"device": d.name, "what it is": d.description} for d in available_devices()])
+    st.caption("CPU always works; a CUDA GPU or Apple MPS is used when the pages' device select says so.")
+
+
+def navigation() -> st.navigation:
+    pages = [st.Page(home, title="Home", icon=":material/home:", default=True)]
+    pages += [st.Page(path, title=title, url_path=url, icon=icon) for path, title, url, icon, _ in PAGES]
+    return st.navigation(pages)
+
+
+st.set_page_config(page_title="PyTorch Explorer", page_icon=":material/local_fire_department:", layout="wide")
+navigation().run()

@@ -1,0 +1,6 @@
+"""Toy networks page (being built)."""
+
+import streamlit as st
+
+st.title("Toy networks")
+st.info("This page is being built.")

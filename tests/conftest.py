@@ -1,0 +1,139 @@
+"""Shared fixtures: a private data folder for every test run, and the browser-test harness.
+
+Browser tests (marker `browser`) use pytest-playwright's `page` fixture against one Streamlit
+server started for the whole session (`app_url`). They need Chromium: Playwright's own browser
+when installed, else Debian's /usr/bin/chromium. Without one they skip, unless
+PTE_REQUIRE_BROWSER=1 (CI), where they fail.
+
+Helpers for page tests: `open_page(page, app_url, "digits-trainer")` loads a page and waits until
+its script has finished; `wait_idle(page)` waits for a rerun; `expect_no_exception(page)`;
+`screenshot(page, "name")` saves test-artifacts/screenshots/name.png to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+REQUIRE_BROWSER = os.environ.get("PTE_REQUIRE_BROWSER") == "1"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+SYSTEM_CHROMIUMS = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Tests never write into the repo's data/: each run gets its own data folder (shared by the
+    # server the browser tests start), unless the caller chose one (CI does).
+    if not os.environ.get("PTE_DATA_DIR"):
+        os.environ["PTE_DATA_DIR"] = tempfile.mkdtemp(prefix="pte-data-")
+
+
+# ---------------------------------------------------------------- browser harness
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args, playwright):
+    """Headless Chromium with the flags that keep it off the network."""
+    args = {**browser_type_launch_args, "headless": True, "args": CHROMIUM_ARGS}
+    try:
+        own = playwright.chromium.executable_path
+    except Exception:  # noqa: BLE001 - no bundled browser registered
+        own = ""
+    if own and os.path.exists(own):
+        return args
+    for candidate in SYSTEM_CHROMIUMS + [shutil.which("chromium") or ""]:
+        if candidate and os.path.exists(candidate):
+            return {**args, "executable_path": candidate}
+    message = "no Chromium found: apt-get install chromium (or `playwright install chromium`)"
+    if REQUIRE_BROWSER:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 1400, "height": 1000}}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory) -> str:
+    """Start `streamlit run app.py` once for the session; its log goes to a file."""
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("server") / "streamlit.log"
+    log = open(log_path, "w")  # noqa: SIM115 - closed at teardown
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+        "--server.port", str(port), "--server.address", "127.0.0.1",
+        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+    ]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy())
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while True:
+        if proc.poll() is not None:
+            pytest.fail(f"streamlit exited with {proc.returncode}:\n{log_path.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.read().decode().strip() == "ok":
+                    break
+        except OSError:
+            pass
+        if time.time() > deadline:
+            proc.kill()
+            pytest.fail(f"streamlit did not answer within 60 s:\n{log_path.read_text()}")
+        time.sleep(0.3)
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+def wait_idle(page, timeout: float = 60.0) -> None:
+    """Wait until the app's script has finished its current run (no 'Running...' widget)."""
+    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout * 1000)
+    time.sleep(0.4)  # the status widget appears a moment after a rerun starts
+    deadline = time.time() + timeout
+    while page.locator('[data-testid="stStatusWidget"]').count():
+        if time.time() > deadline:
+            raise AssertionError(f"the app was still running after {timeout} s")
+        time.sleep(0.2)
+
+
+def open_page(page, app_url: str, url_path: str = "", timeout: float = 60.0):
+    """Load a page of the app (by its url_path, '' for home) and wait for its script to finish."""
+    page.goto(f"{app_url}/{url_path}")
+    wait_idle(page, timeout)
+    return page
+
+
+def expect_no_exception(page) -> None:
+    exceptions = page.locator('[data-testid="stException"]')
+    assert exceptions.count() == 0, exceptions.first.inner_text()
+    assert "Traceback" not in page.inner_text("body")
+
+
+def screenshot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

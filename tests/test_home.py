@@ -1,0 +1,39 @@
+"""The entry point: navigation, the home page, and every page rendering without an exception."""
+
+import pytest
+from conftest import ROOT, expect_no_exception, open_page, screenshot
+from streamlit.testing.v1 import AppTest
+
+import app
+
+
+def test_home_lists_every_page_and_the_devices():
+    at = AppTest.from_file(str(ROOT / "app.py")).run(timeout=30)
+    assert not at.exception
+    assert at.title[0].value == "PyTorch Explorer"
+    text = " ".join(m.value for m in at.markdown)
+    import torch
+
+    assert torch.__version__ in text
+    devices = at.table[0].value
+    assert "cpu" in list(devices["device"])
+
+
+def test_every_page_file_exists():
+    from pathlib import Path
+
+    for path, *_ in app.PAGES:
+        assert (ROOT / path).is_file(), path
+
+
+@pytest.mark.browser
+def test_every_page_renders_in_the_browser(page, app_url):
+    open_page(page, app_url)
+    screenshot(page, "home")
+    assert page.get_by_role("heading", name="PyTorch Explorer").first.is_visible()
+    expect_no_exception(page)
+    for _, title, url_path, _, _ in app.PAGES:
+        open_page(page, app_url, url_path, timeout=120)
+        expect_no_exception(page)
+        screenshot(page, url_path)
+        assert page.get_by_role("heading", name=title).first.is_visible(), title

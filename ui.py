@@ -1,0 +1,27 @@
+"""Small Streamlit helpers shared by the pages (the only UI module outside pages/)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import streamlit as st
+
+from pytorch_explorer.errors import ExplorerError
+
+
+def code_expander(code: str, title: str = "PyTorch code", expanded: bool = False) -> None:
+    """The expander every page ends with: the code that reproduces what the page just did."""
+    with st.expander(title, expanded=expanded):
+        st.code(code, language="python")
+
+
+@contextmanager
+def friendly_errors(what: str = "That") -> Iterator[None]:
+    """Turn a learner-fixable error into st.error instead of a traceback."""
+    try:
+        yield
+    except ExplorerError as exc:
+        st.error(str(exc))
+    except (ValueError, TypeError, RuntimeError) as exc:
+        st.error(f"{what} did not work: {exc}")
