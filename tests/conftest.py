@@ -109,9 +109,15 @@ def app_url(tmp_path_factory) -> str:
 
 
 def wait_idle(page, timeout: float = 60.0) -> None:
-    """Wait until the app's script has finished its current run (no 'Running...' widget)."""
-    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout * 1000)
-    time.sleep(0.4)  # the status widget appears a moment after a rerun starts
+    """Wait until the app's script has finished its current run.
+
+    Streamlit marks the app root with data-test-script-state ("initial", "running", "notRunning",
+    ...); a rerun starts a moment after a click, hence the short pause first.
+    """
+    time.sleep(0.4)
+    page.wait_for_selector(
+        '[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout * 1000
+    )
     deadline = time.time() + timeout
     while page.locator('[data-testid="stStatusWidget"]').count():
         if time.time() > deadline:

@@ -1,6 +1,7 @@
 """The entry point: navigation, the home page, and every page rendering without an exception."""
 
 import pytest
+from playwright.sync_api import expect
 from conftest import ROOT, expect_no_exception, open_page, screenshot
 from streamlit.testing.v1 import AppTest
 
@@ -29,11 +30,11 @@ def test_every_page_file_exists():
 @pytest.mark.browser
 def test_every_page_renders_in_the_browser(page, app_url):
     open_page(page, app_url)
-    screenshot(page, "home")
-    assert page.get_by_role("heading", name="PyTorch Explorer").first.is_visible()
+    expect(page.get_by_role("heading", name="PyTorch Explorer").first).to_be_visible()
     expect_no_exception(page)
+    screenshot(page, "home")
     for _, title, url_path, _, _ in app.PAGES:
         open_page(page, app_url, url_path, timeout=120)
+        expect(page.get_by_role("heading", name=title).first).to_be_visible()
         expect_no_exception(page)
         screenshot(page, url_path)
-        assert page.get_by_role("heading", name=title).first.is_visible(), title
