@@ -21,7 +21,6 @@ def test_home_lists_every_page_and_the_devices():
 
 
 def test_every_page_file_exists():
-    from pathlib import Path
 
     for path, *_ in app.PAGES:
         assert (ROOT / path).is_file(), path
