@@ -1,6 +1,153 @@
-"""Autograd explorer page (being built)."""
+"""Autograd explorer: the graph PyTorch records for an expression, replayed backwards step by step."""
+
+from __future__ import annotations
 
 import streamlit as st
 
+import ui
+from pytorch_explorer.autograd_figures import LEGEND, compact_or_shape, step_text
+from pytorch_explorer.autograd_graph import AutogradGraph, trace
+from pytorch_explorer.autograd_presets import PRESETS, InputSpec, make_inputs, trace_branch, trace_loop
+
+MAX_INPUTS = 6
+ss = st.session_state
+
+
+def load_preset() -> None:
+    preset = PRESETS[ss.ag_preset]
+    ss.ag_expr, ss.ag_n_inputs = preset.expression, len(preset.inputs)
+    for i in range(MAX_INPUTS):
+        spec = preset.inputs[i] if i < len(preset.inputs) else InputSpec(f"v{i}", "0.0")
+        ss[f"ag_name_{i}"], ss[f"ag_value_{i}"], ss[f"ag_grad_{i}"] = spec.name, spec.value, spec.requires_grad
+
+
+def set_passes(n: int) -> None:
+    ss.ag_passes = n
+
+
+def move_step(delta: int, n_steps: int) -> None:
+    ss.ag_step = min(max(1, ss.get("ag_step", 1) + delta), n_steps)
+
+
+if "ag_preset" not in ss:
+    ss.ag_preset = "linear"
+    load_preset()
+
 st.title("Autograd explorer")
-st.info("This page is being built.")
+st.write(
+    "The article calls autograd *a recorder of the operations we performed, replayed backwards to compute "
+    "gradients*. Here you watch the recording: type an expression over a few inputs and PyTorch builds the "
+    "graph as the expression runs (define-by-run). Each operation leaves a backward function (`MulBackward0`, "
+    "`SigmoidBackward0`, ...); each leaf that requires grad gets an `AccumulateGrad`, which writes its `.grad`. "
+    "Then run backward, one node at a time if you like, and check the gradients against finite differences."
+)
+
+left, right = st.columns([3, 2], gap="large")
+with left:
+    st.selectbox("Preset", list(PRESETS), format_func=lambda k: PRESETS[k].title, key="ag_preset", on_change=load_preset)
+    st.caption(PRESETS[ss.ag_preset].about)
+    st.text_input("Expression (the safe evaluator of the tensor playground: torch.*, F.*, tensor methods)", key="ag_expr")
+    st.number_input("Number of inputs", 1, MAX_INPUTS, key="ag_n_inputs")
+    specs = []
+    for i in range(ss.ag_n_inputs):
+        c_name, c_value, c_grad = st.columns([1, 3, 1.3], vertical_alignment="bottom")
+        shown = "visible" if i == 0 else "collapsed"
+        for key, default in ((f"ag_name_{i}", f"v{i}"), (f"ag_value_{i}", "1.0"), (f"ag_grad_{i}", True)):
+            ss.setdefault(key, default)   # a row hidden earlier lost its state: start it afresh
+        name = c_name.text_input("name", key=f"ag_name_{i}", label_visibility=shown)
+        value = c_value.text_input("value (number, list or torch.* call)", key=f"ag_value_{i}", label_visibility=shown)
+        grad = c_grad.checkbox("requires_grad", key=f"ag_grad_{i}")
+        specs.append(InputSpec(name.strip(), value, grad))
+    st.caption("Whole numbers make an integer tensor, as `torch.tensor` does (class labels); write `1.0` for a float. "
+               "An input with requires_grad becomes float. `torch.randn(...)` inputs are seeded, so they stay put.")
+
+signature = repr((ss.ag_expr, specs))
+if ss.get("ag_signature") != signature:
+    ss.ag_signature, ss.ag_passes, ss.ag_step, ss.ag_fd = signature, 0, 1, False
+
+graph: AutogradGraph | None = None
+first_grads: dict = {}
+with right, ui.friendly_errors("The expression"):
+    graph = trace(ss.ag_expr, make_inputs(specs))
+    for n in range(ss.ag_passes):
+        graph.backward()
+        if n == 0:
+            first_grads = graph.leaf_grads()
+
+if graph is not None:
+    step = None
+    with right:
+        st.button("Run backward", key="ag_backward", type="primary", on_click=set_passes, args=(max(ss.ag_passes, 1),),
+                  disabled=not graph.output.requires_grad)
+        st.caption(graph.backward_note if graph.output.requires_grad else
+                   "The output does not require grad: tick requires_grad on an input it depends on.")
+        if ss.ag_passes and graph.steps:
+            view = st.radio("Show", ["every gradient", "backward step by step"], key="ag_view", horizontal=True)
+            n_steps = len(graph.steps)
+            if view == "backward step by step":
+                ss.ag_step = min(max(1, ss.get("ag_step", 1)), n_steps)
+                if n_steps > 1:
+                    st.slider("Backward step", 1, n_steps, key="ag_step")
+                p, n = st.columns(2)
+                p.button("◀ Previous", key="ag_prev", on_click=move_step, args=(-1, n_steps), disabled=ss.ag_step <= 1,
+                         width="stretch")
+                n.button("Next ▶", key="ag_next", on_click=move_step, args=(1, n_steps), disabled=ss.ag_step >= n_steps,
+                         width="stretch")
+                step = ss.ag_step - 1
+                st.info(step_text(graph, step))
+        elif not ss.ag_passes:
+            st.write("This is the forward pass as autograd recorded it. Press **Run backward** to replay it.")
+    st.graphviz_chart(graph.to_dot(step=step))
+    st.caption(LEGEND)
+
+    st.subheader("Check: finite differences")
+    st.write("Nudge each input element by ±ε (ε = 1e-6, in float64) and watch the output: (f(x+ε) − f(x−ε)) / 2ε "
+             "estimates the gradient without autograd. The two should agree to about 1e-5.")
+    st.button("Check the gradients", key="ag_check", on_click=lambda: ss.update(ag_fd=True),
+              disabled=not graph.output.requires_grad)
+    if ss.ag_fd:
+        with ui.friendly_errors("The check"):
+            results = graph.finite_difference_check()
+            st.dataframe([{"input": r.name, "autograd": compact_or_shape(r.analytic),
+                           "finite differences": compact_or_shape(r.numeric), "max |difference|": f"{r.max_abs_diff:.2e}",
+                           "agree": "yes" if r.ok else "NO"} for r in results], hide_index=True)
+            if not all(r.ok for r in results) and graph.has_detached:
+                st.warning("They disagree because of `.detach()`: finite differences see the whole function, "
+                           "autograd ignores the detached path by design.")
+
+    st.subheader("Gradients accumulate")
+    st.write("`backward()` adds into `.grad`; it never overwrites it. Run it twice without `zero_grad()` and "
+             "every leaf gradient doubles. The article's digit-training loop never calls `optimizer.zero_grad()`, "
+             "so each step follows the sum of all earlier gradients: that is why it stalls at about 0.87 accuracy "
+             "(see [Digits: train](digits-trainer)).")
+    a1, a2 = st.columns(2)
+    a1.button("backward() again, without zero_grad()", key="ag_again", on_click=set_passes, args=(ss.ag_passes + 1,),
+              disabled=not graph.output.requires_grad)
+    a2.button("zero_grad(), then backward()", key="ag_zero", on_click=set_passes, args=(1,),
+              disabled=not graph.output.requires_grad)
+    if ss.ag_passes:
+        now = graph.leaf_grads()
+        st.dataframe([{"input": name, "grad after the first backward()": compact_or_shape(first_grads[name]),
+                       f".grad now, after {ss.ag_passes} backward()": compact_or_shape(now[name]),
+                       "ratio": f"{float((now[name].abs().sum() / first_grads[name].abs().sum())):.3g}"
+                       if float(first_grads[name].abs().sum()) else "-"}
+                      for name in now], hide_index=True)
+    ui.code_expander(graph.code())
+
+st.subheader("Dynamic graph: define-by-run")
+st.write("The graph is rebuilt every time the code runs, so Python's own `for` and `if` decide what gets "
+         "recorded. Move the slider: the data (or the count) changes, and so does the graph.")
+kind = st.radio("Example", ["a loop", "a branch"], key="ag_dyn_kind", horizontal=True)
+if kind == "a loop":
+    n = st.slider("n, the number of times x = x * w runs", 0, 6, 3, key="ag_loop_n")
+    dynamic = trace_loop(n)
+else:
+    x0 = st.slider("x[0] (the branch is chosen by x.sum() > 0, with x = [x[0], 0.5])", -2.0, 2.0, 1.0, 0.25,
+                   key="ag_branch_x")
+    dynamic = trace_branch(x0)
+    taken = "(x * w).sum()" if x0 + 0.5 > 0 else "(x ** 2 * w).mean()"
+    st.write(f"x.sum() = {x0 + 0.5:g}, so this run records **{taken}**.")
+dynamic.backward()
+d1, d2 = st.columns([3, 2])
+d1.graphviz_chart(dynamic.to_dot())
+d2.code(dynamic.code_body, language="python", wrap_lines=True)

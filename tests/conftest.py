@@ -73,7 +73,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory) -> str:
+def app_url(tmp_path_factory, browser) -> str:
     """Start `streamlit run app.py` once for the session; its log goes to a file."""
     port = _free_port()
     log_path = tmp_path_factory.mktemp("server") / "streamlit.log"
@@ -99,6 +99,10 @@ def app_url(tmp_path_factory) -> str:
             proc.kill()
             pytest.fail(f"streamlit did not answer within 60 s:\n{log_path.read_text()}")
         time.sleep(0.3)
+    # Streamlit (issue 9992) shows "Page not found" when the very first visit to a fresh server is a
+    # deep link to a page of st.navigation; a user's first visit is usually the home page, so load it
+    # once here and the pages' tests see the app as a user does.
+    _warm_up(browser, url)
     yield url
     proc.terminate()
     try:
@@ -106,6 +110,16 @@ def app_url(tmp_path_factory) -> str:
     except subprocess.TimeoutExpired:
         proc.kill()
     log.close()
+
+
+def _warm_up(browser, url: str) -> None:
+    """Run the app's main script once in a real browser session (see app_url)."""
+    page = browser.new_page()
+    try:
+        page.goto(url)
+        page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=60000)
+    finally:
+        page.close()
 
 
 def wait_idle(page, timeout: float = 60.0) -> None:
