@@ -1,6 +1,229 @@
-"""Tensor playground page (being built)."""
+"""Tensor playground: make named tensors, apply catalogue ops or typed expressions, compare with numpy."""
 
 import streamlit as st
+import torch
+
+from pytorch_explorer import tensor_factory as tf
+from pytorch_explorer import tensor_info as ti
+from pytorch_explorer.devices import device_choices
+from pytorch_explorer.numpy_twin import CLOSE, EQUAL, NO_TWIN, run_with_twin
+from pytorch_explorer.tensor_figures import figure_for
+from pytorch_explorer.tensor_ops import CATALOGUE, GROUPS, OPS, param_text, parse_value, search
+from ui import code_expander, friendly_errors
 
 st.title("Tensor playground")
-st.info("This page is being built.")
+st.markdown(
+    "A **tensor** is PyTorch's n-dimensional array, and PyTorch has hundreds of operations on them, "
+    "most with a near-identical **numpy twin**. Make some tensors, apply operations from the catalogue "
+    "or type an expression, and see for yourself where PyTorch and numpy agree, and where they differ by design."
+)
+
+state = st.session_state
+if "tp_specs" not in state:
+    start = [tf.TensorSpec("a", "randn", (2, 3), seed=0),
+             tf.TensorSpec("b", "literal", literal="[[1, 2, 3], [4, 5, 6]]", dtype="float32")]
+    state.tp_specs = {s.name: s for s in start}
+    state.tp_tensors = {s.name: tf.build(s) for s in start}
+    state.tp_result = None
+tensors: dict = state.tp_tensors
+
+
+def show_tensor(t: torch.Tensor, key: str) -> None:
+    """Metadata line, then a table (small), a heatmap (2-D) or statistics (large)."""
+    info = ti.describe(t)
+    st.caption(f"shape {info.shape} · {info.dtype} · {info.device} · strides {info.strides} · "
+               f"{'contiguous' if info.contiguous else 'not contiguous'} · requires_grad {info.requires_grad}"
+               + (f" · grad_fn {info.grad_fn}" if info.grad_fn else ""))
+    frame = ti.values_frame(t)
+    if frame is not None:
+        st.dataframe(frame, width="stretch")
+    else:
+        st.json(ti.summary(t), expanded=False)
+    fig = figure_for(t)
+    if fig is not None and (t.dim() == 2 or frame is None):
+        with st.expander("Heatmap" if t.dim() == 2 else "Distribution", expanded=frame is None):
+            st.plotly_chart(fig, key=f"fig_{key}", width="stretch")
+
+
+def set_result(source: str) -> None:
+    result, twin, verdict = run_with_twin(source, tensors)
+    state.tp_result = {"source": source, "value": result, "twin": twin, "verdict": verdict}
+
+
+left, right = st.columns([2, 3], gap="large")
+
+with left:
+    st.subheader("Your tensors")
+    with st.expander("Create a tensor", expanded=False):
+        name = st.text_input("Name", value=f"x{len(tensors)}", key="tp_new_name")
+        kind = st.selectbox("Made by", tf.KINDS, index=tf.KINDS.index("randn"), key="tp_new_kind",
+                            format_func=lambda k: "a literal like [[1, 2], [3, 4]]" if k == "literal" else f"torch.{k}")
+        spec = tf.TensorSpec(name, kind)
+        if kind == "literal":
+            spec.literal = st.text_input("Values", value="[[1, 2], [3, 4]]", key="tp_new_literal")
+        elif kind not in ("arange", "linspace"):
+            shape_text = st.text_input("Shape", value="3, 4", key="tp_new_shape")
+        if kind == "full":
+            spec.fill_value = st.number_input("Fill value", value=1.0, key="tp_new_fill")
+        if kind in ("arange", "linspace"):
+            c1, c2, c3 = st.columns(3)
+            spec.start = c1.number_input("start", value=0.0, key="tp_new_start")
+            spec.end = c2.number_input("end", value=10.0 if kind == "arange" else 1.0, key="tp_new_end")
+            if kind == "arange":
+                spec.step = c3.number_input("step", value=1.0, key="tp_new_step")
+            else:
+                spec.steps = int(c3.number_input("steps", value=5, min_value=0, step=1, key="tp_new_steps"))
+        if kind == "randint":
+            c1, c2 = st.columns(2)
+            spec.low = int(c1.number_input("low", value=0, step=1, key="tp_new_low"))
+            spec.high = int(c2.number_input("high (excluded)", value=10, step=1, key="tp_new_high"))
+        c1, c2 = st.columns(2)
+        default_dtype = "int64" if kind in ("randint", "arange") else "float32"
+        spec.dtype = c1.selectbox("dtype", tf.DTYPES, index=tf.DTYPES.index(default_dtype), key=f"tp_new_dtype_{default_dtype}")
+        devices = [d for d in device_choices() if d != "auto"]
+        spec.device = c2.selectbox("device", devices, key="tp_new_device")
+        c1, c2 = st.columns(2)
+        spec.seed = int(c1.number_input("seed", value=0, step=1, key="tp_new_seed", disabled=kind not in tf.RANDOM_KINDS))
+        spec.requires_grad = c2.checkbox("requires_grad", key="tp_new_grad")
+        if st.button("Create", key="tp_create", type="primary"):
+            with friendly_errors("Creating the tensor"):
+                if kind not in ("literal", "arange", "linspace"):
+                    spec.shape = tf.parse_shape(shape_text)
+                tf.check_name(name, set(tensors))
+                tensors[spec.name] = tf.build(spec)
+                state.tp_specs[spec.name] = spec
+                st.success(f"Made `{tf.creation_code(spec).splitlines()[-1]}`")
+    for tname in list(tensors):
+        with st.container(border=True):
+            head, button = st.columns([5, 1], vertical_alignment="center")
+            head.markdown(f"#### `{tname}`")
+            if button.button("✕", key=f"tp_del_{tname}", help=f"Delete {tname}"):
+                del tensors[tname]
+                state.tp_specs.pop(tname, None)
+                st.rerun()
+            show_tensor(tensors[tname], f"card_{tname}")
+    if not tensors:
+        st.info("No tensors yet: create one above.")
+
+with right:
+    st.subheader("Do something")
+    names = list(tensors)
+    tab_ops, tab_expr, tab_bcast, tab_views = st.tabs(["Operation catalogue", "Expression", "Broadcasting", "Views & copies"])
+    with tab_ops:
+        c1, c2 = st.columns([3, 2])
+        query = c1.text_input("Search", key="tp_op_search", placeholder="e.g. softmax, norm, transpose")
+        group = c2.selectbox("Group", ("all",) + GROUPS, key="tp_op_group")
+        found = search(query, None if group == "all" else group)
+        st.caption(f"{len(found)} of {len(CATALOGUE)} operations")
+        if found:
+            op = OPS[st.selectbox("Operation", [o.name for o in found], key="tp_op",
+                                  format_func=lambda n: f"{n} — {OPS[n].description}")]
+            st.code(op.signature, language="python")
+            st.caption(f"{op.group} · {op.description}")
+            values = {}
+            tensor_i = 0
+            for p in op.params:
+                key = f"tp_p_{op.name}_{p.name}"
+                label = p.name + (" (tensors)" if p.kind == "tensors" else "")
+                if p.kind in ("tensor", "tensor?"):
+                    options = (["None"] if p.kind == "tensor?" else []) + names
+                    pick = min(tensor_i, len(names) - 1) + (1 if p.kind == "tensor?" else 0)
+                    values[p.name] = st.selectbox(label, options, index=max(pick, 0) if options else None, key=key)
+                    tensor_i += 1
+                    if values[p.name] == "None":
+                        values[p.name] = None
+                elif p.kind == "tensors":
+                    values[p.name] = st.multiselect(label, names, default=names[:2], key=key)
+                elif p.kind == "bool":
+                    values[p.name] = st.checkbox(p.name, value=bool(op.start_value(p)), key=key)
+                elif p.kind == "choice":
+                    values[p.name] = st.selectbox(label, p.choices, index=p.choices.index(op.start_value(p)), key=key,
+                                                  format_func=repr)
+                elif p.kind in ("dtype", "dtype?"):
+                    start_dtype = op.start_value(p)
+                    dtype_name = str(start_dtype).replace("torch.", "") if start_dtype is not None else "float64"
+                    chosen = st.selectbox(label, tf.DTYPES, index=tf.DTYPES.index(dtype_name), key=key)
+                    values[p.name] = getattr(torch, chosen)
+                else:
+                    hint = p.kind.rstrip("?") + (", empty for None" if p.kind.endswith("?") else "")
+                    values[p.name] = st.text_input(f"{p.name} ({hint})", value=param_text(op, p), key=key)
+            with friendly_errors("That operation"):
+                parsed = {p.name: parse_value(p, values[p.name]) for p in op.params}
+                source = op.expression(parsed)
+                st.code(source, language="python")
+                if st.button("Apply", key="tp_apply", type="primary"):
+                    set_result(source)
+    with tab_expr:
+        st.caption("Numbers, lists, your tensors, operators (+ - * / // % ** @), indexing and slicing, "
+                   "and calls of torch functions and tensor methods. Nothing else runs.")
+        source = st.text_input("Expression", value="a @ b.t() + 1", key="tp_expr")
+        if st.button("Evaluate", key="tp_eval", type="primary"):
+            with friendly_errors("That expression"):
+                set_result(source)
+    with tab_bcast:
+        st.caption("For a binary op, shapes line up from the right; each pair of sizes must be equal, or one of them 1.")
+        c1, c2 = st.columns(2)
+        first = tensors[names[0]].shape if names else (2, 3)
+        second = tensors[names[1]].shape if len(names) > 1 else (3,)
+        sa = c1.text_input("shape of a", value=", ".join(map(str, first)), key="tp_bc_a")
+        sb = c2.text_input("shape of b", value=", ".join(map(str, second)), key="tp_bc_b")
+        with friendly_errors("Broadcasting"):
+            plan = ti.broadcast(tf.parse_shape(sa), tf.parse_shape(sb))
+            st.dataframe(plan.table(), width="stretch")
+            st.markdown("\n".join(f"- {line}" for line in plan.steps))
+            (st.success if plan.result is not None else st.error)(plan.reason)
+    with tab_views:
+        st.caption("A view shares memory with the tensor it came from; a copy has its own. "
+                   "This runs on a copy of your tensor, so your tensors stay as they are.")
+        if names:
+            c1, c2 = st.columns(2)
+            base_name = c1.selectbox("Tensor x", names, key="tp_view_x")
+            expr = c2.selectbox("Operation", list(ti.VIEW_EXAMPLES), key="tp_view_expr",
+                                format_func=lambda e: f"{e}   ({ti.VIEW_EXAMPLES[e]})")
+            c1, c2 = st.columns(2)
+            in_place = c1.selectbox("Then, in place", ti.IN_PLACE_EXAMPLES, key="tp_view_inplace")
+            target = c2.radio("on", ["result", "x"], horizontal=True, key="tp_view_target")
+            with friendly_errors("That view"):
+                report = ti.view_or_copy(tensors[base_name], expr, in_place, target)
+                (st.info if report.shares_storage else st.success)(report.explanation)
+                st.dataframe({"": ["x", "result"], "shape": [str(report.base.shape), str(report.result.shape)],
+                              "strides": [str(report.base.strides), str(report.result.strides)],
+                              "storage offset": [report.base.storage_offset, report.result.storage_offset],
+                              "contiguous": [report.base.contiguous, report.result.contiguous]}, hide_index=True)
+                other = "x" if target == "result" else "result"
+                st.markdown(f"After `{target}.{in_place}`: **{other} "
+                            f"{'changed too' if report.other_changed else 'did not change'}**.")
+                c1, c2 = st.columns(2)
+                c1.code(f"# x after\n{report.base_after}", language=None)
+                c2.code(f"# result after\n{report.result_after}", language=None)
+
+    result = state.tp_result
+    if result is not None:
+        st.subheader("Last result")
+        st.code(result["source"], language="python")
+        value, twin, verdict = result["value"], result["twin"], result["verdict"]
+        st.markdown("**PyTorch**")
+        with friendly_errors("Showing the result"):
+            if isinstance(value, torch.Tensor):
+                show_tensor(value, "result")
+            else:
+                st.text(ti.value_text(value))
+        st.markdown("**numpy twin**")
+        if twin.code:
+            st.code("import numpy as np\n" + twin.code, language="python")
+        box = {EQUAL: st.success, CLOSE: st.success, NO_TWIN: st.info}.get(verdict.kind, st.warning)
+        box(f"**{verdict.kind}** — {verdict.message}")
+        for note in twin.notes:
+            st.caption(f"Why: {note}")
+        if isinstance(value, torch.Tensor):
+            c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+            keep = c1.text_input("Keep the result as", value=f"r{len(tensors)}", key="tp_keep_name")
+            if c2.button("Keep", key="tp_keep"):
+                with friendly_errors("Keeping the result"):
+                    tf.check_name(keep, set(tensors))
+                    tensors[keep] = value
+                    state.tp_specs[keep] = tf.TensorSpec(keep, source=result["source"])
+                    st.rerun()
+
+last = state.tp_result["source"] if state.tp_result else None
+code_expander(tf.state_code(list(state.tp_specs.values()), last))

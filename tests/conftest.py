@@ -143,6 +143,9 @@ def open_page(page, app_url: str, url_path: str = "", timeout: float = 60.0):
     """Load a page of the app (by its url_path, '' for home) and wait for its script to finish."""
     page.goto(f"{app_url}/{url_path}")
     wait_idle(page, timeout)
+    if url_path and page.locator('[role="dialog"]').count():  # "Page not found" on a fresh server (see app_url)
+        page.goto(f"{app_url}/{url_path}")
+        wait_idle(page, timeout)
     return page
 
 
