@@ -1,0 +1,102 @@
+"""Plotly figures for the digit trainer, as functions of plain data (so tests can check them).
+
+- loss_figure: the loss against optimizer steps, drawn live while a run trains;
+- accuracy_figure: train and validation accuracy after each epoch;
+- runs_overlay_figure: several runs' loss curves and validation accuracies side by side;
+- digit_grid_figure: sample digits as one mosaic, each cell titled with its label.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
+CHANCE_LOSS = float(np.log(10))  # cross-entropy of guessing among 10 digits
+
+
+def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
+    fig.update_layout(title=title, height=height, margin={"l": 50, "r": 20, "t": 50, "b": 40},
+                      legend={"orientation": "h", "y": -0.2}, template="plotly_white")
+    return fig
+
+
+def loss_figure(steps: Sequence[int], losses: Sequence[float], title: str = "Training loss",
+                total_steps: int | None = None) -> go.Figure:
+    """Mean cross-entropy loss per logging window against the optimizer step."""
+    fig = go.Figure(go.Scatter(x=list(steps), y=list(losses), mode="lines+markers", name="loss",
+                               marker={"size": 4}, line={"color": PALETTE[0]}))
+    fig.add_hline(y=CHANCE_LOSS, line={"dash": "dot", "color": "grey"},
+                  annotation_text="guessing (ln 10)", annotation_position="top right")
+    fig.update_xaxes(title="step", range=[0, total_steps] if total_steps else None)
+    fig.update_yaxes(title="loss", rangemode="tozero")
+    return _layout(fig, title, 320)
+
+
+def accuracy_figure(epochs: Sequence[int], train_acc: Sequence[float], val_acc: Sequence[float],
+                    title: str = "Accuracy after each epoch", total_epochs: int | None = None) -> go.Figure:
+    """Train and validation accuracy (0-1) per epoch."""
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=list(epochs), y=list(train_acc), mode="lines+markers", name="train",
+                             line={"color": PALETTE[0]}))
+    fig.add_trace(go.Scatter(x=list(epochs), y=list(val_acc), mode="lines+markers", name="validation",
+                             line={"color": PALETTE[1]}))
+    upper = max(total_epochs or 0, max(epochs, default=1)) + 0.5
+    fig.update_xaxes(title="epoch", range=[0.5, upper], dtick=1)
+    fig.update_yaxes(title="accuracy", range=[0, 1.02], tickformat=".0%")
+    return _layout(fig, title, 320)
+
+
+def runs_overlay_figure(runs: Mapping[str, Mapping[str, Any]]) -> go.Figure:
+    """Each run's loss curve (left) and validation accuracy per epoch (right); runs maps name -> metrics."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Validation accuracy"))
+    for i, (name, metrics) in enumerate(runs.items()):
+        color = PALETTE[i % len(PALETTE)]
+        fig.add_trace(go.Scatter(x=list(metrics.get("loss_steps", [])), y=list(metrics.get("loss_history", [])),
+                                 mode="lines", name=name, legendgroup=name, line={"color": color}), row=1, col=1)
+        val = list(metrics.get("epoch_val_acc", []))
+        fig.add_trace(go.Scatter(x=list(range(1, len(val) + 1)), y=val, mode="lines+markers", name=name,
+                                 legendgroup=name, showlegend=False, line={"color": color}), row=1, col=2)
+    fig.update_xaxes(title="step", row=1, col=1)
+    fig.update_xaxes(title="epoch", dtick=1, row=1, col=2)
+    fig.update_yaxes(title="loss", rangemode="tozero", row=1, col=1)
+    fig.update_yaxes(tickformat=".0%", row=1, col=2)
+    return _layout(fig, "Runs compared", 360)
+
+
+def digit_mosaic(images: np.ndarray, columns: int = 10, gap: int = 2) -> np.ndarray:
+    """Tile (N, 28, 28) uint8 digits into one grey image, `gap` pixels of mid-grey between cells."""
+    n = len(images)
+    rows = max(1, -(-n // columns))
+    side = images.shape[1] if n else 28
+    cell = side + gap
+    mosaic = np.full((rows * cell + gap, columns * cell + gap), 90, dtype=np.uint8)
+    for i, image in enumerate(images):
+        r, c = divmod(i, columns)
+        mosaic[gap + r * cell: gap + r * cell + side, gap + c * cell: gap + c * cell + side] = image
+    return mosaic
+
+
+def digit_grid_figure(images: np.ndarray, labels: Sequence[int], columns: int = 10,
+                      title: str = "Sample digits") -> go.Figure:
+    """A grid of digits (white ink on black, as MNIST stores them), each cell titled with its label."""
+    images = np.asarray(images, dtype=np.uint8)
+    gap, side = 2, images.shape[1] if len(images) else 28
+    mosaic = digit_mosaic(images, columns, gap)
+    fig = go.Figure(go.Heatmap(z=mosaic, colorscale="gray", zmin=0, zmax=255, showscale=False,
+                               hoverinfo="skip"))
+    for i, label in enumerate(labels):
+        r, c = divmod(i, columns)
+        fig.add_annotation(x=gap + c * (side + gap) + 2, y=gap + r * (side + gap) + 2, text=str(int(label)),
+                           showarrow=False, xanchor="left", yanchor="top",
+                           font={"color": "#ffd54f", "size": 13})
+    rows = mosaic.shape[0] / (side + gap)
+    fig.update_xaxes(visible=False, constrain="domain")
+    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
+    fig.update_layout(title=title, height=int(90 + 62 * rows), margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      template="plotly_white")
+    return fig
