@@ -3,6 +3,7 @@
     python -m pytorch_explorer digits train --source bundled --epochs 5 --batch-size 128 --lr 0.001 \\
         --hidden 500 --seed 128 --device auto [--article-faithful] [--save model.pt] [--json]
     python -m pytorch_explorer digits submit --model model.pt --source folder:data --out submission.csv
+    python -m pytorch_explorer digits download
 
 SRC is one of bundled, mnist, folder:PATH, idx:PATH, csv:PATH. With --json the last line printed
 is one JSON object (source, n_train, n_val, device, epochs, train_acc, val_acc, epoch_seconds,
@@ -63,6 +64,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     submit.add_argument("--out", default="submission.csv", metavar="PATH")
     submit.add_argument("--resize", action="store_true", help="resize images that are not 28x28")
     submit.set_defaults(func=submit_command)
+
+    download = subparsers.add_parser("download", help="download the full MNIST (70,000 digits) into data/mnist/",
+                                     description="Fetch the four MNIST files (checksum-verified) for --source mnist.")
+    download.add_argument("--json", action="store_true", help="one JSON object")
+    download.set_defaults(func=download_command)
 
 
 def _default_config():
@@ -177,4 +183,20 @@ def submit_command(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise ExplorerError(f"Could not write {args.out}: {exc.strerror or exc}") from exc
     print(f"wrote {count} predictions to {args.out} (filename,label)")
+    return 0
+
+
+def download_command(args: argparse.Namespace) -> int:
+    """Fetch the full MNIST once; `--source mnist` uses it afterwards."""
+    from pytorch_explorer.mnist_download import download_mnist
+
+    def progress(done: int, total: int) -> None:
+        if not args.json:
+            print(f"\r{done / 2**20:5.1f} of {total / 2**20:.1f} MB", end="", file=sys.stderr, flush=True)
+
+    folder = download_mnist(progress=progress)
+    if args.json:
+        print(json.dumps({"folder": str(folder), "downloaded": True}))
+    else:
+        print(f"\nMNIST is in {folder}: train with --source mnist")
     return 0

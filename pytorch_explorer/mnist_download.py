@@ -212,6 +212,8 @@ def load_mnist(*, progress: Progress | None = None) -> DigitDataset:
     """The downloaded MNIST: 60,000 training digits then the 10,000 t10k digits, as one dataset."""
     if not is_downloaded():
         raise DataError(f"The full MNIST is not downloaded yet (it would go into {mnist_dir()}): download it "
-                        "first (about 11 MB) with download_mnist() from pytorch_explorer.data, or copy the "
+                        "first (about 11 MB): the Download MNIST button on the Digits: train page, "
+                        "`python -m pytorch_explorer digits download`, or download_mnist() from "
+                        "pytorch_explorer.data; or copy the "
                         "four MNIST .gz files there; or use the bundled digits, which need no set-up.")
     return load_idx(mnist_dir(), progress=progress, source="mnist")

@@ -473,7 +473,7 @@ class Trainer:
     def _article_loop(self) -> Iterator[TrainingEvent]:
         config, data, model, device = self.config, self._data, self.model, self.device
         assert data is not None and model is not None and device is not None and self.dataset is not None
-        self.fast_path = "none (the article's loop)"
+        self.fast_path = "the article's loop as written, no fast path"
         batch_size = config.batch_size
         rng = np.random.RandomState(config.seed)
         n_train = len(data.y_train)

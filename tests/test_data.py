@@ -6,9 +6,11 @@ urlopen (no network). Bad data must give a message naming the file and line.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import io
+import json
 import os
 import struct
 import threading
@@ -659,3 +661,31 @@ def test_download_mnist_turns_a_timeout_into_a_data_error(fake_mnist):
 
     with pytest.raises(DataError, match="timed out"):
         data.download_mnist(urlopen=silent_server, mirrors=("https://a.example/",))
+
+
+def _download_via(monkeypatch, urlopen) -> None:
+    """Make the CLI's download_mnist use a fake server (the CLI imports it at call time)."""
+    real = mnist_download.download_mnist
+    monkeypatch.setattr(mnist_download, "download_mnist",
+                        functools.partial(real, urlopen=urlopen, mirrors=("https://a.example/m/",)))
+
+
+def test_digits_download_command_fetches_then_mnist_loads(fake_mnist, monkeypatch, capsys):
+    from pytorch_explorer import cli
+
+    log = []
+    _download_via(monkeypatch, fake_urlopen(fake_mnist, log))
+    assert cli.main(["digits", "download", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert report["downloaded"] is True
+    assert len(log) == 4
+    assert len(load_digits("mnist")) == 70
+
+
+def test_digits_download_offline_is_one_line_and_exit_2(fake_mnist, monkeypatch, capsys):
+    from pytorch_explorer import cli
+
+    _download_via(monkeypatch, fake_urlopen(fake_mnist, [], fail_hosts={"a.example"}))
+    assert cli.main(["digits", "download"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("error:") and "offline" in err[-1].lower()
