@@ -41,6 +41,18 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ["PTE_DATA_DIR"] = tempfile.mkdtemp(prefix="pte-data-")
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """For tests that check results, not speed. One torch thread keeps them quick when other processes share
+    the 2 cores (two OpenMP threads waiting on a descheduled sibling run many times slower); restored after."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 # ---------------------------------------------------------------- browser harness
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args, playwright):
@@ -143,7 +155,7 @@ def open_page(page, app_url: str, url_path: str = "", timeout: float = 60.0):
     """Load a page of the app (by its url_path, '' for home) and wait for its script to finish."""
     page.goto(f"{app_url}/{url_path}")
     wait_idle(page, timeout)
-    if url_path and page.locator('[role="dialog"]').count():  # "Page not found" on a fresh server (see app_url)
+    if url_path and page.get_by_role("dialog").filter(has_text="Page not found").count():  # see app_url
         page.goto(f"{app_url}/{url_path}")
         wait_idle(page, timeout)
     return page

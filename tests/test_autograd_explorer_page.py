@@ -148,8 +148,6 @@ def test_dynamic_graph_follows_the_slider_and_the_data():
 def test_graph_renders_as_svg_with_the_backward_functions(page, app_url):
     page.set_viewport_size({"width": 1400, "height": 2600})   # tall, so the screenshot shows the graphs
     open_page(page, app_url, "autograd")
-    if page.locator('[role="dialog"]').count():     # the first load of a fresh server can say "Page not found"
-        open_page(page, app_url, "autograd")
     chart = page.locator('[data-testid="stGraphVizChart"] svg').first
     chart.wait_for(timeout=30_000)
     titles = {t.text_content() for t in chart.locator("g.node > title").all()}

@@ -22,13 +22,8 @@ SMALL = ["--epochs", "1", "--hidden", "32", "--batch-size", "64"]
 
 
 @pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """These tests check results, not speed. One torch thread keeps them quick when other processes share the
-    2 cores (two OpenMP threads waiting on a descheduled sibling run many times slower); restored afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def _one_thread(one_torch_thread):
+    """Results, not speed: see conftest.one_torch_thread."""
 
 
 def last_json(out: str) -> dict:

@@ -6,7 +6,6 @@ import re
 import time
 
 import pytest
-import torch
 from conftest import ROOT, expect_no_exception, open_page, screenshot, wait_idle
 from streamlit.testing.v1 import AppTest
 
@@ -14,13 +13,8 @@ PAGE = str(ROOT / "pages" / "digits_trainer.py")
 
 
 @pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """These tests check results, not speed. One torch thread keeps them quick when other processes share the
-    2 cores (two OpenMP threads waiting on a descheduled sibling run many times slower); restored afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def _one_thread(one_torch_thread):
+    """Results, not speed: see conftest.one_torch_thread."""
 
 
 def fresh() -> AppTest:
@@ -179,19 +173,9 @@ def set_slider(page, label: str, key: str) -> None:
     wait_idle(page)
 
 
-def dismiss_page_not_found(page) -> None:
-    """Loading a page's URL directly shows Streamlit's 'Page not found' modal (the legacy pages/ folder
-    is checked before st.navigation runs; the page itself loads fine). Close it: it makes the page inert."""
-    dialog = page.get_by_role("dialog").filter(has_text="Page not found")
-    if dialog.count():
-        page.keyboard.press("Escape")
-        dialog.wait_for(state="detached", timeout=10_000)
-
-
 @pytest.mark.browser
 def test_train_live_stop_and_load_in_the_browser(page, app_url, tmp_path):
     open_page(page, app_url, "digits-trainer", timeout=120)
-    dismiss_page_not_found(page)
     expect_no_exception(page)
     set_slider(page, "Epochs", "Home")  # 1 epoch
     set_slider(page, "Hidden units", "Home")  # 16 units

@@ -169,8 +169,6 @@ def _click(page, key: str) -> None:
 def test_playground_in_the_browser(page, app_url):
     page.set_viewport_size({"width": 1400, "height": 2200})  # tall, so the screenshot shows the result
     open_page(page, app_url, "tensors")
-    if page.locator('[role="dialog"]').count():  # the first load of a fresh server can say "Page not found"
-        open_page(page, app_url, "tensors")
     expect_no_exception(page)
     assert page.get_by_role("heading", name="Tensor playground").first.is_visible()
     # create a tensor

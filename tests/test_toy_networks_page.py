@@ -151,11 +151,6 @@ def test_two_versions_train_side_by_side_in_the_browser(page, app_url):
     # the page's last element: its script has run to the end (the first run imports torch: slow)
     page.get_by_text("PyTorch code of the versions chosen above").wait_for(timeout=120_000)
     wait_idle(page, timeout=120)
-    # On a fresh server the first visit to a page's URL can race the app's page registration: Streamlit
-    # shows a "Page not found" dialog over the (rightly shown) page, and the dialog makes it inert.
-    if page.get_by_role("dialog").count():
-        page.keyboard.press("Escape")
-        page.get_by_role("dialog").wait_for(state="detached", timeout=10_000)
     expect_no_exception(page)
     assert page.get_by_role("heading", name="Toy networks").first.is_visible()
     page.get_by_role("button", name="Train side by side").click(timeout=60_000)
