@@ -56,10 +56,32 @@ for key, value in DEFAULTS.items():
     state.setdefault(key, value)
 
 
-@st.cache_resource(show_spinner="Loading the digits...", max_entries=4, ttl=3600)
-def cached_digits(spec: str, on_error: str, resize: bool):
-    """Datasets are read-only and shared across sessions (the loaders keep their own .npz cache too)."""
-    return load_digits(spec, on_error=on_error, resize=resize)
+@st.cache_resource
+def loaded_digits() -> dict:
+    """Datasets this server has loaded, shared read-only by every session: (spec, on_error, resize) -> data."""
+    return {}
+
+
+def digits_with_progress(spec: str, on_error: str, resize: bool):
+    """A shared dataset, loaded (with a progress bar: 49,000 PNGs take seconds) the first time it is asked for.
+
+    The loaders keep their own .npz cache beside, so a reload or a restart reads it back in under a second.
+    """
+    shared, key = loaded_digits(), (spec, on_error, resize)
+    if key not in shared:
+        bar = st.progress(0.0, text="Loading the digits...")
+        try:
+            shared[key] = load_digits(spec, on_error=on_error, resize=resize, progress=lambda done, total: bar.progress(
+                min(done / max(total, 1), 1.0), text=f"Loading the digits: {done:,} of {total:,}"))
+        finally:
+            bar.empty()
+        while len(shared) > 4:  # keep the four most recent sources in memory
+            shared.pop(next(iter(shared)))
+    return shared[key]
+
+
+def reload_digits(spec: str, on_error: str, resize: bool) -> None:
+    loaded_digits().pop((spec, on_error, resize), None)
 
 
 # ----------------------------------------------------------------------------- callbacks and run bookkeeping
@@ -162,10 +184,14 @@ if kind in PATH_HINTS and not spec:
     st.info(f"Type the path of the {SOURCES[kind].lower()}, for example `{PATH_HINTS[kind]}`.")
 elif kind != "mnist" or is_downloaded():
     with friendly_errors("Loading the digits"):
-        dataset = cached_digits(spec, on_error, resize)
+        dataset = digits_with_progress(spec, on_error, resize)
 if dataset is not None:
-    st.caption(f"**{len(dataset):,} digits**: {describe_source(spec)}. The first "
-               f"{1 - state['dt_val']:.0%} train, the rest validate (the article's split).")
+    left, right = st.columns([5, 1])
+    left.caption(f"**{len(dataset):,} digits**: {describe_source(spec)}. The first "
+                 f"{1 - state['dt_val']:.0%} train, the rest validate (the article's split).")
+    if kind != "bundled":
+        right.button("Reload from disk", key="dt_reload", on_click=reload_digits, args=(spec, on_error, resize),
+                     help="Read the files again (after you changed them); unchanged files come from the cache")
     if dataset.problems:
         with st.expander(f"{len(dataset.problems)} problem(s) while loading: skipped", expanded=False):
             st.write("\n".join(f"- {p}" for p in dataset.problems[:200]))

@@ -133,6 +133,30 @@ def test_a_missing_folder_is_a_clear_error_and_train_is_disabled():
     assert at.button(key="dt_train").disabled
 
 
+def test_a_png_folder_loads_reports_bad_files_and_reloads_after_a_change(tmp_path):
+    from pytorch_explorer.data import make_png_folder
+
+    root = make_png_folder(tmp_path / "digits", 40)
+    images = root / "Train" / "Images" / "train"
+    first = sorted(images.iterdir())[0]
+    first.write_bytes(b"not a png")  # one undecodable image: skipped and reported
+    at = fresh()
+    at.selectbox(key="dt_source_kind").set_value("folder").run()
+    at.text_input(key="dt_source_path").set_value(str(root)).run()
+    assert not at.exception
+    assert "39 digits" in texts(at)
+    assert any("1 problem" in e.label for e in at.expander)
+    # the user repairs the file on disk: the page keeps what it loaded until "Reload from disk"
+    first.write_bytes(sorted(images.iterdir())[1].read_bytes())
+    at.run()
+    assert "39 digits" in texts(at)
+    at.button(key="dt_reload").click().run()
+    assert not at.exception
+    assert "40 digits" in texts(at)
+    assert not any("problem" in e.label for e in at.expander)
+    assert not at.button(key="dt_train").disabled
+
+
 def test_full_mnist_offers_a_download_and_does_not_load_before_it():
     at = fresh()
     at.selectbox(key="dt_source_kind").set_value("mnist").run()
