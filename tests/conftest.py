@@ -155,9 +155,8 @@ def open_page(page, app_url: str, url_path: str = "", timeout: float = 60.0):
     """Load a page of the app (by its url_path, '' for home) and wait for its script to finish."""
     page.goto(f"{app_url}/{url_path}")
     wait_idle(page, timeout)
-    if url_path and page.get_by_role("dialog").filter(has_text="Page not found").count():  # see app_url
-        page.goto(f"{app_url}/{url_path}")
-        wait_idle(page, timeout)
+    not_found = page.get_by_role("dialog").filter(has_text="Page not found")
+    assert not not_found.count(), f"Streamlit says page {url_path!r} does not exist (see app_url's warm-up)"
     return page
 
 
