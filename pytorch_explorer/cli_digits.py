@@ -142,13 +142,11 @@ def train_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def predict_labels(trained, images: np.ndarray, batch: int = 4096) -> np.ndarray:
-    """Arg-max digit for each uint8 (N, 28, 28) image."""
-    import torch
+def predict_labels(trained, images: np.ndarray) -> np.ndarray:
+    """Arg-max digit for each uint8 (N, 28, 28) image (probe.predict_many's probabilities)."""
+    from pytorch_explorer.probe import predict_many
 
-    labels = [trained.predict_proba(torch.from_numpy(np.ascontiguousarray(images[i:i + batch]))).argmax(dim=1)
-              for i in range(0, len(images), batch)]
-    return torch.cat(labels).numpy() if labels else np.zeros(0, dtype=np.int64)
+    return predict_many(trained, images).argmax(axis=1).astype(np.int64)
 
 
 def write_submission(path: str | Path, filenames: list[str], labels: np.ndarray) -> None:
