@@ -22,7 +22,9 @@ from pytorch_explorer.devices import device_choices
 from pytorch_explorer.errors import ExplorerError
 from pytorch_explorer.mnist_download import download_mnist, is_downloaded
 from pytorch_explorer.models import ACTIVATIONS, load_checkpoint, save_checkpoint
-from pytorch_explorer.training import LiveRun, TrainConfig, canonical_step_code, history_row, log_every_for
+from pytorch_explorer.training import (
+    LiveRun, TrainConfig, canonical_step_code, history_row, log_every_for, speed_notes,
+)
 from ui import code_expander, friendly_errors
 
 CHUNK_SECONDS = 0.4  # training per live redraw; Stop takes effect between chunks
@@ -39,7 +41,8 @@ DEFAULTS = {"dt_source_kind": "bundled", "dt_source_path": "", "dt_on_error": "s
             "dt_faithful": False, "dt_hidden": ARTICLE.hidden, "dt_depth": ARTICLE.depth,
             "dt_activation": ARTICLE.activation, "dt_optimizer": ARTICLE.optimizer, "dt_lr": ARTICLE.lr,
             "dt_momentum": ARTICLE.momentum, "dt_batch": ARTICLE.batch_size, "dt_epochs": ARTICLE.epochs,
-            "dt_seed": ARTICLE.seed, "dt_val": ARTICLE.val_fraction, "dt_device": ARTICLE.device}
+            "dt_seed": ARTICLE.seed, "dt_val": ARTICLE.val_fraction, "dt_device": ARTICLE.device,
+            "dt_fast": ARTICLE.fast}
 WHY_FAITHFUL = """**What the article's loop gets wrong.** It never calls `optimizer.zero_grad()`, so every
 `loss.backward()` adds to the gradients of all earlier steps and each `optimizer.step()` follows that
 growing sum, a stale average of the whole run's gradients, rather than the current batch's. It also
@@ -222,6 +225,10 @@ devices = device_choices()
 if state["dt_device"] not in devices:
     state["dt_device"] = "auto"
 device = c[2].selectbox("Device", devices, key="dt_device", help="auto: CUDA, then Apple MPS, then the CPU")
+fast = c[3].toggle("Fast path", key="dt_fast", disabled=faithful,
+                   help="Fused Adam, called directly; on a CUDA GPU the whole step replayed as a CUDA graph. "
+                        "Off: the optimizer's plain for-loop step. Same results either way (within rounding); "
+                        "compare the samples/s of two runs in the history.")
 
 config = None
 with friendly_errors("Those settings"):
@@ -229,7 +236,7 @@ with friendly_errors("Those settings"):
     config = TrainConfig(source=spec or "bundled", hidden=hidden, depth=depth, activation=activation,
                          optimizer=optimizer, lr=lr, momentum=momentum, batch_size=batch, epochs=epochs,
                          seed=int(seed), val_fraction=val_fraction, device=device, article_faithful=faithful,
-                         log_every=log_every_for(n_train, batch))
+                         log_every=log_every_for(n_train, batch), fast=fast)
 if state.pop("dt_start", False) and config is not None and dataset is not None:
     start_run(config, dataset)
 run = state.get("dt_run")
@@ -295,12 +302,17 @@ if last is not None and last["name"] in state["dt_curves"]:
         st.success(f"**{last['name']}** {status}: train accuracy {m['train_acc']:.1%}, "
                    f"validation accuracy {m['val_acc']:.1%}.")
     st.markdown(f"This run: **{m['samples_per_s']:,.0f} samples/s on {m['device']}** ({m['fast_path']}).")
+if config is not None:
+    with st.expander("What makes training fast here?"):
+        ran = state["dt_curves"][last["name"]].get("fast_path", "") if last is not None and \
+            last["name"] in state["dt_curves"] else ""
+        st.markdown(speed_notes(config, ran))
 
 st.subheader("3. Runs this session")
 runs = state["digits_runs"]
 if runs:
     table = pd.DataFrame(runs)
-    first = ["name", "mode", "status", "val_acc", "train_acc", "seconds", "samples_per_s", "device"]
+    first = ["name", "mode", "status", "val_acc", "train_acc", "seconds", "samples_per_s", "device", "fast_path"]
     order = [c for c in first if c in table.columns] + [c for c in table.columns if c not in first]
     st.dataframe(table, key="dt_history", hide_index=True, column_order=order, column_config={
         "train_acc": st.column_config.NumberColumn("train acc", format="%.3f"),
@@ -308,6 +320,7 @@ if runs:
         "lr": st.column_config.NumberColumn("lr", format="%g"),
         "samples_per_s": st.column_config.NumberColumn("samples/s", format="%d"),
         "seconds": st.column_config.NumberColumn("seconds", format="%.2f"),
+        "fast_path": st.column_config.TextColumn("what ran"),
     })
     curves = {name: m for name, m in state["dt_curves"].items() if m.get("loss_history")}
     curves.update({name: t.metrics for name, t in state["digits_models"].items()

@@ -72,6 +72,9 @@ def report_lines(r: dict) -> list[str]:
         f"{r['trainer_gflops']:.1f} GFLOP/s = {r['fraction_of_matmul']:.0%} of it "
         f"({r['flops_per_sample'] / 1e6:.2f} MFLOP per sample)",
     ]
+    lines.append(f"one 5-epoch run of this trainer over {r['five_epochs_n_train']:,} digits: training "
+                 f"{r['five_epochs_train_s']:.2f} s, {r['five_epochs_elapsed_s']:.2f} s with the data's move and the "
+                 f"accuracy after each epoch (val acc {r['five_epochs_val_acc']:.3f})")
     png = r.get("png")
     if png:
         lines.append(f"PNG folder, {png['n_images']:,} files: serial Pillow {png['serial_pillow_s']:.2f} s, "

@@ -415,7 +415,8 @@ class Trainer:
                      and config.precision == "fp32")
         optimizer = make_optimizer(config, model.parameters(), device, capturable=use_graph)
         generator = torch.Generator(device="cpu").manual_seed(config.seed)
-        step_fn: _EagerStep | _CudaGraphStep = _EagerStep(model, loss_fn, optimizer, config.precision, device)
+        step_fn: _EagerStep | _CudaGraphStep = _EagerStep(model, loss_fn, optimizer, config.precision, device,
+                                                              direct=config.fast)
         self._optimizer_text = _describe_optimizer(optimizer) + (", bf16 autocast" if config.precision == "bf16" else "")
         if use_graph:
             step_fn = _CudaGraphStep.try_build(model, loss_fn, optimizer, bs, device) or step_fn
@@ -540,29 +541,102 @@ def _describe_optimizer(optimizer: torch.optim.Optimizer) -> str:
     return f"{name} (for-loop)"
 
 
+class DirectFusedAdam:
+    """`optimizer.step()` of a fused Adam without its per-call Python bookkeeping.
+
+    `torch.optim.Adam(fused=True).step()` spends about 0.13 ms of Python per call on this MLP
+    (hooks, grouping the tensors by device and dtype, reading the state dict) before it launches one
+    fused kernel; on 2 CPU cores that is 7 % of a whole 1.8 ms training step
+    (`python scripts/direct_adam_step.py` measures it). This calls the same kernel
+    (`torch._fused_adam_`, what Adam.step calls) on lists gathered once, so the result is bit for bit
+    `optimizer.step()`'s, and the optimizer's state stays the one its `state_dict()` shows. The first
+    call (which creates the state), and any call where a gradient is missing, go through
+    `optimizer.step()` itself. `for_optimizer` returns None where this does not apply. The state's
+    tensors are gathered once: make a new one after `optimizer.load_state_dict()`.
+    """
+
+    def __init__(self, optimizer: torch.optim.Adam) -> None:
+        self.optimizer = optimizer
+        self.group = optimizer.param_groups[0]
+        self.params: list[torch.Tensor] = list(self.group["params"])
+        self._state: tuple[list[torch.Tensor], ...] | None = None
+
+    @classmethod
+    def for_optimizer(cls, optimizer: torch.optim.Optimizer) -> DirectFusedAdam | None:
+        """The direct step for a plain fused Adam (one group, no amsgrad/maximize/capturable), else None."""
+        if type(optimizer) is not torch.optim.Adam or len(optimizer.param_groups) != 1:
+            return None
+        group = optimizer.param_groups[0]
+        plain = (group.get("fused") and not group.get("capturable") and not group.get("amsgrad")
+                 and not group.get("maximize") and not group.get("differentiable")
+                 and not group.get("decoupled_weight_decay") and not torch.is_tensor(group["lr"]))
+        if not plain or not hasattr(torch, "_fused_adam_"):
+            return None
+        params = group["params"]
+        if len({(p.device, p.dtype) for p in params}) != 1:
+            return None
+        return cls(optimizer)
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+
+    def step(self) -> None:
+        grads = [p.grad for p in self.params]
+        if self._state is None or any(g is None for g in grads):
+            self.optimizer.step()  # creates the state on the first call
+            states = [self.optimizer.state.get(p, {}) for p in self.params]
+            if all("exp_avg" in s for s in states):
+                self._state = ([s["exp_avg"] for s in states], [s["exp_avg_sq"] for s in states],
+                               [s["step"] for s in states])
+            return
+        exp_avgs, exp_avg_sqs, steps = self._state
+        group = self.group
+        beta1, beta2 = group["betas"]
+        torch._foreach_add_(steps, 1)
+        torch._fused_adam_(self.params, grads, exp_avgs, exp_avg_sqs, [], steps, amsgrad=False,
+                           lr=group["lr"], beta1=beta1, beta2=beta2, weight_decay=group["weight_decay"],
+                           eps=group["eps"], maximize=False, grad_scale=None, found_inf=None)
+
+
 class _EagerStep:
     """The canonical step: zero_grad, forward, loss, backward, step. Returns (loss, correct) as tensors.
 
     With precision "bf16" the forward pass (and so the backward) runs under torch.autocast in bfloat16:
-    the weights and the optimizer stay float32.
+    the weights and the optimizer stay float32. With `direct=True` a plain fused Adam steps through
+    DirectFusedAdam (the same kernel, without Optimizer.step's per-call Python).
     """
 
     def __init__(self, model: nn.Module, loss_fn: nn.Module, optimizer: torch.optim.Optimizer,
-                 precision: str = "fp32", device: torch.device | None = None) -> None:
+                 precision: str = "fp32", device: torch.device | None = None, direct: bool = False) -> None:
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
         self.autocast = precision == "bf16"
         self.device_type = device.type if device is not None else "cpu"
+        self.direct = DirectFusedAdam.for_optimizer(optimizer) if direct else None
 
     def __call__(self, xb: torch.Tensor, yb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        self.optimizer.zero_grad(set_to_none=True)
-        with torch.autocast(self.device_type, dtype=torch.bfloat16, enabled=self.autocast):
+        direct = self.direct
+        if direct is not None:
+            direct.zero_grad()
+        else:
+            self.optimizer.zero_grad(set_to_none=True)
+        if self.autocast:
+            with torch.autocast(self.device_type, dtype=torch.bfloat16):
+                logits = self.model(xb)
+                loss = self.loss_fn(logits, yb)
+        else:
             logits = self.model(xb)
             loss = self.loss_fn(logits, yb)
         loss.backward()
-        self.optimizer.step()
+        if direct is not None:
+            direct.step()
+        else:
+            self.optimizer.step()
         return loss.detach(), (logits.detach().argmax(dim=1) == yb).sum()
 
     def description(self, optimizer_text: str) -> str:
+        if self.direct is not None:
+            return f"{optimizer_text}, its kernel called directly"
         return optimizer_text
 
 
@@ -671,10 +745,11 @@ def canonical_step_code(config: TrainConfig) -> str:
     from pytorch_explorer.models import mlp_code
 
     model = mlp_code(config.mlp_config())
+    fused = ", fused=True" if config.fast and not config.article_faithful else ""
     if config.optimizer == "adam":
-        opt = f"optimizer = torch.optim.Adam(model.parameters(), lr={config.lr:g})"
+        opt = f"optimizer = torch.optim.Adam(model.parameters(), lr={config.lr:g}{fused})"
     else:
-        opt = f"optimizer = torch.optim.SGD(model.parameters(), lr={config.lr:g}, momentum={config.momentum:g})"
+        opt = f"optimizer = torch.optim.SGD(model.parameters(), lr={config.lr:g}, momentum={config.momentum:g}{fused})"
     split = f"cut = int(len(x) * {1 - config.val_fraction:g})"
     if config.article_faithful:
         return f"""import numpy as np
@@ -738,6 +813,45 @@ for epoch in range({config.epochs}):
 
 
 
+def speed_notes(config: TrainConfig, fast_path: str = "") -> str:
+    """Markdown for the trainer page: what made a run with these settings fast (or not), and how to measure it.
+
+    fast_path: the finished run's metrics["fast_path"] (what actually ran), when there is one.
+    """
+    if config.article_faithful:
+        lines = [
+            "The article's loop as written pays, on every step, for work this trainer does once:",
+            "- **a numpy batch**: fancy indexing, a divide by the batch's max and `torch.from_numpy` per step "
+            "(on a GPU, a host-to-device copy per step);",
+            "- **`loss.item()` every step**: on a GPU each one waits for the GPU to finish (a sync);",
+            "- **the for-loop Adam**: a few small tensor operations per parameter, launched one by one.",
+        ]
+    else:
+        lines = [
+            "What this trainer does to go fast (switch **Fast path** off to compare samples/s in the history):",
+            "- **the digits stay on the training device** as one float tensor; a batch is a slice of a shuffled "
+            "index, gathered there with `index_select` (no numpy, no copy from the host);",
+            "- **the loss is read every few steps**, not every step: `.item()` makes the CPU wait for the device;",
+        ]
+        if config.fast:
+            lines += [
+                "- **fused Adam** (`torch.optim.Adam(..., fused=True)`): one kernel updates every parameter, "
+                "instead of a handful of small operations per parameter; its kernel is called directly "
+                "(`torch._fused_adam_`, what `optimizer.step()` calls), which saves `step()`'s Python bookkeeping: "
+                "7 % of a CPU step in docs/benchmarks.md;",
+                "- **on a CUDA GPU, a CUDA graph**: the whole step (forward, loss, backward, Adam) is recorded once "
+                "and replayed, so Python launches one graph instead of dozens of kernels. At batch 128 this MLP is "
+                "too small to keep a GPU busy: without the graph, the time goes to launching kernels.",
+            ]
+        else:
+            lines.append("- **Fast path is off**: the optimizer's plain for-loop step, and no CUDA graph.")
+    if fast_path:
+        lines.append(f"\nThis run used: {fast_path}.")
+    lines.append("\nMeasure your machine: `python -m pytorch_explorer bench` runs the article's loop and this trainer "
+                 "side by side (`--device cuda` on a GPU); docs/benchmarks.md has the figures measured so far.")
+    return "\n".join(lines)
+
+
 def planned_steps(config: TrainConfig, n_total: int) -> int:
     """Optimizer steps a full run takes: ceil(n_train / batch) per epoch, or the article's int(n_total / batch)."""
     if config.article_faithful:
@@ -778,6 +892,7 @@ def history_row(name: str, trained: TrainedModel, how: str = "trained on the tra
         "seconds": round(float(sum(m.get("epoch_seconds", []))), 2),
         "samples_per_s": round(float(m.get("samples_per_s", 0.0))),
         "device": m.get("device"),
+        "fast_path": m.get("fast_path", ""),
     }
 
 

@@ -23,6 +23,7 @@ def bench_json() -> dict:
     assert code == 0
     lines = out.getvalue().strip().splitlines()
     assert any(line.startswith("speedup (trainer / article):") for line in lines)
+    assert any(line.startswith("one 5-epoch run of this trainer over 560 digits: training ") for line in lines)
     return json.loads(lines[-1])
 
 
@@ -49,6 +50,9 @@ def test_bench_figures_are_sane(bench_json):
     assert r["latency_ms_median"] >= r["preprocess_ms_median"]
     assert r["threads"] >= 1 and r["cores"] == usable_cores() and r["cpu"]
     assert 0 <= r["article_val_acc"] <= 1 and 0 <= r["trainer_val_acc"] <= 1
+    assert r["five_epochs_n_train"] == 560 and 0 < r["five_epochs_train_s"] < r["five_epochs_elapsed_s"]
+    assert r["five_epochs_samples_per_s"] == pytest.approx(5 * 560 / r["five_epochs_train_s"])
+    assert 0 <= r["five_epochs_val_acc"] <= 1
 
 
 def test_bench_png_timings(bench_json):
@@ -85,3 +89,12 @@ def test_cpu_model_is_the_model_name_in_proc_cpuinfo():
         pytest.skip("no /proc/cpuinfo here")
     names = [line.split(":", 1)[1].strip() for line in info.read_text().splitlines() if line.startswith("model name")]
     assert cpu_model() == names[0]
+
+
+@pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="needs a CUDA GPU")
+def test_bench_on_a_gpu_names_the_card_and_times_the_graph(capsys):
+    assert main(["bench", "--quick", "--json", "--device", "cuda", "--n", "2000", "--no-png"]) == 0
+    r = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert r["device"].startswith("cuda") and r["gpu"]
+    assert "CUDA graph (" in r["fast_path"] and "failed" not in r["fast_path"]
+    assert r["trainer_samples_per_s"] > 0 and r["article_samples_per_s"] > 0 and math.isfinite(r["speedup"])

@@ -96,6 +96,30 @@ def test_train_a_short_run_fills_the_session_contract_and_history():
     assert "Latest fixed run:" in texts(at)
 
 
+def test_the_fast_path_switch_reaches_the_run_and_the_speed_notes_explain_it():
+    at = small_settings(fresh())
+    assert at.toggle(key="dt_fast").value is True
+    assert "fused=True" in at.code[-1].value
+    notes = at.expander[[e.label for e in at.expander].index("What makes training fast here?")]
+    assert "fused Adam" in notes.markdown[0].value and "CUDA graph" in notes.markdown[0].value
+    at.toggle(key="dt_fast").set_value(False).run()
+    assert "fused=True" not in at.code[-1].value
+    at.button(key="dt_train").click().run()
+    run_until_idle(at)
+    trained = at.session_state["digits_model"]
+    assert trained.hyperparameters["fast"] is False
+    assert at.session_state["digits_runs"][0]["fast_path"] == "Adam (for-loop)"
+    assert list(at.dataframe[0].value["fast_path"]) == ["Adam (for-loop)"]
+    assert "(Adam (for-loop))" in texts(at)
+    notes = at.expander[[e.label for e in at.expander].index("What makes training fast here?")]
+    assert "Fast path is off" in notes.markdown[0].value
+    assert "This run used: Adam (for-loop)." in notes.markdown[0].value
+    at.toggle(key="dt_faithful").set_value(True).run()
+    assert at.toggle(key="dt_fast").disabled
+    notes = at.expander[[e.label for e in at.expander].index("What makes training fast here?")]
+    assert "`loss.item()` every step" in notes.markdown[0].value
+
+
 def test_stop_keeps_the_partial_model():
     at = small_settings(fresh(), epochs=30, hidden=64)
     at.button(key="dt_train").click().run()

@@ -15,8 +15,8 @@ from pytorch_explorer.data import DigitDataset, load_digits
 from pytorch_explorer.errors import DeviceError
 from pytorch_explorer.models import load_checkpoint, save_checkpoint
 from pytorch_explorer.training import (
-    FINAL_KINDS, LiveRun, TrainConfig, Trainer, _CudaGraphStep, canonical_step_code, flops_per_sample, history_row,
-    is_diverged, log_every_for, planned_steps, train_digits, train_to_completion,
+    FINAL_KINDS, DirectFusedAdam, LiveRun, TrainConfig, Trainer, _CudaGraphStep, canonical_step_code, flops_per_sample, history_row,
+    is_diverged, log_every_for, planned_steps, speed_notes, train_digits, train_to_completion,
 )
 
 pytestmark = pytest.mark.slow
@@ -272,6 +272,95 @@ def test_the_cuda_graph_step_can_never_run_on_the_cpu(small):
     assert "CUDA graph" not in trained.metrics["fast_path"]
 
 
+def _adam_steps(direct: bool, steps: int = 12, frozen_bias: bool = False, **adam):
+    """A small MLP trained `steps` Adam(fused=True) steps, through DirectFusedAdam or optimizer.step()."""
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(784, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10))
+    if frozen_bias:
+        model[2].bias.requires_grad_(False)  # a parameter that never gets a gradient
+    optimizer = torch.optim.Adam(model.parameters(), fused=True, **adam)
+    step = DirectFusedAdam.for_optimizer(optimizer) if direct else None
+    assert (step is not None) == direct
+    gen = torch.Generator().manual_seed(1)
+    for i in range(steps):
+        if i == steps // 2:
+            optimizer.param_groups[0]["lr"] *= 0.5  # a change of learning rate mid-run is followed
+        x, y = torch.rand(16, 784, generator=gen), torch.randint(0, 10, (16,), generator=gen)
+        step.zero_grad() if step else optimizer.zero_grad(set_to_none=True)
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        step.step() if step else optimizer.step()
+    return model, optimizer
+
+
+@pytest.mark.parametrize("adam", [dict(lr=1e-2), dict(lr=3e-3, weight_decay=1e-2, betas=(0.8, 0.99), eps=1e-6),
+                                  dict(lr=1e-2, frozen_bias=True)])
+def test_the_direct_fused_adam_step_is_bit_for_bit_optimizer_step(adam):
+    reference, ref_opt = _adam_steps(False, **adam)
+    direct, direct_opt = _adam_steps(True, **adam)
+    for a, b in zip(reference.parameters(), direct.parameters(), strict=True):
+        assert torch.equal(a, b)
+    ref_state, direct_state = ref_opt.state_dict()["state"], direct_opt.state_dict()["state"]
+    assert ref_state.keys() == direct_state.keys()
+    for key in ref_state:  # the optimizer's own state was advanced too: a checkpoint sees the real step count
+        for name in ("step", "exp_avg", "exp_avg_sq"):
+            assert torch.equal(ref_state[key][name], direct_state[key][name]), (key, name)
+    assert float(direct_state[0]["step"]) == 12
+
+
+@pytest.mark.parametrize("make", [
+    lambda ps: torch.optim.Adam(ps),  # not fused: its step is already what it is
+    lambda ps: torch.optim.Adam(ps, fused=True, amsgrad=True),
+    lambda ps: torch.optim.Adam(ps, fused=True, maximize=True),
+    lambda ps: torch.optim.AdamW(ps, fused=True),
+    lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9, fused=True),
+    lambda ps: torch.optim.Adam([{"params": ps[:2]}, {"params": ps[2:], "lr": 0.1}], fused=True),
+])
+def test_the_direct_step_is_only_for_a_plain_fused_adam(make):
+    params = list(torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.Linear(3, 2)).parameters())
+    assert DirectFusedAdam.for_optimizer(make(params)) is None
+
+
+def test_the_trainers_fast_path_steps_adam_directly_and_says_so(small):
+    fast = train_to_completion(TrainConfig(**TINY), small)
+    eager = train_to_completion(TrainConfig(**TINY, fast=False), small)
+    sgd = train_to_completion(TrainConfig(**TINY, optimizer="sgd", lr=0.05), small)
+    assert fast.metrics["fast_path"] == "fused Adam, its kernel called directly"
+    assert eager.metrics["fast_path"] == "Adam (for-loop)"
+    assert sgd.metrics["fast_path"] == "fused SGD"
+    assert abs(fast.metrics["val_acc"] - eager.metrics["val_acc"]) <= 0.02
+
+
+# ----------------------------------------------------------------------------- on a CUDA GPU (skipped without one)
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+
+
+@needs_cuda
+def test_on_a_gpu_the_cuda_graph_runs_and_matches_eager_within_half_a_point(bundled):
+    graph = train_to_completion(TrainConfig(device="cuda"), bundled)
+    eager = train_to_completion(TrainConfig(device="cuda", fast=False), bundled)
+    assert "CUDA graph (" in graph.metrics["fast_path"] and "failed" not in graph.metrics["fast_path"]
+    assert "CUDA graph" not in eager.metrics["fast_path"]
+    assert graph.metrics["status"] == eager.metrics["status"] == "done"
+    # 3,500 training digits: 27 full batches and a partial one of 44 (eager) every epoch
+    assert graph.metrics["steps"] == graph.metrics["total_steps"] == 28 * 5
+    assert graph.metrics["val_acc"] >= 0.89
+    assert abs(graph.metrics["val_acc"] - eager.metrics["val_acc"]) <= 0.005
+    assert next(graph.model.parameters()).device.type == "cpu"
+
+
+@needs_cuda
+def test_on_a_gpu_a_graph_run_can_stop_and_each_run_captures_its_own_graph(small):
+    first = train_digits(TrainConfig(**TINY, device="cuda"), small)
+    events = [next(first) for _ in range(4)]
+    first.stop()
+    rest = list(first)
+    assert rest[-1].kind == "stopped" and all(e.kind == "step" for e in events)
+    second = train_to_completion(TrainConfig(**{**TINY, "lr": 3e-3}, device="cuda"), small)  # new settings
+    assert second.metrics["status"] == "done" and "CUDA graph (" in second.metrics["fast_path"]
+    bf16 = train_to_completion(TrainConfig(**TINY, device="cuda", precision="bf16"), small)
+    assert bf16.metrics["status"] == "done" and "bf16 autocast" in bf16.metrics["fast_path"]
+
+
 @pytest.mark.parametrize("bad", [dict(optimizer="rmsprop"), dict(lr=0.0), dict(lr=float("nan")),
                                  dict(batch_size=0), dict(epochs=0), dict(val_fraction=1.0), dict(depth=4),
                                  dict(hidden=0), dict(activation="swish"), dict(momentum=1.0), dict(log_every=0),
@@ -307,6 +396,20 @@ def test_history_row_and_code(article_run, faithful_run):
     article_code = canonical_step_code(TrainConfig(article_faithful=True))
     assert "DEFECT: no optimizer.zero_grad()" in article_code and "rng.choice" in article_code
     compile(article_code, "<article>", "exec")
+    assert "fused=True" in fixed_code and "fused" not in article_code
+    assert "fused" not in canonical_step_code(TrainConfig(fast=False))
+    assert row["fast_path"] == trained.metrics["fast_path"]
+
+
+def test_speed_notes_say_what_each_setting_does():
+    fast = speed_notes(TrainConfig(), "fused Adam, its kernel called directly")
+    assert "fused=True" in fast and "CUDA graph" in fast and "python -m pytorch_explorer bench" in fast
+    assert fast.endswith("docs/benchmarks.md has the figures measured so far.")
+    assert "This run used: fused Adam, its kernel called directly." in fast
+    eager = speed_notes(TrainConfig(fast=False))
+    assert "Fast path is off" in eager and "fused=True" not in eager and "This run used" not in eager
+    article = speed_notes(TrainConfig(article_faithful=True))
+    assert "`loss.item()` every step" in article and "for-loop Adam" in article
 
 
 def test_figures_hold_the_data(article_run, bundled):
