@@ -226,7 +226,8 @@ if state["dt_device"] not in devices:
     state["dt_device"] = "auto"
 device = c[2].selectbox("Device", devices, key="dt_device", help="auto: CUDA, then Apple MPS, then the CPU")
 fast = c[3].toggle("Fast path", key="dt_fast", disabled=faithful,
-                   help="Fused Adam, called directly; on a CUDA GPU the whole step replayed as a CUDA graph. "
+                   help="A fused optimizer (Adam's kernel called directly); on a CUDA GPU the whole step "
+                        "replayed as a CUDA graph. "
                         "Off: the optimizer's plain for-loop step. Same results either way (within rounding); "
                         "compare the samples/s of two runs in the history.")
 

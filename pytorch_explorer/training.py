@@ -816,7 +816,7 @@ for epoch in range({config.epochs}):
 def speed_notes(config: TrainConfig, fast_path: str = "") -> str:
     """Markdown for the trainer page: what made a run with these settings fast (or not), and how to measure it.
 
-    fast_path: the finished run's metrics["fast_path"] (what actually ran), when there is one.
+    fast_path: the last finished run's metrics["fast_path"] (what actually ran), when there is one.
     """
     if config.article_faithful:
         lines = [
@@ -833,12 +833,18 @@ def speed_notes(config: TrainConfig, fast_path: str = "") -> str:
             "index, gathered there with `index_select` (no numpy, no copy from the host);",
             "- **the loss is read every few steps**, not every step: `.item()` makes the CPU wait for the device;",
         ]
-        if config.fast:
-            lines += [
+        if config.fast and config.optimizer == "adam":
+            lines.append(
                 "- **fused Adam** (`torch.optim.Adam(..., fused=True)`): one kernel updates every parameter, "
                 "instead of a handful of small operations per parameter; its kernel is called directly "
                 "(`torch._fused_adam_`, what `optimizer.step()` calls), which saves `step()`'s Python bookkeeping: "
-                "7 % of a CPU step in docs/benchmarks.md;",
+                "7 % of a CPU step in docs/benchmarks.md;")
+        elif config.fast:
+            lines.append(
+                "- **fused SGD** (`torch.optim.SGD(..., fused=True)`): one kernel updates every parameter and its "
+                "momentum, instead of a few small operations per parameter;")
+        if config.fast:
+            lines += [
                 "- **on a CUDA GPU, a CUDA graph**: the whole step (forward, loss, backward, Adam) is recorded once "
                 "and replayed, so Python launches one graph instead of dozens of kernels. At batch 128 this MLP is "
                 "too small to keep a GPU busy: without the graph, the time goes to launching kernels.",
@@ -846,7 +852,7 @@ def speed_notes(config: TrainConfig, fast_path: str = "") -> str:
         else:
             lines.append("- **Fast path is off**: the optimizer's plain for-loop step, and no CUDA graph.")
     if fast_path:
-        lines.append(f"\nThis run used: {fast_path}.")
+        lines.append(f"\nThe last run used: {fast_path}.")
     lines.append("\nMeasure your machine: `python -m pytorch_explorer bench` runs the article's loop and this trainer "
                  "side by side (`--device cuda` on a GPU); docs/benchmarks.md has the figures measured so far.")
     return "\n".join(lines)

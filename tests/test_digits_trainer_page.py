@@ -113,7 +113,7 @@ def test_the_fast_path_switch_reaches_the_run_and_the_speed_notes_explain_it():
     assert "(Adam (for-loop))" in texts(at)
     notes = at.expander[[e.label for e in at.expander].index("What makes training fast here?")]
     assert "Fast path is off" in notes.markdown[0].value
-    assert "This run used: Adam (for-loop)." in notes.markdown[0].value
+    assert "The last run used: Adam (for-loop)." in notes.markdown[0].value
     at.toggle(key="dt_faithful").set_value(True).run()
     assert at.toggle(key="dt_fast").disabled
     notes = at.expander[[e.label for e in at.expander].index("What makes training fast here?")]

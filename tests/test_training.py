@@ -405,11 +405,13 @@ def test_speed_notes_say_what_each_setting_does():
     fast = speed_notes(TrainConfig(), "fused Adam, its kernel called directly")
     assert "fused=True" in fast and "CUDA graph" in fast and "python -m pytorch_explorer bench" in fast
     assert fast.endswith("docs/benchmarks.md has the figures measured so far.")
-    assert "This run used: fused Adam, its kernel called directly." in fast
+    assert "The last run used: fused Adam, its kernel called directly." in fast
     eager = speed_notes(TrainConfig(fast=False))
-    assert "Fast path is off" in eager and "fused=True" not in eager and "This run used" not in eager
+    assert "Fast path is off" in eager and "fused=True" not in eager and "last run used" not in eager
     article = speed_notes(TrainConfig(article_faithful=True))
     assert "`loss.item()` every step" in article and "for-loop Adam" in article
+    sgd = speed_notes(TrainConfig(optimizer="sgd"))
+    assert "fused SGD" in sgd and "fused Adam" not in sgd and "CUDA graph" in sgd
 
 
 def test_figures_hold_the_data(article_run, bundled):
