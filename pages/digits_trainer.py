@@ -293,8 +293,8 @@ def live_panel() -> None:
 live_panel()
 
 last = state.get("dt_last")
-if last is not None and last["name"] in state["dt_curves"]:
-    m = state["dt_curves"][last["name"]]
+m = state["dt_curves"].get(last["name"]) if last is not None else None  # the last run's metrics
+if m is not None:
     if last["kind"] == "diverged":
         st.error(f"**{last['name']} diverged.** {last['message']} The run is in the history below; it did not "
                  "replace the current model.")
@@ -305,9 +305,7 @@ if last is not None and last["name"] in state["dt_curves"]:
     st.markdown(f"This run: **{m['samples_per_s']:,.0f} samples/s on {m['device']}** ({m['fast_path']}).")
 if config is not None:
     with st.expander("What makes training fast here?"):
-        ran = state["dt_curves"][last["name"]].get("fast_path", "") if last is not None and \
-            last["name"] in state["dt_curves"] else ""
-        st.markdown(speed_notes(config, ran))
+        st.markdown(speed_notes(config, m.get("fast_path", "") if m is not None else ""))
 
 st.subheader("3. Runs this session")
 runs = state["digits_runs"]

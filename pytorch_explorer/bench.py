@@ -178,15 +178,20 @@ def interleaved_rates(configs: dict[str, TrainConfig], data: DigitDataset) -> tu
         {name: trainer.result() for name, trainer in trainers.items()}
 
 
+def trainer_config(bench: BenchConfig, device: str) -> TrainConfig:
+    """This trainer's settings for a bench run: the bench's model, batch, epochs and seed, torch's current threads."""
+    return TrainConfig(hidden=bench.hidden, batch_size=bench.batch_size, epochs=bench.epochs, seed=bench.seed,
+                       device=device, log_every=bench.log_every or (10 if device == "cpu" else 100),
+                       threads=torch.get_num_threads())
+
+
 def time_training(data: DigitDataset, bench: BenchConfig, device: str) -> dict[str, Any]:
     """samples/s of the article's loop, the trainer and the eager trainer, interleaved chunk by chunk.
 
     Each figure is the median of its chunks' rates over `repeats` passes; the speedup is the median of
     the trainer/article ratios of chunks run back to back (robust to load that drifts during the run).
     """
-    base = TrainConfig(hidden=bench.hidden, batch_size=bench.batch_size, epochs=bench.epochs, seed=bench.seed,
-                       device=device, log_every=bench.log_every or (10 if device == "cpu" else 100),
-                       threads=torch.get_num_threads())
+    base = trainer_config(bench, device)
     loops = {
         "article": replace(base, article_faithful=True),
         "trainer": base,
@@ -235,9 +240,7 @@ def five_epochs(data: DigitDataset, bench: BenchConfig, device: str) -> dict[str
     train_s is the training time alone; elapsed_s adds moving the data to the device and measuring both
     accuracies after every epoch.
     """
-    config = TrainConfig(hidden=bench.hidden, batch_size=bench.batch_size, epochs=5, seed=bench.seed, device=device,
-                         log_every=bench.log_every or (10 if device == "cpu" else 100), threads=torch.get_num_threads())
-    trained = train_to_completion(config, data)
+    trained = train_to_completion(replace(trainer_config(bench, device), epochs=5), data)
     m = trained.metrics
     return {"five_epochs_train_s": m["train_seconds"], "five_epochs_elapsed_s": m["elapsed_s"],
             "five_epochs_n_train": m["n_train"], "five_epochs_val_acc": m["val_acc"],

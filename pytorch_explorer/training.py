@@ -620,11 +620,7 @@ class _EagerStep:
             direct.zero_grad()
         else:
             self.optimizer.zero_grad(set_to_none=True)
-        if self.autocast:
-            with torch.autocast(self.device_type, dtype=torch.bfloat16):
-                logits = self.model(xb)
-                loss = self.loss_fn(logits, yb)
-        else:
+        with torch.autocast(self.device_type, dtype=torch.bfloat16, enabled=self.autocast):
             logits = self.model(xb)
             loss = self.loss_fn(logits, yb)
         loss.backward()

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pytorch_explorer.bench import synthetic_digits  # noqa: E402
 from pytorch_explorer.models import MLPConfig, build_mlp  # noqa: E402
-from pytorch_explorer.training import TrainConfig, _CudaGraphStep, _EagerStep, make_optimizer  # noqa: E402
+from pytorch_explorer.training import TrainConfig, _as_inputs, _CudaGraphStep, _EagerStep, make_optimizer  # noqa: E402
 
 
 def timed(step, x, y, batch: int, steps: int) -> float:
@@ -52,7 +52,7 @@ def main() -> int:
         return 0
     device = torch.device("cuda")
     data = synthetic_digits(49_000)
-    x = torch.from_numpy(data.images).to(device).reshape(len(data), -1).float().div_(255)
+    x = _as_inputs(data.images, device)
     y = torch.from_numpy(data.labels).to(device)
     loss_fn = torch.nn.CrossEntropyLoss()
     result: dict = {"gpu": torch.cuda.get_device_name(device), "torch": torch.__version__, "batch_size": args.batch_size}

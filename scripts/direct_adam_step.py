@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pytorch_explorer.bench import synthetic_digits  # noqa: E402
 from pytorch_explorer.models import MLPConfig, build_mlp  # noqa: E402
-from pytorch_explorer.training import TrainConfig, _EagerStep, make_optimizer  # noqa: E402
+from pytorch_explorer.training import TrainConfig, _as_inputs, _EagerStep, make_optimizer  # noqa: E402
 
 
 def main() -> int:
@@ -33,7 +33,7 @@ def main() -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     data = synthetic_digits(34_300)
-    x = torch.from_numpy(data.images).reshape(len(data), -1).float().div_(255)
+    x = _as_inputs(data.images, torch.device("cpu"))
     y = torch.from_numpy(data.labels)
     steps = {}
     for direct in (False, True):
