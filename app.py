@@ -21,7 +21,7 @@ PAGES = [
 def home() -> None:
     import torch
 
-    from pytorch_explorer.devices import available_devices
+    from pytorch_explorer.core.devices import available_devices
 
     st.title("PyTorch Explorer")
     st.write(

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from pytorch_explorer.errors import ExplorerError
+from pytorch_explorer.core.errors import ExplorerError
 
 
 def code_expander(code: str, title: str = "PyTorch code", expanded: bool = False) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
-from pytorch_explorer.autograd_figures import LEGEND, compact_or_shape, step_text
-from pytorch_explorer.autograd_graph import AutogradGraph, trace
-from pytorch_explorer.autograd_presets import PRESETS, InputSpec, make_inputs, trace_branch, trace_loop
+from pytorch_explorer.autograd.figures import LEGEND, compact_or_shape, step_text
+from pytorch_explorer.autograd.graph import AutogradGraph, trace
+from pytorch_explorer.autograd.presets import PRESETS, InputSpec, make_inputs, trace_branch, trace_loop
 
 MAX_INPUTS = 6
 ss = st.session_state

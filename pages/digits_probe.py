@@ -6,12 +6,12 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from pytorch_explorer import probe
-from pytorch_explorer import probe_figures as figs
-from pytorch_explorer.data import load_digits
-from pytorch_explorer.errors import DataError, ExplorerError
-from pytorch_explorer.models import load_checkpoint, mlp_code
-from pytorch_explorer.preprocess import ImageError, is_blank_canvas, load_image_bytes, preprocess_digit
+from pytorch_explorer.digits import probe
+from pytorch_explorer.digits import probe_figures as figs
+from pytorch_explorer.digits.data import load_digits
+from pytorch_explorer.core.errors import DataError, ExplorerError
+from pytorch_explorer.digits.models import load_checkpoint, mlp_code
+from pytorch_explorer.digits.preprocess import ImageError, is_blank_canvas, load_image_bytes, preprocess_digit
 from ui import code_expander, friendly_errors
 
 QUICK_EPOCHS = 3  # the one-click model: seconds on a CPU, about 90 % on the bundled digits
@@ -25,7 +25,7 @@ state.setdefault("digits_runs", [])
 # ----------------------------------------------------------------------------- models in the session
 def remember(trained, name: str, how: str) -> None:
     """Keep a model as the trainer page does: by a unique name, as the current model, with a history row."""
-    from pytorch_explorer.training import history_row
+    from pytorch_explorer.digits.training import history_row
 
     taken = set(state["digits_models"]) | set(state.get("dt_curves", {}))
     trained.name, n = name, 2
@@ -38,7 +38,7 @@ def remember(trained, name: str, how: str) -> None:
 
 
 def train_now(article_faithful: bool = False) -> None:
-    from pytorch_explorer.training import TrainConfig, train_to_completion
+    from pytorch_explorer.digits.training import TrainConfig, train_to_completion
 
     config = TrainConfig(epochs=QUICK_EPOCHS, article_faithful=article_faithful)
     what = "the article's loop (no zero_grad)" if article_faithful else "the fixed loop"

@@ -16,13 +16,13 @@ import re
 import pandas as pd
 import streamlit as st
 
-from pytorch_explorer import training_figures as figs
-from pytorch_explorer.data import describe_source, load_digits
-from pytorch_explorer.devices import device_choices
-from pytorch_explorer.errors import ExplorerError
-from pytorch_explorer.mnist_download import download_mnist, is_downloaded
-from pytorch_explorer.models import ACTIVATIONS, load_checkpoint, save_checkpoint
-from pytorch_explorer.training import (
+from pytorch_explorer.digits import training_figures as figs
+from pytorch_explorer.digits.data import describe_source, load_digits
+from pytorch_explorer.core.devices import device_choices
+from pytorch_explorer.core.errors import ExplorerError
+from pytorch_explorer.digits.mnist import download_mnist, is_downloaded
+from pytorch_explorer.digits.models import ACTIVATIONS, load_checkpoint, save_checkpoint
+from pytorch_explorer.digits.training import (
     LiveRun, TrainConfig, canonical_step_code, history_row, log_every_for, speed_notes,
 )
 from ui import code_expander, friendly_errors

@@ -3,12 +3,12 @@
 import streamlit as st
 import torch
 
-from pytorch_explorer import tensor_factory as tf
-from pytorch_explorer import tensor_info as ti
-from pytorch_explorer.devices import device_choices
-from pytorch_explorer.numpy_twin import CLOSE, EQUAL, NO_TWIN, run_with_twin
-from pytorch_explorer.tensor_figures import figure_for
-from pytorch_explorer.tensor_ops import CATALOGUE, GROUPS, OPS, param_text, parse_value, search
+from pytorch_explorer.tensors import factory as tf
+from pytorch_explorer.tensors import info as ti
+from pytorch_explorer.core.devices import device_choices
+from pytorch_explorer.tensors.numpy_twin import CLOSE, EQUAL, NO_TWIN, run_with_twin
+from pytorch_explorer.tensors.figures import figure_for
+from pytorch_explorer.tensors.catalogue import CATALOGUE, GROUPS, OPS, param_text, parse_value, search
 from ui import code_expander, friendly_errors
 
 st.title("Tensor playground")

@@ -8,7 +8,11 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from pytorch_explorer import toy, toy_code, toy_figures, toy_playground, toy_speed
+from pytorch_explorer.toy import networks as toy
+from pytorch_explorer.toy import code as toy_code
+from pytorch_explorer.toy import figures as toy_figures
+from pytorch_explorer.toy import playground as toy_playground
+from pytorch_explorer.toy import speed as toy_speed
 
 LR_CHOICES = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0]
 TITLES = toy.IMPLEMENTATION_TITLES

@@ -20,9 +20,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pytorch_explorer.bench import synthetic_digits  # noqa: E402
-from pytorch_explorer.models import MLPConfig, build_mlp  # noqa: E402
-from pytorch_explorer.training import TrainConfig, _as_inputs, _EagerStep, make_optimizer  # noqa: E402
+from pytorch_explorer.bench.digits import synthetic_digits  # noqa: E402
+from pytorch_explorer.digits.models import MLPConfig, build_mlp  # noqa: E402
+from pytorch_explorer.digits.training import TrainConfig, _as_inputs, _EagerStep, make_optimizer  # noqa: E402
 
 
 def main() -> int:

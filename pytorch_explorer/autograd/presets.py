@@ -1,0 +1,169 @@
+"""Ready-made expressions for the autograd explorer, the inputs they run on, and dynamic graphs.
+
+An input is typed as text and read by the safe evaluator, so `3.0`, `[[1, 0], [0, 1]]` and
+`torch.randn(4, 3)` all work; random inputs are seeded (seed = the input's position) so a graph
+stays the same from one rerun of the page to the next.
+
+The dynamic-graph demos are ordinary Python functions of this package (a `for` loop, an `if` on
+the data): define-by-run means whatever Python runs is what gets recorded. No user code runs.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+
+import torch
+
+from pytorch_explorer.autograd.graph import AutogradGraph, GraphError, trace, trace_function
+
+MAX_INPUT_ELEMENTS = 1_000
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """One input as the page shows it: a name, its value as text, and the requires_grad switch."""
+
+    name: str
+    value: str
+    requires_grad: bool = True
+
+
+@dataclass(frozen=True)
+class Preset:
+    key: str
+    title: str
+    expression: str
+    inputs: tuple[InputSpec, ...]
+    about: str
+
+
+PRESETS: dict[str, Preset] = {p.key: p for p in [
+    Preset(
+        "linear", "y = w*x + b", "w * x + b",
+        (InputSpec("w", "3.0"), InputSpec("x", "2.0", requires_grad=False), InputSpec("b", "1.0")),
+        "The smallest graph: a multiply and an add. `x` is data (no requires_grad, drawn grey), so "
+        "autograd records no path to it; `w` and `b` are parameters and get gradients: "
+        "d out/dw = x = 2 and d out/db = 1.",
+    ),
+    Preset(
+        "neuron", "A neuron: sigmoid(w@x + b)", "torch.sigmoid(w @ x + b)",
+        (InputSpec("w", "[0.5, -1.0, 2.0]"), InputSpec("x", "[1.0, 0.5, -1.5]", requires_grad=False),
+         InputSpec("b", "0.1")),
+        "One neuron: a dot product (`DotBackward0`), a bias, a sigmoid. The gradient of w is "
+        "sigmoid'(z) times x, which you can read off the graph: SigmoidBackward0 scales the 1 it "
+        "receives by out*(1-out), the article's `derivatives_sigmoid`.",
+    ),
+    Preset(
+        "toy", "The article's toy network and its loss",
+        "((y - torch.sigmoid(torch.sigmoid(X @ wh + bh) @ wout + bout)) ** 2).sum() / 2",
+        (InputSpec("X", "[[1., 0., 1., 0.], [1., 0., 1., 1.], [0., 1., 0., 1.]]", requires_grad=False),
+         InputSpec("y", "[[1.], [1.], [0.]]", requires_grad=False),
+         InputSpec("wh", "torch.randn(4, 3)"), InputSpec("bh", "torch.randn(1, 3)"),
+         InputSpec("wout", "torch.randn(3, 1)"), InputSpec("bout", "torch.randn(1, 1)")),
+        "The article's 4-3-1 network, forward pass and loss in one line: hidden = sigmoid(X @ wh + bh), "
+        "output = sigmoid(hidden @ wout + bout), loss = ½·Σ(y − output)². The article wrote the backward "
+        "pass by hand (`d_output = E * slope_output_layer`, ...); autograd records the forward pass and "
+        "computes the same gradients (with the opposite sign: the article's E is y − output).",
+    ),
+    Preset(
+        "reuse", "A value used twice: x*x + x", "x * x + x",
+        (InputSpec("x", "3.0"),),
+        "x is used three times (twice by the multiply, once by the add). In backward, three gradients "
+        "arrive at x's AccumulateGrad and add up: 3 + 3 + 1 = 7 = 2x + 1. Step through backward to see it.",
+    ),
+    Preset(
+        "cross_entropy", "Softmax cross-entropy", "F.cross_entropy(x @ W, target)",
+        (InputSpec("x", "[[1.0, 2.0, -1.0, 0.5]]", requires_grad=False), InputSpec("W", "torch.randn(4, 3)"),
+         InputSpec("target", "[2]", requires_grad=False)),
+        "A linear layer and a softmax cross-entropy loss (the article's `CrossEntropyLoss`). One call, "
+        "two backward nodes: F.cross_entropy is log_softmax then nll_loss, so the graph shows "
+        "LogSoftmaxBackward0 (made inside the call, so its value was not recorded) and NllLossBackward0. "
+        "`target` holds integer class labels: it cannot require grad.",
+    ),
+    Preset(
+        "detach", "A detached branch", "w * x + (w * x).detach() ** 2",
+        (InputSpec("w", "2.0"), InputSpec("x", "3.0", requires_grad=False)),
+        "`.detach()` gives the same numbers with no history: autograd treats (w*x)² as a constant. So "
+        "the gradient of w is x = 3, not 3 + 2·w·x² = 39. The finite-difference check sees the "
+        "real function and disagrees: that is what detach means (it is how targets and running "
+        "statistics are kept out of backward).",
+    ),
+    Preset(
+        "where", "A comparison: where(x > 0, x, 0.1 * x)", "torch.where(x > 0, x, 0.1 * x).sum()",
+        (InputSpec("x", "[-2.0, -0.5, 1.0, 3.0]"),),
+        "A leaky ReLU by hand. The comparison x > 0 gives booleans, which have no gradient: it is "
+        "drawn grey, and WhereBackward0 sends x's gradient down the branch that was chosen (1 or 0.1).",
+    ),
+]}
+
+
+def make_input(spec: InputSpec, seed: int = 0) -> torch.Tensor:
+    """The tensor an InputSpec describes: numbers become float32 (int64 stays for integer data)."""
+    from pytorch_explorer.tensors.expressions import evaluate
+
+    if not spec.name.isidentifier():
+        raise GraphError(f"'{spec.name}' is not a valid input name: use letters, digits and _ (e.g. w1).")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        try:
+            value = evaluate(spec.value, {})
+        except ValueError as exc:
+            raise GraphError(f"Input {spec.name}: {exc}") from exc
+    if isinstance(value, torch.Tensor):
+        t = value.detach().clone()
+    else:
+        try:
+            t = torch.tensor(value)
+        except (TypeError, ValueError, RuntimeError) as exc:
+            raise GraphError(f"Input {spec.name}: {spec.value!r} is not a number or a list of numbers.") from exc
+    if t.numel() > MAX_INPUT_ELEMENTS:
+        raise GraphError(f"Input {spec.name} has {t.numel()} elements; keep inputs to {MAX_INPUT_ELEMENTS} or fewer.")
+    if t.is_complex():
+        raise GraphError(f"Input {spec.name} is complex; use real numbers here.")
+    if t.dtype == torch.float64:
+        t = t.float()
+    if spec.requires_grad and not t.is_floating_point():
+        t = t.float()   # requires_grad needs floating point: 3 -> 3.0
+    return t.requires_grad_(spec.requires_grad)
+
+
+def make_inputs(specs: list[InputSpec] | tuple[InputSpec, ...]) -> dict[str, torch.Tensor]:
+    inputs: dict[str, torch.Tensor] = {}
+    for seed, spec in enumerate(specs):
+        if spec.name in inputs:
+            raise GraphError(f"Two inputs are called {spec.name}: give each input its own name.")
+        inputs[spec.name] = make_input(spec, seed)
+    return inputs
+
+
+def trace_preset(key: str) -> AutogradGraph:
+    preset = PRESETS[key]
+    return trace(preset.expression, make_inputs(preset.inputs))
+
+
+# ----------------------------------------------------------------------------- dynamic graphs
+def repeat_multiply(x: torch.Tensor, w: torch.Tensor, n: int) -> torch.Tensor:
+    for _ in range(n):   # each pass records one more MulBackward0
+        x = x * w
+    return x
+
+
+def branch_on_sign(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    if x.sum() > 0:      # decided by the data, at run time
+        return (x * w).sum()
+    return (x ** 2 * w).mean()
+
+
+def trace_loop(n: int, x: float = 1.0, w: float = 1.5) -> AutogradGraph:
+    """The graph of repeat_multiply: n MulBackward0 nodes in a chain (n chosen by a slider)."""
+    inputs = {"x": torch.tensor(x, requires_grad=True), "w": torch.tensor(w, requires_grad=True)}
+    code = inspect.getsource(repeat_multiply) + f"\n\nout = repeat_multiply(x, w, n={n})"
+    return trace_function(lambda x, w: repeat_multiply(x, w, n), inputs, code=code)
+
+
+def trace_branch(x0: float, w: float = 2.0) -> AutogradGraph:
+    """The graph of branch_on_sign for x = [x0, 0.5]: which branch is recorded depends on x0."""
+    inputs = {"x": torch.tensor([x0, 0.5], requires_grad=True), "w": torch.tensor(w, requires_grad=True)}
+    code = inspect.getsource(branch_on_sign) + "\n\nout = branch_on_sign(x, w)"
+    return trace_function(branch_on_sign, inputs, code=code)

@@ -1,0 +1,96 @@
+"""`python -m pytorch_explorer bench`: speed figures (see pytorch_explorer.bench.digits and docs/benchmarks.md).
+
+    python -m pytorch_explorer bench [--device cpu|cuda] [--json] [--quick] [--no-png] [--png-count N]
+        [--source SPEC] [--n N] [--epochs N] [--repeats N] [--threads N]
+
+With --json the last line is one JSON object (device, article_samples_per_s, trainer_samples_per_s,
+speedup, matmul_gflops, fraction_of_matmul, png timings, latency_ms_median, ...).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import replace
+
+from pytorch_explorer.core.errors import ExplorerError
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add the top-level `bench` command."""
+    bench = commands.add_parser("bench", help="samples/s of the article's loop vs this trainer, PNG loading, latency",
+                                description="Measure training speed, PNG loading and prediction latency.")
+    bench.add_argument("--device", default="cpu", help="cpu (default) or cuda (or auto, mps, cuda:N)")
+    bench.add_argument("--json", action="store_true", help="end with one JSON object")
+    bench.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test, not a measurement")
+    bench.add_argument("--source", help="train on this data spec instead of synthetic MNIST-shaped digits")
+    bench.add_argument("--n", type=int, help="synthetic digits (default 49,000; quick: 2,000)")
+    bench.add_argument("--epochs", type=int, help="epochs per timed run (default 1)")
+    bench.add_argument("--repeats", type=int, help="interleaved passes of the three loops (default 2)")
+    bench.add_argument("--hidden", type=int, help="hidden units (default 500)")
+    bench.add_argument("--batch-size", type=int, help="batch size (default 128)")
+    bench.add_argument("--threads", type=int, help="torch CPU threads (default: the fastest of 1, 2, 4, ... cores, measured)")
+    bench.add_argument("--png-count", type=int, help="PNG files to generate and load (default 49,000)")
+    bench.add_argument("--no-png", action="store_true", help="skip the PNG-folder timing")
+    bench.set_defaults(func=bench_command)
+
+
+def bench_config(args: argparse.Namespace):
+    from pytorch_explorer.bench.digits import QUICK, BenchConfig
+
+    config = QUICK if args.quick else BenchConfig()
+    overrides = {"device": args.device, "source": args.source, "png": not args.no_png}
+    for flag, field in (("n", "n"), ("epochs", "epochs"), ("repeats", "repeats"), ("hidden", "hidden"),
+                        ("batch_size", "batch_size"), ("threads", "threads"), ("png_count", "png_count")):
+        value = getattr(args, flag)
+        if value is not None:
+            if value < 1:
+                raise ExplorerError(f"--{flag.replace('_', '-')} must be at least 1, not {value}")
+            overrides[field] = value
+    return replace(config, **overrides)
+
+
+def report_lines(r: dict) -> list[str]:
+    """The human-readable report."""
+    lines = [
+        f"device {r['device']}" + (f" ({r['gpu']})" if r.get("gpu") else "")
+        + f"; CPU {r['cpu']}, {r['cores']} cores, {r['threads']} torch threads; torch {r['torch']}"
+        + (f"; 1-min load average {r['load_average_1min']:.2f}" if r.get("load_average_1min") is not None else ""),
+        f"data: {r['source']} ({r['n_samples']:,} digits), MLP 784-{r['hidden']}-10, batch {r['batch_size']}, "
+        f"{r['epochs']} epoch(s) x {r['repeats']} interleaved pass(es), medians of {r['chunks']['trainer']} chunks",
+        f"article's loop as written : {r['article_samples_per_s']:>10,.0f} samples/s "
+        f"(val acc {r['article_val_acc']:.3f}, {r['article_steps_per_epoch']} steps/epoch, {r['article_status']})",
+        f"this trainer ({r['fast_path']}): {r['trainer_samples_per_s']:>10,.0f} samples/s "
+        f"(val acc {r['trainer_val_acc']:.3f}, {r['trainer_steps_per_epoch']} steps/epoch)",
+        f"this trainer, eager       : {r['trainer_eager_samples_per_s']:>10,.0f} samples/s "
+        f"(val acc {r['trainer_eager_val_acc']:.3f})",
+        f"this trainer, bf16 autocast (opt-in): {r['trainer_bf16_samples_per_s']:>10,.0f} samples/s "
+        f"(val acc {r['trainer_bf16_val_acc']:.3f}), {r['speedup_bf16']:.2f}x the article's loop",
+        f"speedup (trainer / article): {r['speedup']:.2f}x (median of back-to-back chunk ratios; "
+        f"quartiles {r['speedup_quartiles'][0]:.2f}-{r['speedup_quartiles'][1]:.2f})",
+        f"matmul rate {r['matmul_gflops']:.1f} GFLOP/s on ({r['batch_size']}x784)@(784x{r['hidden']}); trainer does "
+        f"{r['trainer_gflops']:.1f} GFLOP/s = {r['fraction_of_matmul']:.0%} of it "
+        f"({r['flops_per_sample'] / 1e6:.2f} MFLOP per sample)",
+    ]
+    lines.append(f"one 5-epoch run of this trainer over {r['five_epochs_n_train']:,} digits: training "
+                 f"{r['five_epochs_train_s']:.2f} s, {r['five_epochs_elapsed_s']:.2f} s with the data's move and the "
+                 f"accuracy after each epoch (val acc {r['five_epochs_val_acc']:.3f})")
+    png = r.get("png")
+    if png:
+        lines.append(f"PNG folder, {png['n_images']:,} files: serial Pillow {png['serial_pillow_s']:.2f} s, "
+                     f"this loader cold {png['parallel_cold_s']:.2f} s ({png.get('workers', '?')} workers), "
+                     f"cached {png['cached_s']:.3f} s")
+    lines.append(f"single-digit prediction (preprocess + predict_proba, CPU): median {r['latency_ms_median']:.2f} ms "
+                 f"(preprocess {r['preprocess_ms_median']:.2f} ms) over {r['latency_runs']} runs")
+    return lines
+
+
+def bench_command(args: argparse.Namespace) -> int:
+    from pytorch_explorer.bench.digits import run_bench
+
+    result = run_bench(bench_config(args))
+    for line in report_lines(result):
+        print(line)
+    if args.json:
+        print(json.dumps(result))
+    return 0

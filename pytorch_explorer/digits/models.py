@@ -1,0 +1,135 @@
+"""The article's digit model and its checkpoints.
+
+The article's model is `nn.Sequential(Linear(784, 500), ReLU(), Linear(500, 10))`; here the
+hidden width, the number of hidden layers (1-3) and the activation can change, and the
+layout stays a plain `nn.Sequential`, so `model[0].weight` is always the first layer.
+
+Checkpoints are dicts of tensors and plain values, loaded with `weights_only=True`.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import torch
+from torch import nn
+
+from pytorch_explorer.core.errors import CheckpointError
+
+INPUT_UNITS = 28 * 28
+OUTPUT_UNITS = 10
+ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU}
+CHECKPOINT_FORMAT = "pytorch-explorer/digit-mlp/1"
+
+
+@dataclass(frozen=True)
+class MLPConfig:
+    hidden: int = 500
+    depth: int = 1  # number of hidden layers
+    activation: str = "relu"
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.hidden <= 8192:
+            raise ValueError(f"hidden units must be between 1 and 8192, not {self.hidden}")
+        if not 1 <= self.depth <= 3:
+            raise ValueError(f"depth must be 1, 2 or 3 hidden layers, not {self.depth}")
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}, not {self.activation!r}")
+
+
+def build_mlp(config: MLPConfig = MLPConfig()) -> nn.Sequential:
+    """784 -> hidden (activation) [-> hidden (activation)]* -> 10, as an nn.Sequential."""
+    layers: list[nn.Module] = []
+    width_in = INPUT_UNITS
+    for _ in range(config.depth):
+        layers += [nn.Linear(width_in, config.hidden), ACTIVATIONS[config.activation]()]
+        width_in = config.hidden
+    layers.append(nn.Linear(width_in, OUTPUT_UNITS))
+    return nn.Sequential(*layers)
+
+
+def mlp_code(config: MLPConfig) -> str:
+    """The PyTorch code that builds this model, for the pages' code expanders."""
+    act = ACTIVATIONS[config.activation].__name__
+    lines = ["model = torch.nn.Sequential("]
+    width_in = "28 * 28"
+    for _ in range(config.depth):
+        lines += [f"    torch.nn.Linear({width_in}, {config.hidden}),", f"    torch.nn.{act}(),"]
+        width_in = str(config.hidden)
+    lines += [f"    torch.nn.Linear({width_in}, 10),", ")"]
+    return "\n".join(lines)
+
+
+@dataclass
+class TrainedModel:
+    """A digit model with what made it: kept in a page's session and in checkpoint files."""
+
+    model: nn.Sequential
+    config: MLPConfig
+    hyperparameters: dict[str, Any] = field(default_factory=dict)  # lr, batch_size, epochs, seed, ...
+    metrics: dict[str, Any] = field(default_factory=dict)  # train_acc, val_acc, ...
+    source: str = "bundled"  # the data source spec it was trained on
+    name: str = "model"
+
+    @torch.no_grad()
+    def predict_proba(self, images: torch.Tensor) -> torch.Tensor:
+        """Probabilities (N, 10) for uint8 or [0, 1] float images of shape (N, 28, 28) or (N, 784)."""
+        self.model.eval()
+        device = next(self.model.parameters()).device
+        x = images.to(device)
+        x = x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
+        return torch.softmax(self.model(x.reshape(len(x), -1)), dim=1).cpu()
+
+
+def save_checkpoint(trained: TrainedModel, target: str | Path | BinaryIO | None = None) -> bytes | None:
+    """Save state_dict + config + hyperparameters + metrics + source. With no target, return the bytes."""
+    payload = {
+        "format": CHECKPOINT_FORMAT,
+        "state_dict": {k: v.detach().cpu() for k, v in trained.model.state_dict().items()},
+        "config": asdict(trained.config),
+        "hyperparameters": dict(trained.hyperparameters),
+        "metrics": {k: v for k, v in trained.metrics.items() if isinstance(v, (int, float, str, bool, list))},
+        "source": trained.source,
+        "name": trained.name,
+    }
+    if target is None:
+        buffer = io.BytesIO()
+        torch.save(payload, buffer)
+        return buffer.getvalue()
+    torch.save(payload, target)
+    return None
+
+
+def load_checkpoint(source: str | Path | bytes | BinaryIO, name: str | None = None) -> TrainedModel:
+    """Load a checkpoint written by save_checkpoint (weights_only=True), or raise CheckpointError."""
+    label = name or (str(source) if isinstance(source, (str, Path)) else "the uploaded file")
+    stream = io.BytesIO(source) if isinstance(source, bytes) else source
+    try:
+        payload = torch.load(stream, map_location="cpu", weights_only=True)
+    except FileNotFoundError as exc:
+        raise CheckpointError(f"{label}: no such file.") from exc
+    except Exception as exc:  # pickle errors, zip errors, unsafe globals: all mean "not our checkpoint"
+        raise CheckpointError(
+            f"{label} is not a PyTorch Explorer model file ({type(exc).__name__}). "
+            "Save one from the Digits trainer page or with `digits train --save PATH`."
+        ) from exc
+    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
+        raise CheckpointError(f"{label} is a PyTorch file, but not a PyTorch Explorer digit model.")
+    try:
+        config = MLPConfig(**payload["config"])
+        model = build_mlp(config)
+        model.load_state_dict(payload["state_dict"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise CheckpointError(f"{label} is damaged: {exc}") from exc
+    model.eval()
+    return TrainedModel(
+        model=model,
+        config=config,
+        hyperparameters=dict(payload.get("hyperparameters", {})),
+        metrics=dict(payload.get("metrics", {})),
+        source=str(payload.get("source", "unknown")),
+        name=str(payload.get("name", name or "model")),
+    )

@@ -1,0 +1,148 @@
+"""numpy against PyTorch, time per epoch, on the article's tiny problem and on a larger one.
+
+Both libraries run the same hand-written back-propagation (implementations 1 and 3 of
+`pytorch_explorer.toy.networks`), in float32, so the comparison is of the libraries, not of the maths.
+PyTorch runs on every device this machine has (`devices.available_devices`). On a GPU the data
+and weights live on the device and the clock waits for the GPU (`torch.cuda.synchronize`).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+
+from pytorch_explorer.core.devices import available_devices, resolve_device
+from pytorch_explorer.toy.networks import PARAMETERS, article_data, numpy_backprop, torch_fixed_backprop
+
+# name: (samples, features, hidden units)
+PROBLEMS = {"tiny": (3, 4, 3), "large": (10_000, 64, 256)}
+PROBLEM_TITLES = {"tiny": "the article's 3 x 4, 3 hidden", "large": "synthetic 10,000 x 64, 256 hidden"}
+
+
+@dataclass(frozen=True)
+class SpeedRow:
+    problem: str
+    library: str  # "numpy" or "torch"
+    device: str  # "cpu", "cuda:0", "mps"
+    epochs: int
+    ms_per_epoch: float
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def make_problem(problem: str, seed: int = 0) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """X, y and initial weights (float32) for "tiny" (the article's) or "large" (synthetic)."""
+    if problem not in PROBLEMS:
+        raise ValueError(f"problem must be one of {', '.join(PROBLEMS)}, not {problem!r}")
+    samples, features, hidden = PROBLEMS[problem]
+    rng = np.random.default_rng(seed)
+    if problem == "tiny":
+        X, y = article_data("float32")
+    else:
+        X = rng.standard_normal((samples, features)).astype(np.float32)
+        y = (X @ rng.standard_normal(features) > 0).astype(np.float32)[:, None]
+    scale = 1.0 if problem == "tiny" else 0.1
+    shapes = {"wh": (features, hidden), "bh": (1, hidden), "wout": (hidden, 1), "bout": (1, 1)}
+    weights = {name: (rng.standard_normal(shape) * scale).astype(np.float32) for name, shape in shapes.items()}
+    return X, y, weights
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    elif device.type == "mps":
+        torch.mps.synchronize()
+
+
+def time_per_epoch(problem: str, library: str, device: str = "cpu", epochs: int = 20,
+                   lr: float = 1e-4, warmup: int = 3) -> float:
+    """Seconds per epoch of hand-written backprop (forward, backward, update), after `warmup` epochs."""
+    if epochs < 1:
+        raise ValueError(f"epochs must be at least 1, not {epochs}")
+    X, y, weights = make_problem(problem)
+    if library == "numpy":
+        p = {name: w.copy() for name, w in weights.items()}
+
+        def epoch() -> None:
+            _, updates = numpy_backprop(X, y, p)
+            for name in PARAMETERS:
+                p[name] += updates[name] * lr
+
+        def sync() -> None:
+            return None
+    elif library == "torch":
+        dev = resolve_device(device)
+        Xt, yt = torch.from_numpy(X).to(dev), torch.from_numpy(y).to(dev)
+        pt = {name: torch.from_numpy(w).to(dev) for name, w in weights.items()}
+
+        def epoch() -> None:
+            _, updates = torch_fixed_backprop(Xt, yt, pt)
+            for name in PARAMETERS:
+                pt[name] += updates[name] * lr
+
+        def sync() -> None:
+            _sync(dev)
+    else:
+        raise ValueError(f"library must be 'numpy' or 'torch', not {library!r}")
+    with np.errstate(over="ignore"):
+        for _ in range(warmup):
+            epoch()
+        sync()
+        start = time.perf_counter()
+        for _ in range(epochs):
+            epoch()
+        sync()
+        return (time.perf_counter() - start) / epochs
+
+
+def speed_table(epochs: dict[str, int] | None = None, devices: list[str] | None = None) -> list[SpeedRow]:
+    """Time numpy (CPU) and torch (each device) on both problems. epochs: per problem."""
+    epochs = {"tiny": 500, "large": 10, **(epochs or {})}
+    devices = devices if devices is not None else [d.name for d in available_devices()]
+    rows = []
+    for problem in PROBLEMS:
+        n = int(epochs[problem])
+        rows.append(SpeedRow(problem, "numpy", "cpu", n, 1000 * time_per_epoch(problem, "numpy", "cpu", n)))
+        for device in devices:
+            rows.append(SpeedRow(problem, "torch", device, n, 1000 * time_per_epoch(problem, "torch", device, n)))
+    return rows
+
+
+def _ms(value: float) -> str:
+    return f"{value * 1000:.0f} µs" if value < 1 else f"{value:.1f} ms"
+
+
+def speed_note(rows: list[SpeedRow]) -> str:
+    """An honest reading of measured rows: where each library wins, and when a GPU helps."""
+    if not rows:
+        return "Nothing measured yet."
+    by = {(r.problem, r.library, r.device): r.ms_per_epoch for r in rows}
+    notes = []
+    for problem in PROBLEMS:
+        numpy_ms = by.get((problem, "numpy", "cpu"))
+        torch_cpu = by.get((problem, "torch", "cpu"))
+        if numpy_ms is None or torch_cpu is None:
+            continue
+        faster = "numpy" if numpy_ms < torch_cpu else "torch"
+        ratio = max(numpy_ms, torch_cpu) / min(numpy_ms, torch_cpu)
+        verdict = "about the same" if ratio < 1.15 else f"{faster} is {ratio:.1f}x faster"
+        line = (f"**{PROBLEM_TITLES[problem]}**: numpy {_ms(numpy_ms)}, torch on the CPU {_ms(torch_cpu)} per "
+                f"epoch: {verdict}.")
+        gpus = {d: v for (p, lib, d), v in by.items() if p == problem and lib == "torch" and d != "cpu"}
+        for device, value in gpus.items():
+            helps = value < min(numpy_ms, torch_cpu)
+            line += f" On {device}: {_ms(value)} ({'faster' if helps else 'slower'} than the CPU)."
+        notes.append(line)
+    notes.append(
+        "Why: on the tiny problem an epoch is a dozen operations on a few numbers, so the time is the "
+        "cost of *calling* each operation (Python, dispatch, and on a GPU a kernel launch and a wait), not "
+        "arithmetic; a GPU cannot help there. On the large problem most of the time is matrix products "
+        "big enough to keep many cores busy: that is where a GPU pays off."
+    )
+    if not any(r.device != "cpu" for r in rows):
+        notes.append("No GPU on this machine, so only the CPU was measured.")
+    return "\n\n".join(notes)

@@ -1,0 +1,184 @@
+"""The autograd explorer page: presets, backward, step-through, checks, errors (AppTest), and the SVG
+graph in Chromium (browser)."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from conftest import ROOT, expect_no_exception, open_page, screenshot, wait_idle
+from playwright.sync_api import expect
+from streamlit.testing.v1 import AppTest
+
+from pytorch_explorer.autograd.figures import GRAD_COLOR
+from pytorch_explorer.autograd.presets import PRESETS
+
+PAGE = str(ROOT / "pages/autograd_explorer.py")
+
+
+def run_page() -> AppTest:
+    at = AppTest.from_file(PAGE).run(timeout=30)
+    assert not at.exception
+    return at
+
+
+def dots(at: AppTest) -> list[str]:
+    """The DOT source of every st.graphviz_chart on the page (main graph first, dynamic graph last)."""
+    return [chart.proto.spec for chart in at.get("graphviz_chart")]
+
+
+def node_ids(dot: str) -> list[str]:
+    return re.findall(r'^  "([^"]+)" \[label=', dot, flags=re.M)
+
+
+def choose(at: AppTest, preset: str) -> AppTest:
+    at.selectbox(key="ag_preset").set_value(preset).run(timeout=30)
+    assert not at.exception
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def test_first_view_shows_the_recorded_graph_and_the_code():
+    at = run_page()
+    assert at.title[0].value == "Autograd explorer"
+    main = dots(at)[0]
+    assert set(node_ids(main)) == {"w", "x", "b", "AccumulateGrad(w)", "AccumulateGrad(b)", "MulBackward0", "AddBackward0"}
+    assert GRAD_COLOR not in main                   # no gradients before backward
+    code = at.get("code")[0].proto.code_text if at.get("code") else ""
+    assert "out = w * x + b" in code
+
+
+@pytest.mark.parametrize("key, expected", [
+    ("neuron", {"DotBackward0", "SigmoidBackward0", "AccumulateGrad(w)"}),
+    ("toy", {"MmBackward0", "MmBackward0 #2", "SigmoidBackward0 #2", "PowBackward0", "DivBackward0", "X", "y"}),
+    ("reuse", {"MulBackward0", "AddBackward0", "AccumulateGrad(x)"}),
+    ("cross_entropy", {"LogSoftmaxBackward0", "NllLossBackward0", "target"}),
+    ("detach", {"detach()", "MulBackward0 #2"}),
+    ("where", {"gt()", "WhereBackward0"}),
+])
+def test_each_preset_draws_its_backward_functions(key, expected):
+    at = choose(run_page(), key)
+    assert at.text_input(key="ag_expr").value == PRESETS[key].expression
+    assert expected <= set(node_ids(dots(at)[0]))
+
+
+def test_backward_fills_gradients_and_steps_through_in_order():
+    at = choose(run_page(), "reuse")
+    at.button(key="ag_backward").click().run(timeout=30)
+    main = dots(at)[0]
+    assert "x.grad 7" in main                       # d(x*x + x)/dx = 2*3 + 1
+    at.radio(key="ag_view").set_value("backward step by step").run(timeout=30)
+    assert at.info[0].value.startswith("**Step 1 of 3: `AddBackward0`**")
+    assert '"AddBackward0" [label=' in dots(at)[0] and 'penwidth="4"' in _node_line(dots(at)[0], "AddBackward0")
+    assert "x.grad 7" not in dots(at)[0]            # not reached yet
+    at.button(key="ag_next").click().run(timeout=30)
+    assert at.info[0].value.startswith("**Step 2 of 3: `MulBackward0`**")
+    at.slider(key="ag_step").set_value(3).run(timeout=30)
+    text = at.info[0].value
+    assert "Step 3 of 3: `AccumulateGrad`" in text
+    assert "**add up**: 3 from `MulBackward0` + 3 from `MulBackward0` + 1 from `AddBackward0` = 7" in text
+    assert 'penwidth="4"' in _node_line(dots(at)[0], "AccumulateGrad(x)")
+    assert "x.grad 7" in dots(at)[0]
+    at.button(key="ag_prev").click().run(timeout=30)
+    assert at.info[0].value.startswith("**Step 2 of 3")
+
+
+def _node_line(dot: str, node_id: str) -> str:
+    return next(line for line in dot.splitlines() if line.startswith(f'  "{node_id}" [label='))
+
+
+def test_finite_difference_check_agrees_and_explains_detach():
+    at = choose(run_page(), "toy")
+    at.button(key="ag_check").click().run(timeout=60)
+    table = at.dataframe[0].value
+    assert list(table["input"]) == ["wh", "bh", "wout", "bout"]
+    assert set(table["agree"]) == {"yes"}
+    at = choose(at, "detach")
+    at.button(key="ag_check").click().run(timeout=30)
+    table = at.dataframe[0].value
+    assert list(table["agree"]) == ["NO"] and list(table["autograd"]) == ["3"] and list(table["finite differences"]) == ["39"]
+    assert "detach" in at.warning[0].value
+
+
+def test_backward_twice_without_zero_grad_doubles_the_gradients():
+    at = choose(run_page(), "linear")
+    at.button(key="ag_backward").click().run(timeout=30)
+    at.button(key="ag_again").click().run(timeout=30)
+    table = at.dataframe[-1].value
+    assert list(table["grad after the first backward()"]) == ["2", "1"]
+    assert list(table[".grad now, after 2 backward()"]) == ["4", "2"]
+    assert list(table["ratio"]) == ["2", "2"]
+    assert "w.grad 4" in dots(at)[0]
+    assert any("zero_grad" in m.value and "digit" in m.value for m in at.markdown)
+    at.button(key="ag_zero").click().run(timeout=30)
+    assert "w.grad 2" in dots(at)[0]
+
+
+def test_errors_are_shown_not_raised():
+    at = run_page()
+    at.text_input(key="ag_expr").set_value("__import__('os').system('echo hi')").run(timeout=30)
+    assert not at.exception
+    assert "__" in at.error[0].value
+    at.text_input(key="ag_expr").set_value("w @ torch.ones(3, 3)").run(timeout=30)
+    assert not at.exception and at.error
+    at.text_input(key="ag_expr").set_value("w * x + b").run(timeout=30)
+    at.text_input(key="ag_value_1").set_value("[1, 2").run(timeout=30)
+    assert not at.exception and "x" in at.error[0].value
+    at.text_input(key="ag_value_1").set_value("2.0").run(timeout=30)
+    assert not at.error
+    for i in range(3):
+        at.checkbox(key=f"ag_grad_{i}").uncheck()
+    at.run(timeout=30)
+    assert not at.exception
+    assert at.button(key="ag_backward").disabled
+
+
+def test_dynamic_graph_follows_the_slider_and_the_data():
+    at = run_page()
+    at.slider(key="ag_loop_n").set_value(5).run(timeout=30)
+    assert node_ids(dots(at)[-1]).count("MulBackward0 #5") == 1
+    assert "MulBackward0 #6" not in node_ids(dots(at)[-1])
+    at.radio(key="ag_dyn_kind").set_value("a branch").run(timeout=30)
+    assert "SumBackward0" in node_ids(dots(at)[-1])
+    at.slider(key="ag_branch_x").set_value(-2.0).run(timeout=30)
+    ids = node_ids(dots(at)[-1])
+    assert "PowBackward0" in ids and "MeanBackward0" in ids and "SumBackward0" not in ids
+
+
+def svg_titles(chart, expected: set[str], timeout: float = 30.0) -> set[str]:
+    """The node titles of a rendered graphviz SVG, once they include `expected` (or whatever is there at the timeout).
+
+    The chart draws its SVG in the browser after the script run ends, so an early read can see part of it.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        titles = {t.text_content() for t in chart.locator("g.node > title").all()}
+        if expected <= titles or time.monotonic() > deadline:
+            return titles
+        time.sleep(0.2)
+
+
+@pytest.mark.browser
+def test_graph_renders_as_svg_with_the_backward_functions(page, app_url):
+    page.set_viewport_size({"width": 1400, "height": 2600})   # tall, so the screenshot shows the graphs
+    open_page(page, app_url, "autograd")
+    chart = page.locator('[data-testid="stGraphVizChart"] svg').first
+    chart.wait_for(timeout=30_000)
+    expected = {"MulBackward0", "AddBackward0", "AccumulateGrad(w)", "AccumulateGrad(b)", "w", "x", "b"}
+    assert expected <= svg_titles(chart, expected)
+    page.get_by_role("button", name="Run backward").click()
+    wait_idle(page)
+    chart = page.locator('[data-testid="stGraphVizChart"] svg').first
+    expect(chart).to_contain_text("w.grad 2", timeout=30_000)
+    page.get_by_text("backward step by step").click()
+    wait_idle(page)
+    page.get_by_role("button", name="Next ▶").click()
+    wait_idle(page)
+    assert "Step 2 of 4" in page.locator('[data-testid="stAlert"]').first.inner_text()
+    expect_no_exception(page)
+    dynamic = page.locator('[data-testid="stGraphVizChart"] svg').last
+    loop = {"MulBackward0", "MulBackward0 #2", "MulBackward0 #3"}  # the dynamic graph's loop, 3 times round
+    titles = svg_titles(dynamic, loop)
+    assert sum(t.startswith("MulBackward0") for t in titles) == 3, titles
+    screenshot(page, "autograd-explorer")

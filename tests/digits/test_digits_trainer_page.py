@@ -1,0 +1,279 @@
+"""The Digits: train page: AppTest drives its widgets (train, stop, history, errors); a browser test trains live."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from conftest import ROOT, expect_no_exception, open_page, screenshot, wait_idle
+from streamlit.testing.v1 import AppTest
+
+PAGE = str(ROOT / "pages" / "digits_trainer.py")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_thread(one_torch_thread):
+    """Results, not speed: see conftest.one_torch_thread."""
+
+
+def fresh() -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def small_settings(at: AppTest, epochs: int = 1, hidden: int = 16) -> AppTest:
+    at.slider(key="dt_epochs").set_value(epochs)
+    at.select_slider(key="dt_hidden").set_value(hidden)
+    return at
+
+
+def run_until_idle(at: AppTest, limit: int = 200) -> AppTest:
+    """Each script run trains one chunk; run until the run has ended and is filed."""
+    for _ in range(limit):
+        run = at.session_state["dt_run"] if "dt_run" in at.session_state else None
+        if run is None or (not run.active and run.filed):
+            return at
+        at.run()
+        assert not at.exception, at.exception
+    raise AssertionError("the run did not finish")
+
+
+def texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [m.value for m in at.caption] + [m.value for m in at.info]
+    parts += [m.value for m in at.success] + [m.value for m in at.error] + [m.value for m in at.warning]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_the_page_opens_with_the_articles_settings_and_sample_digits():
+    at = fresh()
+    assert at.title[0].value == "Digits: train"
+    assert at.select_slider(key="dt_hidden").value == 500
+    assert at.slider(key="dt_epochs").value == 5
+    assert at.select_slider(key="dt_lr").value == 0.001
+    assert at.select_slider(key="dt_batch").value == 128
+    assert at.number_input(key="dt_seed").value == 128
+    assert at.slider(key="dt_val").value == 0.3
+    assert at.selectbox(key="dt_optimizer").value == "adam"
+    assert at.selectbox(key="dt_device").value == "auto"
+    assert "5,000 digits" in texts(at)
+    assert not at.button(key="dt_train").disabled and at.button(key="dt_stop").disabled
+    assert "optimizer.zero_grad()" in at.code[-1].value and "lr=0.001" in at.code[-1].value
+    assert "DEFECT" not in at.code[-1].value
+
+
+def test_train_a_short_run_fills_the_session_contract_and_history():
+    at = small_settings(fresh())
+    at.button(key="dt_train").click().run()
+    assert not at.exception
+    assert at.session_state["dt_run"].event is not None  # the first chunk trained inside the click's run
+    run_until_idle(at)
+    trained = at.session_state["digits_model"]
+    assert trained.name == "run 1 (fixed)" and trained.metrics["status"] == "done"
+    assert at.session_state["digits_models"] == {"run 1 (fixed)": trained}
+    assert next(trained.model.parameters()).device.type == "cpu"
+    rows = at.session_state["digits_runs"]
+    assert len(rows) == 1 and rows[0]["name"] == "run 1 (fixed)" and rows[0]["hidden"] == 16
+    body = texts(at)
+    assert "**run 1 (fixed)** finished" in body
+    assert re.search(r"This run: \*\*[\d,]+ samples/s on cpu\*\*", body)
+    assert len(at.dataframe) == 1 and list(at.dataframe[0].value["name"]) == ["run 1 (fixed)"]
+    labels = [m.label for m in at.metric]
+    assert {"Loss", "Running accuracy", "Validation accuracy", "Samples/s"} <= set(labels)
+    val = next(m for m in at.metric if m.label == "Validation accuracy").value
+    assert val.endswith("%") and float(val[:-1]) > 50
+
+    # a second run, article-faithful, goes beside it and the comparison appears
+    at.toggle(key="dt_faithful").set_value(True).run()
+    assert "never calls `optimizer.zero_grad()`" in texts(at)
+    assert "DEFECT: no optimizer.zero_grad()" in at.code[-1].value
+    at.button(key="dt_train").click().run()
+    run_until_idle(at)
+    assert list(at.session_state["digits_models"]) == ["run 1 (fixed)", "run 2 (article-faithful)"]
+    assert at.session_state["digits_model"].name == "run 2 (article-faithful)"
+    assert len(at.dataframe[0].value) == 2
+    assert "Latest fixed run:" in texts(at)
+
+
+def test_the_fast_path_switch_reaches_the_run_and_the_speed_notes_explain_it():
+    at = small_settings(fresh())
+    assert at.toggle(key="dt_fast").value is True
+    assert "fused=True" in at.code[-1].value
+    notes = at.expander[[e.label for e in at.expander].index("What makes training fast here?")]
+    assert "fused Adam" in notes.markdown[0].value and "CUDA graph" in notes.markdown[0].value
+    at.toggle(key="dt_fast").set_value(False).run()
+    assert "fused=True" not in at.code[-1].value
+    at.button(key="dt_train").click().run()
+    run_until_idle(at)
+    trained = at.session_state["digits_model"]
+    assert trained.hyperparameters["fast"] is False
+    assert at.session_state["digits_runs"][0]["fast_path"] == "Adam (for-loop)"
+    assert list(at.dataframe[0].value["fast_path"]) == ["Adam (for-loop)"]
+    assert "(Adam (for-loop))" in texts(at)
+    notes = at.expander[[e.label for e in at.expander].index("What makes training fast here?")]
+    assert "Fast path is off" in notes.markdown[0].value
+    assert "The last run used: Adam (for-loop)." in notes.markdown[0].value
+    at.toggle(key="dt_faithful").set_value(True).run()
+    assert at.toggle(key="dt_fast").disabled
+    notes = at.expander[[e.label for e in at.expander].index("What makes training fast here?")]
+    assert "`loss.item()` every step" in notes.markdown[0].value
+
+
+def test_stop_keeps_the_partial_model():
+    at = small_settings(fresh(), epochs=30, hidden=64)
+    at.button(key="dt_train").click().run()
+    assert at.session_state["dt_run"].active, "30 epochs cannot finish in one chunk"
+    assert not at.button(key="dt_stop").disabled and at.button(key="dt_train").disabled
+    at.button(key="dt_stop").click().run()
+    run_until_idle(at, limit=5)
+    trained = at.session_state["digits_model"]
+    assert trained.metrics["status"] == "stopped"
+    assert 0 < trained.metrics["steps"] < trained.metrics["total_steps"]
+    assert "stopped early (the partial model is kept)" in texts(at)
+    assert at.session_state["digits_runs"][-1]["status"] == "stopped"
+    assert at.button(key="dt_stop").disabled
+
+
+def test_a_divergent_run_is_reported_and_not_kept_as_the_model():
+    at = small_settings(fresh(), epochs=2, hidden=64)
+    at.toggle(key="dt_faithful").set_value(True)
+    at.selectbox(key="dt_optimizer").set_value("sgd")
+    at.select_slider(key="dt_lr").set_value(1.0).run()
+    at.button(key="dt_train").click().run()
+    run_until_idle(at)
+    assert any("diverged" in e.value and "learning rate" in e.value for e in at.error)
+    assert "digits_model" not in at.session_state
+    assert at.session_state["digits_runs"][-1]["status"] == "diverged"
+
+
+def test_a_missing_folder_is_a_clear_error_and_train_is_disabled():
+    at = fresh()
+    at.selectbox(key="dt_source_kind").set_value("folder").run()
+    assert "Type the path" in texts(at)
+    at.text_input(key="dt_source_path").set_value("/no/such/folder").run()
+    assert not at.exception
+    assert any("does not exist" in e.value for e in at.error)
+    assert at.button(key="dt_train").disabled
+
+
+def test_a_png_folder_loads_reports_bad_files_and_reloads_after_a_change(tmp_path):
+    from pytorch_explorer.digits.data import make_png_folder
+
+    root = make_png_folder(tmp_path / "digits", 40)
+    images = root / "Train" / "Images" / "train"
+    first = sorted(images.iterdir())[0]
+    first.write_bytes(b"not a png")  # one undecodable image: skipped and reported
+    at = fresh()
+    at.selectbox(key="dt_source_kind").set_value("folder").run()
+    at.text_input(key="dt_source_path").set_value(str(root)).run()
+    assert not at.exception
+    assert "39 digits" in texts(at)
+    assert any("1 problem" in e.label for e in at.expander)
+    # the user repairs the file on disk: the page keeps what it loaded until "Reload from disk"
+    first.write_bytes(sorted(images.iterdir())[1].read_bytes())
+    at.run()
+    assert "39 digits" in texts(at)
+    at.button(key="dt_reload").click().run()
+    assert not at.exception
+    assert "40 digits" in texts(at)
+    assert not any("problem" in e.label for e in at.expander)
+    assert not at.button(key="dt_train").disabled
+
+
+def test_full_mnist_offers_a_download_and_does_not_load_before_it():
+    at = fresh()
+    at.selectbox(key="dt_source_kind").set_value("mnist").run()
+    assert not at.exception
+    assert "not on this machine yet" in texts(at)
+    assert at.button(key="dt_download_mnist").label == "Download MNIST"
+    assert at.button(key="dt_train").disabled
+
+
+def test_a_device_error_offers_a_retry_on_cpu(monkeypatch):
+    import pytorch_explorer.digits.training as training
+    from pytorch_explorer.core.errors import DeviceError
+
+    real = training.resolve_device
+
+    def no_gpu(choice: str = "auto"):
+        if choice != "cpu":
+            raise DeviceError("CUDA error: out of memory (simulated). Choose device 'cpu' and train again.")
+        return real(choice)
+
+    monkeypatch.setattr(training, "resolve_device", no_gpu)
+    at = small_settings(fresh())
+    at.button(key="dt_train").click().run()
+    run_until_idle(at)
+    assert any("out of memory (simulated)" in e.value for e in at.error)
+    at.button(key="dt_retry_cpu").click().run()
+    assert at.selectbox(key="dt_device").value == "cpu"
+    run_until_idle(at)
+    assert at.session_state["digits_model"].metrics["device"] == "cpu"
+    assert not any("simulated" in e.value for e in at.error)
+
+
+# ----------------------------------------------------------------------------- the real page in Chromium
+def set_slider(page, label: str, key: str) -> None:
+    slider = page.get_by_test_id("stSlider").filter(has_text=label).get_by_role("slider").first
+    slider.focus()
+    slider.press(key)
+    wait_idle(page)
+
+
+@pytest.mark.browser
+def test_train_live_stop_and_load_in_the_browser(page, app_url, tmp_path):
+    open_page(page, app_url, "digits-trainer", timeout=120)
+    expect_no_exception(page)
+    set_slider(page, "Epochs", "Home")  # 1 epoch
+    set_slider(page, "Hidden units", "Home")  # 16 units
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.get_by_text("finished: train accuracy").wait_for(timeout=120_000)
+    wait_idle(page)
+    expect_no_exception(page)
+    body = page.inner_text("body")
+    assert re.search(r"This run: [\d,]+ samples/s on cpu", body)
+    assert "run 1 (fixed)" in body
+    # the live charts: a loss curve with points and the accuracy chart, plus the overlay
+    assert page.locator(".js-plotly-plot").count() >= 4
+    screenshot(page, "digits-trainer-trained")
+    loss_points = page.evaluate(
+        "() => { const p = [...document.querySelectorAll('.js-plotly-plot')]"
+        ".find(d => d.layout && d.layout.title && d.layout.title.text.includes('Training loss'));"
+        " return p ? p.data[0].y.length : 0; }")
+    assert loss_points > 5
+
+    # a long run (30 epochs of 2,000 hidden units: minutes), stopped from the browser while it trains
+    set_slider(page, "Epochs", "End")
+    set_slider(page, "Hidden units", "End")
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.get_by_text(re.compile(r"loop on cpu: epoch \d+ of 30, step \d+")).wait_for(timeout=60_000)
+    time.sleep(1.0)
+    page.get_by_role("button", name="Stop", exact=True).click()
+    page.get_by_text("stopped early (the partial model is kept)").wait_for(timeout=60_000)
+    wait_idle(page)
+    expect_no_exception(page)
+    assert "run 2 (fixed)" in page.inner_text("body")
+    screenshot(page, "digits-trainer-stopped")
+
+    assert page.get_by_role("button", name="Download the current model (.pt)").is_visible()
+
+    # a file that is not a model gets a clear error; a saved model loads and becomes the current one
+    bad = tmp_path / "not-a-model.pt"
+    bad.write_bytes(b"hello")
+    upload = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
+    upload.set_input_files(str(bad))
+    page.get_by_text("is not a PyTorch Explorer model file").wait_for(timeout=30_000)
+    expect_no_exception(page)
+    from pytorch_explorer.digits.data import DigitDataset, load_digits
+    from pytorch_explorer.digits.models import save_checkpoint
+    from pytorch_explorer.digits.training import TrainConfig, train_to_completion
+
+    digits = load_digits("bundled")
+    trained = train_to_completion(TrainConfig(hidden=8, epochs=1), DigitDataset(digits.images[:300],
+                                                                                 digits.labels[:300], "bundled"))
+    good = tmp_path / "tiny.pt"
+    save_checkpoint(trained, good)
+    upload.set_input_files(str(good))
+    page.get_by_text("Current model: loaded: tiny.pt").wait_for(timeout=30_000)
+    expect_no_exception(page)
