@@ -25,3 +25,10 @@ def friendly_errors(what: str = "That") -> Iterator[None]:
         st.error(str(exc))
     except (ValueError, TypeError, RuntimeError) as exc:
         st.error(f"{what} did not work: {exc}")
+
+
+def model_shelf():
+    """This browser session's ModelShelf: the digit models and runs the trainer and probe pages share."""
+    from pytorch_explorer.digits.shelf import ModelShelf
+
+    return st.session_state.setdefault("model_shelf", ModelShelf())
