@@ -5,6 +5,7 @@ Like PyTorch's MNIST example, the device is picked once: CUDA, then Apple MPS, t
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import torch
@@ -26,11 +27,17 @@ def mps_available() -> bool:
     return bool(backend is not None and backend.is_available())
 
 
+def cpu_count() -> int:
+    """The CPU cores this process may use (its affinity where the OS tells it, else all of them)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # macOS and Windows have no sched_getaffinity
+        return os.cpu_count() or 1
+
+
 def available_devices() -> list[DeviceInfo]:
     """The CPU always, each CUDA GPU by name, and Apple's MPS when present."""
-    import os
-
-    devices = [DeviceInfo("cpu", "cpu", f"CPU ({os.cpu_count()} cores, {torch.get_num_threads()} torch threads)")]
+    devices = [DeviceInfo("cpu", "cpu", f"CPU ({cpu_count()} cores, {torch.get_num_threads()} torch threads)")]
     if torch.cuda.is_available():
         for i in range(torch.cuda.device_count()):
             props = torch.cuda.get_device_properties(i)
