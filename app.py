@@ -29,8 +29,14 @@ def home() -> None:
         "PyTorch* (tensors, autograd, the same network in numpy and PyTorch, a digit recogniser), "
         "lets you change it, and shows the PyTorch code behind what it just did."
     )
-    for path, title, _, icon, blurb in PAGES:
-        st.page_link(path, label=f"**{title}**: {blurb}", icon=icon)
+    st.subheader("Start here")
+    st.write(
+        "The pages follow the article's order: tensors and their operations first, then autograd, then the "
+        "same small network in numpy and PyTorch, then the case study, a digit recogniser. New to PyTorch? "
+        "Take them in turn; each stands on its own too."
+    )
+    for step, (path, title, _, icon, blurb) in enumerate(PAGES, start=1):
+        st.page_link(path, label=f"**{step}. {title}**: {blurb}", icon=icon)
     st.subheader("This machine")
     st.write(f"PyTorch **{torch.__version__}**")
     st.table([{"device": d.name, "what it is": d.description} for d in available_devices()])

@@ -20,6 +20,13 @@ def test_home_lists_every_page_and_the_devices():
     assert "cpu" in list(devices["device"])
 
 
+def test_home_offers_a_learning_path_in_the_articles_order():
+    at = AppTest.from_file(str(ROOT / "app.py")).run(timeout=30)
+    labels = [link.proto.label for link in at.get("page_link")]
+    assert labels == [f"**{n}. {title}**: {blurb}" for n, (_, title, _, _, blurb) in enumerate(app.PAGES, start=1)]
+    assert at.subheader[0].value == "Start here"
+
+
 def test_every_page_file_exists():
 
     for path, *_ in app.PAGES:
