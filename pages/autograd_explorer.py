@@ -5,9 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
-from pytorch_explorer.autograd.figures import LEGEND, compact_or_shape, step_text
-from pytorch_explorer.autograd.graph import AutogradGraph, trace
-from pytorch_explorer.autograd.presets import PRESETS, InputSpec, make_inputs, trace_branch, trace_loop
+from pytorch_explorer.autograd.check import finite_difference_check
+from pytorch_explorer.autograd.code import graph_code
+from pytorch_explorer.autograd.figures import (
+    LEGEND, accumulation_rows, backward_note, check_rows, graph_to_dot, step_text,
+)
+from pytorch_explorer.autograd.graph import AutogradGraph
+from pytorch_explorer.autograd.presets import PRESETS, InputSpec, branch_text, explore, trace_branch, trace_loop
 
 MAX_INPUTS = 6
 ss = st.session_state
@@ -52,8 +56,9 @@ with left:
     for i in range(ss.ag_n_inputs):
         c_name, c_value, c_grad = st.columns([1, 3, 1.3], vertical_alignment="bottom")
         shown = "visible" if i == 0 else "collapsed"
-        for key, default in ((f"ag_name_{i}", f"v{i}"), (f"ag_value_{i}", "1.0"), (f"ag_grad_{i}", True)):
-            ss.setdefault(key, default)   # a row hidden earlier lost its state: start it afresh
+        ss.setdefault(f"ag_name_{i}", f"v{i}")   # a row hidden earlier lost its state: start it afresh
+        ss.setdefault(f"ag_value_{i}", "1.0")
+        ss.setdefault(f"ag_grad_{i}", True)
         name = c_name.text_input("name", key=f"ag_name_{i}", label_visibility=shown)
         value = c_value.text_input("value (number, list or torch.* call)", key=f"ag_value_{i}", label_visibility=shown)
         grad = c_grad.checkbox("requires_grad", key=f"ag_grad_{i}")
@@ -66,20 +71,15 @@ if ss.get("ag_signature") != signature:
     ss.ag_signature, ss.ag_passes, ss.ag_step, ss.ag_fd = signature, 0, 1, False
 
 graph: AutogradGraph | None = None
-first_grads: dict = {}
 with right, ui.friendly_errors("The expression"):
-    graph = trace(ss.ag_expr, make_inputs(specs))
-    for n in range(ss.ag_passes):
-        graph.backward()
-        if n == 0:
-            first_grads = graph.leaf_grads()
+    graph, first_grads = explore(ss.ag_expr, specs, passes=ss.ag_passes)
 
 if graph is not None:
     step = None
     with right:
         st.button("Run backward", key="ag_backward", type="primary", on_click=set_passes, args=(max(ss.ag_passes, 1),),
                   disabled=not graph.output.requires_grad)
-        st.caption(graph.backward_note if graph.output.requires_grad else
+        st.caption(backward_note(graph) if graph.output.requires_grad else
                    "The output does not require grad: tick requires_grad on an input it depends on.")
         if ss.ag_passes and graph.steps:
             view = st.radio("Show", ["every gradient", "backward step by step"], key="ag_view", horizontal=True)
@@ -97,7 +97,7 @@ if graph is not None:
                 st.info(step_text(graph, step))
         elif not ss.ag_passes:
             st.write("This is the forward pass as autograd recorded it. Press **Run backward** to replay it.")
-    st.graphviz_chart(graph.to_dot(step=step))
+    st.graphviz_chart(graph_to_dot(graph, step=step))
     st.caption(LEGEND)
 
     st.subheader("Check: finite differences")
@@ -107,10 +107,8 @@ if graph is not None:
               disabled=not graph.output.requires_grad)
     if ss.ag_fd:
         with ui.friendly_errors("The check"):
-            results = graph.finite_difference_check()
-            st.dataframe([{"input": r.name, "autograd": compact_or_shape(r.analytic),
-                           "finite differences": compact_or_shape(r.numeric), "max |difference|": f"{r.max_abs_diff:.2e}",
-                           "agree": "yes" if r.ok else "NO"} for r in results], hide_index=True)
+            results = finite_difference_check(graph)
+            st.dataframe(check_rows(results), hide_index=True)
             if not all(r.ok for r in results) and graph.has_detached:
                 st.warning("They disagree because of `.detach()`: finite differences see the whole function, "
                            "autograd ignores the detached path by design.")
@@ -126,13 +124,8 @@ if graph is not None:
     a2.button("zero_grad(), then backward()", key="ag_zero", on_click=set_passes, args=(1,),
               disabled=not graph.output.requires_grad)
     if ss.ag_passes:
-        now = graph.leaf_grads()
-        st.dataframe([{"input": name, "grad after the first backward()": compact_or_shape(first_grads[name]),
-                       f".grad now, after {ss.ag_passes} backward()": compact_or_shape(now[name]),
-                       "ratio": f"{float((now[name].abs().sum() / first_grads[name].abs().sum())):.3g}"
-                       if float(first_grads[name].abs().sum()) else "-"}
-                      for name in now], hide_index=True)
-    ui.code_expander(graph.code())
+        st.dataframe(accumulation_rows(first_grads, graph.leaf_grads(), ss.ag_passes), hide_index=True)
+    ui.code_expander(graph_code(graph))
 
 st.subheader("Dynamic graph: define-by-run")
 st.write("The graph is rebuilt every time the code runs, so Python's own `for` and `if` decide what gets "
@@ -145,9 +138,8 @@ else:
     x0 = st.slider("x[0] (the branch is chosen by x.sum() > 0, with x = [x[0], 0.5])", -2.0, 2.0, 1.0, 0.25,
                    key="ag_branch_x")
     dynamic = trace_branch(x0)
-    taken = "(x * w).sum()" if x0 + 0.5 > 0 else "(x ** 2 * w).mean()"
-    st.write(f"x.sum() = {x0 + 0.5:g}, so this run records **{taken}**.")
+    st.write(branch_text(x0))
 dynamic.backward()
 d1, d2 = st.columns([3, 2])
-d1.graphviz_chart(dynamic.to_dot())
+d1.graphviz_chart(graph_to_dot(dynamic))
 d2.code(dynamic.code_body, language="python", wrap_lines=True)

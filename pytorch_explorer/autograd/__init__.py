@@ -1,2 +1,9 @@
-"""Autograd made visible: `graph` walks a result's `grad_fn` into nodes and edges and replays
-backward step by step; `presets` are the page's ready examples; `figures` draws the graph."""
+"""Autograd made visible, one job a module, each importing only the ones above it:
+
+- recorder: watches the forward pass (a TorchFunctionMode) and writes each torch call back as code;
+- graph: `trace` walks the output's `grad_fn` into nodes and edges, adds values and formulas, and
+  replays backward step by step with hooks; finite-difference checks;
+- figures: draws a graph (DOT for st.graphviz_chart) and says in words what each step did;
+- code: the plain PyTorch snippet the page shows for a graph;
+- presets: the page's ready examples, the inputs typed as text, `explore`, the dynamic graphs.
+"""

@@ -1,4 +1,4 @@
-"""Pictures and words for an AutogradGraph: DOT text for st.graphviz_chart, step descriptions.
+"""Pictures and words for an AutogradGraph: DOT text for st.graphviz_chart, step descriptions, tables.
 
 Every box uses an HTML-like Graphviz label: the node's name, what made it, its shape and dtype,
 its value (the number for a scalar; min / mean / max and a tiny heatmap for a small tensor) and,
@@ -10,10 +10,12 @@ indigo AccumulateGrad boxes, grey dashed parts that autograd did not record, red
 from __future__ import annotations
 
 import html
+import math
 
 import torch
 
-from pytorch_explorer.autograd.graph import AutogradGraph, GraphEdge, GraphNode, format_number
+from pytorch_explorer.autograd.check import FiniteDifferenceResult
+from pytorch_explorer.autograd.graph import AutogradGraph, GraphEdge, GraphNode
 
 HEATMAP_MAX_ELEMENTS = 64
 GRAD_COLOR = "#b91c1c"
@@ -204,12 +206,47 @@ def step_text(graph: AutogradGraph, step: int) -> str:
     return "\n".join(lines)
 
 
+def backward_note(graph: AutogradGraph) -> str:
+    """Where backward starts: d out / d out = 1 for a single number, a gradient of ones otherwise."""
+    if graph.output.numel() == 1:
+        return "The output is a single number, so backward() starts from d out / d out = 1."
+    return (
+        f"The output has shape {tuple(graph.output.shape)}, not a single number, so backward starts from a "
+        "gradient of ones: out.backward(torch.ones_like(out)), the same as out.sum().backward()."
+    )
+
+
+def check_rows(results: list[FiniteDifferenceResult]) -> list[dict[str, str]]:
+    """The finite-difference table: autograd's gradient and the estimate, side by side, for each leaf."""
+    return [{"input": r.name, "autograd": compact_or_shape(r.analytic),
+             "finite differences": compact_or_shape(r.numeric), "max |difference|": f"{r.max_abs_diff:.2e}",
+             "agree": "yes" if r.ok else "NO"} for r in results]
+
+
+def accumulation_rows(first: dict[str, torch.Tensor], now: dict[str, torch.Tensor],
+                      passes: int) -> list[dict[str, str]]:
+    """Each leaf's .grad after the first backward() and after `passes` of them, and their ratio."""
+    rows = []
+    for name, grad in now.items():
+        before = first[name].abs().sum()
+        rows.append({"input": name, "grad after the first backward()": compact_or_shape(first[name]),
+                     f".grad now, after {passes} backward()": compact_or_shape(grad),
+                     "ratio": f"{float(grad.abs().sum() / before):.3g}" if float(before) else "-"})
+    return rows
+
+
 def compact_or_shape(t: torch.Tensor | None) -> str:
     if t is None:
         return "nothing"
     if t.numel() <= 4:
         return compact_values(t)
     return f"a {tuple(t.shape)} tensor ({value_text(t)})"
+
+
+def format_number(value: float) -> str:
+    if math.isnan(value) or math.isinf(value):
+        return str(value)
+    return f"{value:.4g}"
 
 
 def _esc(text: str) -> str:

@@ -1,4 +1,5 @@
-"""Ready-made expressions for the autograd explorer, the inputs they run on, and dynamic graphs.
+"""What the autograd explorer computes: ready-made expressions, the inputs they run on, `explore`
+(trace, then backward as many times as asked), and the dynamic graphs.
 
 An input is typed as text and read by the safe evaluator, so `3.0`, `[[1, 0], [0, 1]]` and
 `torch.randn(4, 3)` all work; random inputs are seeded (seed = the input's position) so a graph
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 import torch
 
 from pytorch_explorer.autograd.graph import AutogradGraph, GraphError, trace, trace_function
+from pytorch_explorer.tensors.expressions import evaluate
 
 MAX_INPUT_ELEMENTS = 1_000
 
@@ -100,8 +102,6 @@ PRESETS: dict[str, Preset] = {p.key: p for p in [
 
 def make_input(spec: InputSpec, seed: int = 0) -> torch.Tensor:
     """The tensor an InputSpec describes: numbers become float32 (int64 stays for integer data)."""
-    from pytorch_explorer.tensors.expressions import evaluate
-
     if not spec.name.isidentifier():
         raise GraphError(f"'{spec.name}' is not a valid input name: use letters, digits and _ (e.g. w1).")
     with torch.random.fork_rng(devices=[]):
@@ -129,6 +129,7 @@ def make_input(spec: InputSpec, seed: int = 0) -> torch.Tensor:
 
 
 def make_inputs(specs: list[InputSpec] | tuple[InputSpec, ...]) -> dict[str, torch.Tensor]:
+    """The inputs by name; random ones seeded by their position, so they stay put from run to run."""
     inputs: dict[str, torch.Tensor] = {}
     for seed, spec in enumerate(specs):
         if spec.name in inputs:
@@ -138,11 +139,29 @@ def make_inputs(specs: list[InputSpec] | tuple[InputSpec, ...]) -> dict[str, tor
 
 
 def trace_preset(key: str) -> AutogradGraph:
+    """The recorded graph of one preset, before backward."""
     preset = PRESETS[key]
     return trace(preset.expression, make_inputs(preset.inputs))
 
 
+def explore(expression: str, specs: list[InputSpec] | tuple[InputSpec, ...],
+            passes: int = 0) -> tuple[AutogradGraph, dict[str, torch.Tensor]]:
+    """Trace `expression` over the inputs, then run backward `passes` times without zero_grad().
+
+    Returns the graph and each leaf's .grad after the first backward() ({} when passes is 0),
+    so the page can show how the gradients accumulate.
+    """
+    graph = trace(expression, make_inputs(specs))
+    first_grads: dict[str, torch.Tensor] = {}
+    for n in range(passes):
+        graph.backward()
+        if n == 0:
+            first_grads = graph.leaf_grads()
+    return graph, first_grads
+
+
 # ----------------------------------------------------------------------------- dynamic graphs
+# These two are shown to the learner as they are (inspect.getsource): plain Python deciding the graph.
 def repeat_multiply(x: torch.Tensor, w: torch.Tensor, n: int) -> torch.Tensor:
     for _ in range(n):   # each pass records one more MulBackward0
         x = x * w
@@ -167,3 +186,10 @@ def trace_branch(x0: float, w: float = 2.0) -> AutogradGraph:
     inputs = {"x": torch.tensor([x0, 0.5], requires_grad=True), "w": torch.tensor(w, requires_grad=True)}
     code = inspect.getsource(branch_on_sign) + "\n\nout = branch_on_sign(x, w)"
     return trace_function(branch_on_sign, inputs, code=code)
+
+
+def branch_text(x0: float) -> str:
+    """Which branch of branch_on_sign trace_branch(x0) records, and why."""
+    total = x0 + 0.5
+    taken = "(x * w).sum()" if total > 0 else "(x ** 2 * w).mean()"
+    return f"x.sum() = {total:g}, so this run records **{taken}**."

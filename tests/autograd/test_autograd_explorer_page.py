@@ -3,8 +3,10 @@ graph in Chromium (browser)."""
 
 from __future__ import annotations
 
+import ast
 import re
 import time
+from pathlib import Path
 
 import pytest
 from conftest import ROOT, expect_no_exception, open_page, screenshot, wait_idle
@@ -144,6 +146,42 @@ def test_dynamic_graph_follows_the_slider_and_the_data():
     at.slider(key="ag_branch_x").set_value(-2.0).run(timeout=30)
     ids = node_ids(dots(at)[-1])
     assert "PowBackward0" in ids and "MeanBackward0" in ids and "SumBackward0" not in ids
+
+
+def session_keys(page_source: str) -> set[str]:
+    """Every session_state key the page names: ss.x, ss["x"], ss.get("x"), ss.update(x=...), widgets' key="x"."""
+
+    def text(node: ast.AST) -> str | None:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return node.value
+        if isinstance(node, ast.JoinedStr) and node.values and isinstance(node.values[0], ast.Constant):
+            return node.values[0].value + "{}"     # f"ag_name_{i}" -> "ag_name_{}"
+        return None
+
+    def is_ss(node: ast.AST) -> bool:
+        return isinstance(node, ast.Name) and node.id == "ss" or (
+            isinstance(node, ast.Attribute) and node.attr == "session_state")
+
+    keys: set[str | None] = set()
+    for node in ast.walk(ast.parse(page_source)):
+        if isinstance(node, ast.Attribute) and is_ss(node.value) and node.attr not in ("get", "setdefault", "update"):
+            keys.add(node.attr)
+        elif isinstance(node, ast.Subscript) and is_ss(node.value):
+            keys.add(text(node.slice))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and is_ss(node.func.value):
+            if node.func.attr in ("get", "setdefault") and node.args:
+                keys.add(text(node.args[0]))
+            keys |= {kw.arg for kw in node.keywords}
+        if isinstance(node, ast.Call):
+            keys |= {text(kw.value) for kw in node.keywords if kw.arg == "key"}
+    return keys
+
+
+def test_the_page_uses_only_its_own_session_state_keys():
+    keys = session_keys(Path(PAGE).read_text())
+    assert {"ag_preset", "ag_expr", "ag_passes", "ag_name_{}", "ag_step", "ag_fd"} <= keys   # the scan sees them
+    assert all(k is not None and k.startswith("ag_") for k in keys), sorted(map(str, keys))
+    assert "model_shelf" not in Path(PAGE).read_text()
 
 
 def svg_titles(chart, expected: set[str], timeout: float = 30.0) -> set[str]:

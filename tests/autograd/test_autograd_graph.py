@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from collections import Counter
+from pathlib import Path
 
 import pytest
 import torch
@@ -12,10 +14,15 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pytorch_explorer.autograd.figures import graph_to_dot, heatmap_html, step_text
+from pytorch_explorer.autograd.check import finite_difference_check
+from pytorch_explorer.autograd.code import graph_code
+from pytorch_explorer.autograd.figures import (
+    accumulation_rows, backward_note, check_rows, graph_to_dot, heatmap_html, step_text,
+)
 from pytorch_explorer.autograd.graph import GraphError, trace, trace_function
 from pytorch_explorer.autograd.presets import (
-    PRESETS, InputSpec, branch_on_sign, make_input, make_inputs, trace_branch, trace_loop, trace_preset,
+    PRESETS, InputSpec, branch_on_sign, branch_text, explore, make_input, make_inputs, trace_branch, trace_loop,
+    trace_preset,
 )
 from pytorch_explorer.tensors.expressions import UnsafeExpressionError
 
@@ -75,6 +82,22 @@ def test_neuron_and_toy_network_structure():
     assert torch.all((hidden.value > 0) & (hidden.value < 1))
 
 
+@pytest.mark.parametrize("key", list(PRESETS))
+def test_each_box_is_one_autograd_node_and_its_edges_are_next_functions(key):
+    g = trace_preset(key)
+    node_of_fn = {node.fn: node.id for node in g.nodes.values() if node.fn is not None}
+    assert g.nodes[g.output_id].fn is g.output.grad_fn
+    for node in g.nodes.values():
+        if node.kind == "op":
+            expected = [(slot, node_of_fn[fn]) for slot, (fn, _) in enumerate(node.fn.next_functions) if fn is not None]
+            got = [(e.slot, e.source) for e in g.edges if e.target == node.id and e.differentiable]
+            assert got == expected, node.id
+        elif node.kind == "accumulate":
+            assert g.nodes[node.name].tensor is node.fn.variable
+        else:
+            assert node.fn is None
+
+
 def test_a_value_used_twice_has_three_edges_into_its_uses():
     g = trace_preset("reuse")
     assert Counter(edges(g, True)) == Counter({
@@ -95,7 +118,7 @@ def test_cross_entropy_records_two_nodes_for_one_call():
 def test_detached_and_non_differentiable_parts_are_marked():
     g = trace_preset("detach")
     g.backward()
-    assert "no gradient reaches it" in g.to_dot().split('"MulBackward0 #2" [label=')[1].split("\n")[0]
+    assert "no gradient reaches it" in graph_to_dot(g).split('"MulBackward0 #2" [label=')[1].split("\n")[0]
     assert kinds(g)["detach()"] == "detached"
     assert ("MulBackward0 #2", "detach()") in edges(g, False)
     assert ("detach()", "pow()") in edges(g, False) and kinds(g)["pow()"] == "no_grad_op"
@@ -150,7 +173,7 @@ def test_traced_gradients_match_autograd_for_any_values(x, w, b):
 def test_non_scalar_output_backpropagates_ones():
     x = torch.tensor([1.0, -2.0, 3.0], requires_grad=True)
     g = trace("x * x", {"x": x})
-    assert "ones" in g.backward_note
+    assert "ones" in backward_note(g)
     g.backward()
     assert torch.equal(g.leaf_grads()["x"], 2 * x.detach())
     assert g.nodes[g.output_id].grad.tolist() == [1.0, 1.0, 1.0]
@@ -184,11 +207,26 @@ def test_backward_twice_without_zero_grad_doubles_then_zero_grad_resets():
     assert all(torch.allclose(g.leaf_grads()[n], once[n]) for n in once)
 
 
+def test_explore_runs_backward_as_often_as_asked_and_keeps_the_first_gradients():
+    specs = PRESETS["linear"].inputs
+    graph, first = explore("w * x + b", specs)
+    assert first == {} and graph.leaf_grads() == {} and graph.backward_passes == 0
+    graph, first = explore("w * x + b", specs, passes=3)
+    assert first == {"w": torch.tensor(2.0), "b": torch.tensor(1.0)}
+    assert graph.leaf_grads() == {"w": torch.tensor(6.0), "b": torch.tensor(3.0)} and graph.backward_passes == 3
+    rows = accumulation_rows(first, graph.leaf_grads(), 3)
+    assert [r["input"] for r in rows] == ["w", "b"]
+    assert [r[".grad now, after 3 backward()"] for r in rows] == ["6", "3"]
+    assert [r["ratio"] for r in rows] == ["3", "3"]
+    zero = {"x": torch.zeros(2)}
+    assert accumulation_rows(zero, zero, 2)[0]["ratio"] == "-"     # no ratio of nothing
+
+
 # ----------------------------------------------------------------------------- finite differences
 @pytest.mark.parametrize("key", [k for k in PRESETS if k != "detach"])
 def test_finite_differences_agree(key):
     graph = trace_preset(key)
-    results = graph.finite_difference_check()
+    results = finite_difference_check(graph)
     assert [r.name for r in results] == [s.name for s in PRESETS[key].inputs if s.requires_grad]
     for r in results:
         assert r.ok, (r.name, r.max_abs_diff, r.tolerance)
@@ -197,17 +235,19 @@ def test_finite_differences_agree(key):
 
 
 def test_finite_differences_expose_detach():
-    (result,) = trace_preset("detach").finite_difference_check()
+    (result,) = finite_difference_check(trace_preset("detach"))
     assert float(result.analytic) == 3.0
     assert abs(float(result.numeric) - 39.0) < 1e-4               # x + 2 w x^2 at w = 2, x = 3
     assert not result.ok
+    (row,) = check_rows([result])
+    assert (row["autograd"], row["finite differences"], row["agree"]) == ("3", "39", "NO")
 
 
 def test_finite_differences_ignore_accumulated_grads():
     g = trace_preset("reuse")
     g.backward()
     g.backward()
-    (result,) = g.finite_difference_check()
+    (result,) = finite_difference_check(g)
     assert float(result.analytic) == 7.0 and result.ok
 
 
@@ -255,6 +295,14 @@ def test_the_branch_is_chosen_by_the_data():
     assert torch.allclose(negative.leaf_grads()["x"], expected)
 
 
+@pytest.mark.parametrize("x0", [-2.0, -0.5, -0.25, 1.0])
+def test_the_branch_text_names_the_branch_that_was_recorded(x0):
+    mean_branch = "PowBackward0" in backward_names(trace_branch(x0))
+    assert ("(x ** 2 * w).mean()" in branch_text(x0)) == mean_branch
+    assert ("(x * w).sum()" in branch_text(x0)) == (not mean_branch)
+    assert f"x.sum() = {x0 + 0.5:g}" in branch_text(x0)
+
+
 def test_trace_function_records_plain_torch_code():
     x = torch.tensor([1.0, 2.0], requires_grad=True)
     g = trace_function(lambda x: (x.exp() * 2).sum(), {"x": x}, code="out = (x.exp() * 2).sum()")
@@ -265,7 +313,7 @@ def test_trace_function_records_plain_torch_code():
 # ----------------------------------------------------------------------------- DOT
 def test_dot_names_every_node_and_styles_the_kinds():
     g = trace_preset("detach")
-    dot = g.to_dot()
+    dot = graph_to_dot(g)
     assert dot.startswith("digraph autograd {") and dot.rstrip().endswith("}")
     for node_id in g.nodes:
         assert f'"{node_id}" [label=<' in dot
@@ -277,7 +325,7 @@ def test_dot_names_every_node_and_styles_the_kinds():
 
 def test_dot_escapes_text_and_highlights_the_current_step():
     g = trace("torch.where(x > 0, x, x * 0.5).sum()", {"x": torch.tensor([1.0, -1.0], requires_grad=True)})
-    dot = g.to_dot()
+    dot = graph_to_dot(g)
     assert "t1 = x &gt; 0" in dot and "x > 0" not in dot
     g.backward()
     first = graph_to_dot(g, step=0)
@@ -345,7 +393,7 @@ def test_inputs_from_text():
 def test_the_generated_code_runs_and_gives_the_same_gradients():
     g = trace_preset("toy")
     g.backward()
-    code = g.code() + "\nprint('GRADS', [round(v, 6) for t in (wh, bh, wout, bout) for v in t.grad.flatten().tolist()])\n"
+    code = graph_code(g) + "\nprint('GRADS', [round(v, 6) for t in (wh, bh, wout, bout) for v in t.grad.flatten().tolist()])\n"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "DivBackward0" in done.stdout and "AccumulateGrad" in done.stdout
@@ -353,3 +401,29 @@ def test_the_generated_code_runs_and_gives_the_same_gradients():
     grads = g.leaf_grads()
     expected = [round(v, 6) for n in ("wh", "bh", "wout", "bout") for v in grads[n].flatten().tolist()]
     assert printed == f"GRADS {expected}"
+
+
+# ----------------------------------------------------------------------------- layout
+def test_graph_builds_data_and_figures_draw_it_without_an_import_cycle():
+    folder = Path(__file__).resolve().parents[2] / "pytorch_explorer" / "autograd"
+    imports = {}
+    for path in folder.glob("*.py"):
+        names = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("pytorch_explorer.autograd."):
+                names.add(node.module.rsplit(".", 1)[1])
+            elif isinstance(node, ast.Import):
+                names |= {a.name.rsplit(".", 1)[1] for a in node.names if a.name.startswith("pytorch_explorer.autograd.")}
+        imports[path.stem] = names
+    assert imports["recorder"] == set() and imports["graph"] == {"recorder"}   # graph builds; nothing in it draws
+    seen: set[str] = set()
+
+    def visit(module: str, path: tuple[str, ...]) -> None:
+        assert module not in path, f"import cycle: {' -> '.join(path + (module,))}"
+        if module not in seen:
+            for imported in imports.get(module, ()):
+                visit(imported, path + (module,))
+            seen.add(module)
+
+    for module in imports:
+        visit(module, ())
