@@ -4,7 +4,9 @@ The article's model is `nn.Sequential(Linear(784, 500), ReLU(), Linear(500, 10))
 hidden width, the number of hidden layers (1-3) and the activation can change, and the
 layout stays a plain `nn.Sequential`, so `model[0].weight` is always the first layer.
 
-Checkpoints are dicts of tensors and plain values, loaded with `weights_only=True`.
+`pixels_to_inputs` is the one place where stored digits (uint8, 0-255) become what the model
+reads (float, 0-1, one row of 784 a digit). Checkpoints are dicts of tensors and plain values,
+loaded with `weights_only=True`.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ CHECKPOINT_FORMAT = "pytorch-explorer/digit-mlp/1"
 
 @dataclass(frozen=True)
 class MLPConfig:
+    """The model's shape: hidden units per layer, hidden layers, activation."""
+
     hidden: int = 500
     depth: int = 1  # number of hidden layers
     activation: str = "relu"
@@ -63,6 +67,15 @@ def mlp_code(config: MLPConfig) -> str:
     return "\n".join(lines)
 
 
+def pixels_to_inputs(images: torch.Tensor) -> torch.Tensor:
+    """Digits as the model reads them: (N, 28, 28) or (N, 784) -> float (N, 784).
+
+    uint8 pixels (0-255) are divided by 255; float pixels are taken as already in [0, 1].
+    """
+    x = images.reshape(-1, INPUT_UNITS)
+    return x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
+
+
 @dataclass
 class TrainedModel:
     """A digit model with what made it: kept in a page's session and in checkpoint files."""
@@ -79,9 +92,7 @@ class TrainedModel:
         """Probabilities (N, 10) for uint8 or [0, 1] float images of shape (N, 28, 28) or (N, 784)."""
         self.model.eval()
         device = next(self.model.parameters()).device
-        x = images.to(device)
-        x = x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
-        return torch.softmax(self.model(x.reshape(len(x), -1)), dim=1).cpu()
+        return torch.softmax(self.model(pixels_to_inputs(images.to(device))), dim=1).cpu()
 
 
 def save_checkpoint(trained: TrainedModel, target: str | Path | BinaryIO | None = None) -> bytes | None:

@@ -25,7 +25,7 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
 from pytorch_explorer.core.errors import ExplorerError
 
@@ -39,6 +39,7 @@ HAZE = 0.1  # in pictures of 64 px and more, ink fainter than 10 % of the stroke
 SPECK_FRACTION = 0.02  # connected blobs with less than this share of the ink are specks
 TARGET_STROKE = 2.5  # MNIST strokes are about 2-3 px wide at the 20 px scale
 FORMATS = "PNG, JPEG, BMP, GIF or WebP"
+HIGH_DEPTH_MODES = ("I", "I;16", "I;16B", "I;16L", "F")  # Pillow modes of 16-bit and float pixels
 
 
 class ImageError(ExplorerError, ValueError):
@@ -179,13 +180,18 @@ def _array_to_grey(array: np.ndarray, name: str) -> np.ndarray:
     return _composite_alpha(grey, x[..., 3]) if channels == 4 else grey
 
 
+def stretch_levels(values: np.ndarray) -> np.ndarray:
+    """16-bit or float pixels as float32 grey levels: the darkest 0, the brightest 255 (flat: all 0)."""
+    values = np.asarray(values, dtype=np.float32)
+    low, high = float(values.min()), float(values.max())
+    return (values - low) * (255.0 / (high - low)) if high > low else np.zeros_like(values)
+
+
 def _image_to_grey(image: Image.Image, name: str) -> np.ndarray:
     _check_pixel_count(image.width, image.height, name)
     mode = image.mode
-    if mode in ("I", "I;16", "I;16B", "I;16L", "F"):
-        values = np.asarray(image, dtype=np.float32)
-        low, high = float(values.min()), float(values.max())
-        return (values - low) * (255.0 / (high - low)) if high > low else np.zeros_like(values)
+    if mode in HIGH_DEPTH_MODES:
+        return stretch_levels(np.asarray(image, dtype=np.float32))
     has_alpha = mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
     target = "RGBA" if has_alpha else ("L" if mode in ("L", "1", "P") and not has_alpha else "RGB")
     converted = image.convert(target) if image.mode != target else image
@@ -223,8 +229,6 @@ def _paper_level(ink: np.ndarray) -> np.ndarray:
     h, w = ink.shape
     if max(h, w) < 64:
         return np.full_like(ink, float(np.median(ink)))
-    from PIL import ImageFilter
-
     small = Image.fromarray(_shrink(ink, 32).astype(np.float32), "F")
     envelope = small.filter(ImageFilter.MinFilter(5)).filter(ImageFilter.MaxFilter(3)).filter(ImageFilter.MinFilter(3))
     return np.asarray(envelope.resize((w, h), Image.Resampling.BILINEAR), dtype=np.float32)
@@ -475,7 +479,7 @@ def is_blank_canvas(image_data: np.ndarray | None) -> bool:
 
 
 __all__ = [
-    "FIELD_SIZE", "BOX_SIZE", "MAX_PIXELS", "ImageError", "PreprocessResult", "centre_by_mass", "centre_of_mass",
-    "components",
-    "is_blank_canvas", "load_image_bytes", "load_image_file", "preprocess_digit", "stroke_width", "to_greyscale",
+    "BOX_SIZE", "FIELD_SIZE", "HIGH_DEPTH_MODES", "MAX_PIXELS", "ImageError", "PreprocessResult", "centre_by_mass",
+    "centre_of_mass", "components", "is_blank_canvas", "load_image_bytes", "load_image_file", "preprocess_digit",
+    "stretch_levels", "stroke_width", "to_greyscale",
 ]

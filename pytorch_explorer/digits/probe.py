@@ -1,18 +1,20 @@
 """Why a digit model says what it says: probabilities, saliency, hidden units, weights, mistakes.
 
 Everything takes a `TrainedModel` (models.py) and MNIST-style uint8 28x28 images, and returns
-numpy arrays for the figure builders in probe_figures.py:
+numpy arrays for the pictures and figures in probe_figures.py:
 
 - `predict`: the 10 probabilities for one image;
 - `saliency`: the gradient of one class's logit with respect to the input pixels, and input x
   gradient (which pixels, lit as they are, pushed the score up or down);
 - `hidden_activations`: each hidden layer's output for one image; `unit_contributions`: how much
   each unit of the last hidden layer adds to a class's logit (activation x outgoing weight);
-- `first_layer_weights` / `weight_mosaic`: each first-layer unit's 784 incoming weights as a 28x28
-  picture (what the unit looks for);
+- `first_layer_weights`: each first-layer unit's 784 incoming weights as a 28x28 picture (what
+  the unit looks for);
 - `validation_report`: the model's predictions on its own validation split (the article's split:
   the first 70 % of the rows train, the rest validate), with the confusion matrix, per-class
-  accuracy and the most confident mistakes.
+  accuracy and the most confident mistakes; `report_with_fallback` uses other digits when the
+  model's own cannot be loaded; `PerModelCache` keeps such results once per model object;
+- `describe` and `probe_code`: the words and the code the probe page shows.
 
 Gradients are taken with `torch.autograd.grad` with respect to the input only, so probing never
 writes into the model's parameter `.grad` fields (a model still being trained is left alone).
@@ -20,15 +22,17 @@ writes into the model's parameter `.grad` fields (a model still being trained is
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from pytorch_explorer.digits.data import DigitDataset, load_digits, split_index
 from pytorch_explorer.core.errors import DataError
-from pytorch_explorer.digits.models import TrainedModel
+from pytorch_explorer.digits.data import DigitDataset, load_digits, split_index
+from pytorch_explorer.digits.models import TrainedModel, mlp_code, pixels_to_inputs
 
 CLASSES = tuple(range(10))
 
@@ -42,9 +46,7 @@ def _as_batch(images: np.ndarray, device: torch.device) -> torch.Tensor:
     x = np.asarray(images)
     if x.shape[-2:] != (28, 28):
         raise ValueError(f"expected 28x28 images, got shape {x.shape}")
-    x = x.reshape(-1, 28 * 28)
-    tensor = torch.from_numpy(np.ascontiguousarray(x)).to(device)
-    return tensor.float() / 255.0 if x.dtype == np.uint8 else tensor.float()
+    return pixels_to_inputs(torch.from_numpy(np.ascontiguousarray(x)).to(device))
 
 
 # ----------------------------------------------------------------------------- prediction
@@ -130,102 +132,6 @@ def first_layer_weights(trained: TrainedModel) -> np.ndarray:
     return weight.reshape(len(weight), 28, 28)
 
 
-def weight_mosaic(weights: np.ndarray, columns: int = 25, gap: int = 1,
-                  row_gap: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Tile (K, 28, 28) weight images into one picture, each scaled to [-1, 1] by its own largest |w|.
-
-    Returns (mosaic, unit): float mosaic with NaN in the gaps, and for each mosaic pixel the unit
-    index it belongs to (-1 in the gaps), for hover text. `row_gap` (default `gap`) leaves room for
-    titles between rows.
-    """
-    weights = np.asarray(weights, dtype=np.float32)
-    k = len(weights)
-    columns = max(1, min(columns, k))
-    rows = -(-k // columns)
-    row_gap = gap if row_gap is None else row_gap
-    tile_w, tile_h = 28 + gap, 28 + row_gap
-    mosaic = np.full((rows * tile_h - row_gap, columns * tile_w - gap), np.nan, dtype=np.float32)
-    unit = np.full(mosaic.shape, -1, dtype=np.int32)
-    scale = np.abs(weights).reshape(k, -1).max(axis=1)
-    for i in range(k):
-        r, c = divmod(i, columns)
-        y, x = r * tile_h, c * tile_w
-        mosaic[y:y + 28, x:x + 28] = weights[i] / (scale[i] if scale[i] > 0 else 1.0)
-        unit[y:y + 28, x:x + 28] = i
-    return mosaic, unit
-
-
-def diverging_rgb(values: np.ndarray, limit: float | None = None,
-                  gap_colour: tuple[int, int, int] = (200, 200, 200)) -> np.ndarray:
-    """Map values to colours: negative blue, zero white, positive red (uint8 RGB; NaN -> gap_colour)."""
-    v = np.asarray(values, dtype=np.float32)
-    finite = np.isfinite(v)
-    if limit is None:
-        limit = float(np.abs(v[finite]).max()) if finite.any() else 1.0
-    t = np.clip(np.where(finite, v, 0.0) / (limit or 1.0), -1.0, 1.0)
-    red, blue = np.array([178, 24, 43], np.float32), np.array([33, 102, 172], np.float32)
-    white = np.array([247, 247, 247], np.float32)
-    pos = np.clip(t, 0, 1)[..., None]
-    neg = np.clip(-t, 0, 1)[..., None]
-    rgb = white + pos * (red - white) + neg * (blue - white)
-    rgb[~finite] = gap_colour
-    return np.clip(np.rint(rgb), 0, 255).astype(np.uint8)
-
-
-def preview(picture, size: int = 440):
-    """A small RGB(A) copy of an uploaded PIL image for display, or None if its mode cannot be shown."""
-    try:
-        small = picture.copy()
-        small.thumbnail((size, size))
-        if small.mode in ("I", "I;16", "I;16B", "I;16L", "F"):  # 16-bit or float: stretch to 8 bits
-            values = np.asarray(small, dtype=np.float32)
-            span = float(values.max() - values.min()) or 1.0
-            return np.rint((values - values.min()) * (255.0 / span)).astype(np.uint8)
-        return small if small.mode in ("RGB", "RGBA", "L") else small.convert("RGBA")
-    except (ValueError, OSError):
-        return None
-
-
-def png_bytes(image: np.ndarray) -> bytes:
-    """A uint8 greyscale or RGB image as PNG bytes (encode once, show many times)."""
-    import io
-
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.fromarray(np.asarray(image, dtype=np.uint8)).save(buffer, "PNG")
-    return buffer.getvalue()
-
-
-def enlarge(image: np.ndarray, size: int = 140) -> np.ndarray:
-    """Nearest-neighbour enlargement so that small pictures stay crisp on screen (longer side ~size)."""
-    h, w = image.shape[:2]
-    factor = max(1, size // max(h, w))
-    if factor == 1:
-        return image
-    return np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)
-
-
-def thumbnail(image: np.ndarray, size: int = 96, pad: int = 255) -> np.ndarray:
-    """A uint8 greyscale image fitted into a size x size square (crisp when enlarged, area-averaged
-    when shrunk), centred on a `pad`-coloured square, so that a row of stages lines up."""
-    from PIL import Image
-
-    image = np.asarray(image, dtype=np.uint8)
-    h, w = image.shape[:2]
-    if max(h, w) <= size:
-        fitted = enlarge(image, size)
-    else:
-        s = size / max(h, w)
-        fitted = np.asarray(Image.fromarray(image).resize((max(1, round(w * s)), max(1, round(h * s))),
-                                                          Image.Resampling.BOX))
-    fh, fw = fitted.shape[:2]
-    out = np.full((size, size), pad, dtype=np.uint8)
-    top, left = (size - fh) // 2, (size - fw) // 2
-    out[top:top + fh, left:left + fw] = fitted[:size, :size]
-    return out
-
-
 # ----------------------------------------------------------------------------- validation analysis
 @dataclass
 class ValidationReport:
@@ -283,7 +189,28 @@ class ValidationReport:
         return int(later[0] if len(later) else wrong[0])
 
     def of_class(self, digit: int) -> np.ndarray:
+        """Indices of the digits labelled `digit`, in dataset order."""
         return np.nonzero(self.labels == digit)[0]
+
+    def most_common_mistake(self) -> tuple[int, int]:
+        """(true, predicted) of the largest off-diagonal cell of the confusion matrix."""
+        off = self.confusion.copy()
+        np.fill_diagonal(off, -1)
+        true, predicted = np.unravel_index(off.argmax(), off.shape)
+        return int(true), int(predicted)
+
+    def random_pick(self, digit: int | None = None, rng: np.random.Generator | None = None) -> int | None:
+        """A random index (of class `digit` if given); None when there is none."""
+        candidates = np.arange(len(self.labels)) if digit is None else self.of_class(digit)
+        if len(candidates) == 0:
+            return None
+        return int((rng or np.random.default_rng()).choice(candidates))
+
+    def caption(self, index: int) -> str:
+        """A gallery caption: `label: p` when right, `label -> guess (p)` when wrong (p: the guess's probability)."""
+        p = self.probabilities[index]
+        label, guess = int(self.labels[index]), int(p.argmax())
+        return f"{label}: {p[label]:.0%}" if label == guess else f"{label} -> {guess} ({p[guess]:.0%})"
 
 
 def validation_split(source: str, val_fraction: float = 0.3,
@@ -304,9 +231,57 @@ def validation_report(trained: TrainedModel, data: DigitDataset | None = None) -
     return ValidationReport(images, labels, predict_many(trained, images), trained.source, first)
 
 
-def probe_code(stroke: str = "the canvas's RGBA array", target: int | None = None) -> str:
-    """The PyTorch code behind the page, for its code expander."""
+def report_with_fallback(trained: TrainedModel,
+                         fallback: Callable[[], DigitDataset]) -> tuple[ValidationReport, str]:
+    """The model's validation report and "", or, when its own digits cannot be loaded (a model
+    trained elsewhere), the report on `fallback()`'s validation rows and a note that says so."""
+    try:
+        return validation_report(trained), ""
+    except DataError:
+        note = (f"The model's own digits ({trained.source}) are not available here, so these are the bundled "
+                "digits' last 30 %; the model may have seen some of them in training.")
+        return validation_report(trained, data=fallback()), note
+
+
+class PerModelCache:
+    """Results computed once per model object (and key), e.g. a validation report or a weight mosaic.
+
+    Keyed by the model's identity, checked on the way out, so a new model that happens to reuse a
+    freed object's id never gets another model's result.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[int, Hashable], tuple[nn.Module, Any]] = {}
+
+    def get(self, trained: TrainedModel, key: Hashable = None) -> Any | None:
+        """The stored result, or None."""
+        hit = self._entries.get((id(trained.model), key))
+        return hit[1] if hit is not None and hit[0] is trained.model else None
+
+    def put(self, trained: TrainedModel, value: Any, key: Hashable = None) -> Any:
+        """Store a result (and return it)."""
+        self._entries[(id(trained.model), key)] = (trained.model, value)
+        return value
+
+    def keep_only(self, models: Iterable[TrainedModel]) -> None:
+        """Forget the results of every model not listed (models no longer in the session)."""
+        live = {id(m.model) for m in models}
+        self._entries = {k: v for k, v in self._entries.items() if k[0] in live}
+
+
+def describe(trained: TrainedModel) -> str:
+    """One markdown line: the model's name, layers, data source and validation accuracy."""
+    cfg, val_acc = trained.config, trained.metrics.get("val_acc")
+    return (f"**{trained.name}**: 784 -> {' -> '.join([str(cfg.hidden)] * cfg.depth)} ({cfg.activation}) -> 10, "
+            f"trained on `{trained.source}`"
+            + (f", validation accuracy **{val_acc:.1%}**" if isinstance(val_acc, float) else "") + ".")
+
+
+def probe_code(stroke: str = "the canvas's RGBA array", target: int | None = None,
+               trained: TrainedModel | None = None) -> str:
+    """The PyTorch code behind the page, for its code expander (with the model's layers when given)."""
     which = "probabilities.argmax()" if target is None else str(int(target))
+    model = "" if trained is None else "\n# the model\n" + mlp_code(trained.config)
     return f"""import torch
 from pytorch_explorer.digits.preprocess import preprocess_digit
 
@@ -325,11 +300,11 @@ input_x_gradient = (gradient * x).reshape(28, 28)
 hidden = model[1](model[0](x))[0]               # the hidden layer's activations
 strongest = hidden.argsort(descending=True)[:12]
 incoming = model[0].weight[strongest].reshape(-1, 28, 28)   # what those units look for
-"""
+""" + model
 
 
 __all__ = [
-    "CLASSES", "Saliency", "ValidationReport", "diverging_rgb", "enlarge", "first_layer_weights",
-    "hidden_activations", "png_bytes", "predict", "preview", "predict_many", "probe_code", "saliency", "strongest_units",
-    "thumbnail", "unit_contributions", "validation_report", "validation_split", "weight_mosaic",
+    "CLASSES", "PerModelCache", "Saliency", "ValidationReport", "describe", "first_layer_weights",
+    "hidden_activations", "predict", "predict_many", "probe_code", "report_with_fallback", "saliency",
+    "strongest_units", "unit_contributions", "validation_report", "validation_split",
 ]

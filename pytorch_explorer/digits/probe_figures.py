@@ -1,16 +1,23 @@
-"""Plotly figures for probing a digit model: functions of numpy data, no Streamlit (testable).
+"""Pictures for probing a digit model: Plotly figures and plain pixel images, from numpy data, no Streamlit.
 
 Digits are drawn as heatmaps with row 0 at the top, square pixels, and no axes; signed maps
-(gradients, weights) use a diverging scale centred on zero (blue negative, red positive).
+(gradients, weights) use a diverging scale centred on zero (blue negative, red positive). The
+pixel pictures (`enlarge`, `thumbnail`, `diverging_rgb`, `weight_mosaic`, `png_bytes`, `preview`)
+are uint8 arrays or PNG bytes for `st.image`: lighter in the browser than a figure.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import io
+
 import numpy as np
 import plotly.graph_objects as go
+from PIL import Image
 from plotly.subplots import make_subplots
+
+from pytorch_explorer.digits.preprocess import HIGH_DEPTH_MODES, stretch_levels
 
 ACCENT = "#e4572e"  # the top guess, the highlighted units
 MUTED = "#9aa5b1"
@@ -48,15 +55,6 @@ def probability_bars(probabilities: Sequence[float], true_label: int | None = No
     ))
     fig.update_yaxes(range=[0, 1.12], tickformat=".0%", title=None, gridcolor="rgba(128,128,128,0.2)")
     fig.update_xaxes(title="digit", type="category")
-    return _compact(fig, height, title)
-
-
-def digit_figure(image: np.ndarray, title: str | None = None, height: int = 260) -> go.Figure:
-    """One greyscale digit (uint8 or float), white ink on black."""
-    fig = go.Figure(go.Heatmap(z=np.asarray(image, dtype=float), colorscale="gray", showscale=False,
-                               hovertemplate="row %{y}, col %{x}: %{z:.0f}<extra></extra>"))
-    _digit_axes(fig)
-    fig.update_yaxes(scaleanchor="x")
     return _compact(fig, height, title)
 
 
@@ -106,8 +104,6 @@ def unit_weights_figure(weights: np.ndarray, units: Sequence[int], activations: 
     One heatmap of tiles (each unit scaled to its own largest |weight|), with the digit's outline
     drawn on every tile: much lighter for the browser than a grid of subplots.
     """
-    from pytorch_explorer.digits.probe import weight_mosaic
-
     units = [int(u) for u in units]
     if not units:
         return _compact(go.Figure(), 60)
@@ -205,7 +201,105 @@ def compare_figure(probabilities: Mapping[str, Sequence[float]], height: int = 3
     return _compact(fig, height, None, top=50)
 
 
+# ----------------------------------------------------------------------------- pixel pictures
+def weight_mosaic(weights: np.ndarray, columns: int = 25, gap: int = 1,
+                  row_gap: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Tile (K, 28, 28) weight images into one picture, each scaled to [-1, 1] by its own largest |w|.
+
+    Returns (mosaic, unit): float mosaic with NaN in the gaps, and for each mosaic pixel the unit
+    index it belongs to (-1 in the gaps), for hover text. `row_gap` (default `gap`) leaves room for
+    titles between rows.
+    """
+    weights = np.asarray(weights, dtype=np.float32)
+    k = len(weights)
+    columns = max(1, min(columns, k))
+    rows = -(-k // columns)
+    row_gap = gap if row_gap is None else row_gap
+    tile_w, tile_h = 28 + gap, 28 + row_gap
+    mosaic = np.full((rows * tile_h - row_gap, columns * tile_w - gap), np.nan, dtype=np.float32)
+    unit = np.full(mosaic.shape, -1, dtype=np.int32)
+    scale = np.abs(weights).reshape(k, -1).max(axis=1)
+    for i in range(k):
+        r, c = divmod(i, columns)
+        y, x = r * tile_h, c * tile_w
+        mosaic[y:y + 28, x:x + 28] = weights[i] / (scale[i] if scale[i] > 0 else 1.0)
+        unit[y:y + 28, x:x + 28] = i
+    return mosaic, unit
+
+
+def diverging_rgb(values: np.ndarray, limit: float | None = None,
+                  gap_colour: tuple[int, int, int] = (200, 200, 200)) -> np.ndarray:
+    """Map values to colours: negative blue, zero white, positive red (uint8 RGB; NaN -> gap_colour)."""
+    v = np.asarray(values, dtype=np.float32)
+    finite = np.isfinite(v)
+    if limit is None:
+        limit = float(np.abs(v[finite]).max()) if finite.any() else 1.0
+    t = np.clip(np.where(finite, v, 0.0) / (limit or 1.0), -1.0, 1.0)
+    red, blue = np.array([178, 24, 43], np.float32), np.array([33, 102, 172], np.float32)
+    white = np.array([247, 247, 247], np.float32)
+    pos = np.clip(t, 0, 1)[..., None]
+    neg = np.clip(-t, 0, 1)[..., None]
+    rgb = white + pos * (red - white) + neg * (blue - white)
+    rgb[~finite] = gap_colour
+    return np.clip(np.rint(rgb), 0, 255).astype(np.uint8)
+
+
+def preview(picture: Image.Image, size: int = 440) -> Image.Image | np.ndarray | None:
+    """A small RGB(A) copy of an uploaded PIL image for display, or None if its mode cannot be shown."""
+    try:
+        small = picture.copy()
+        small.thumbnail((size, size))
+        if small.mode in HIGH_DEPTH_MODES:  # 16-bit or float: stretch to 8 bits
+            return np.rint(stretch_levels(np.asarray(small, dtype=np.float32))).astype(np.uint8)
+        return small if small.mode in ("RGB", "RGBA", "L") else small.convert("RGBA")
+    except (ValueError, OSError):
+        return None
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    """A uint8 greyscale or RGB image as PNG bytes (encode once, show many times)."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(image, dtype=np.uint8)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def weight_mosaic_png(weights: np.ndarray) -> tuple[bytes, int]:
+    """(K, 28, 28) weights as one PNG mosaic (red positive, blue negative, white gaps), and its width
+    in pixels: 10 tiles a row up to 100 units, else 25, enlarged 2x."""
+    mosaic, _ = weight_mosaic(weights, columns=10 if len(weights) <= 100 else 25, gap=2)
+    rgb = enlarge(diverging_rgb(mosaic, 1.0, gap_colour=(255, 255, 255)), 2 * max(mosaic.shape))
+    return png_bytes(rgb), rgb.shape[1]
+
+
+def enlarge(image: np.ndarray, size: int = 140) -> np.ndarray:
+    """Nearest-neighbour enlargement so that small pictures stay crisp on screen (longer side ~size)."""
+    h, w = image.shape[:2]
+    factor = max(1, size // max(h, w))
+    if factor == 1:
+        return image
+    return np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)
+
+
+def thumbnail(image: np.ndarray, size: int = 96, pad: int = 255) -> np.ndarray:
+    """A uint8 greyscale image fitted into a size x size square (crisp when enlarged, area-averaged
+    when shrunk), centred on a `pad`-coloured square, so that a row of stages lines up."""
+    image = np.asarray(image, dtype=np.uint8)
+    h, w = image.shape[:2]
+    if max(h, w) <= size:
+        fitted = enlarge(image, size)
+    else:
+        s = size / max(h, w)
+        fitted = np.asarray(Image.fromarray(image).resize((max(1, round(w * s)), max(1, round(h * s))),
+                                                          Image.Resampling.BOX))
+    fh, fw = fitted.shape[:2]
+    out = np.full((size, size), pad, dtype=np.uint8)
+    top, left = (size - fh) // 2, (size - fw) // 2
+    out[top:top + fh, left:left + fw] = fitted[:size, :size]
+    return out
+
+
 __all__ = [
-    "activations_figure", "compare_figure", "confusion_figure", "digit_figure", "per_class_accuracy_figure",
-    "probability_bars", "saliency_figure", "unit_weights_figure",
+    "activations_figure", "compare_figure", "confusion_figure", "diverging_rgb", "enlarge", "per_class_accuracy_figure",
+    "png_bytes", "preview", "probability_bars", "saliency_figure", "thumbnail", "unit_weights_figure",
+    "weight_mosaic", "weight_mosaic_png",
 ]

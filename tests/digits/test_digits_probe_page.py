@@ -16,6 +16,7 @@ from pytorch_explorer.digits.data import load_bundled
 from pytorch_explorer.digits.models import save_checkpoint
 from pytorch_explorer.digits.preprocess import preprocess_digit
 from pytorch_explorer.digits.probe import predict, validation_report
+from pytorch_explorer.digits.shelf import ModelShelf
 from pytorch_explorer.digits.training import TrainConfig, train_to_completion
 
 PICK = "Pick from the validation set"
@@ -35,14 +36,21 @@ def report(tiny):
 
 
 def probe_page(*models) -> AppTest:
-    """The probe page inside the app (so its page links resolve), with these models in the session."""
+    """The probe page inside the app (so its page links resolve), with these models on the session's
+    model shelf (ui.model_shelf()), the first one current."""
     at = AppTest.from_file(str(ROOT / "app.py")).run(timeout=60)
     at.switch_page("pages/digits_probe.py")
     if models:
-        at.session_state["digits_models"] = {m.name: m for m in models}
-        at.session_state["digits_model"] = models[0]
-        at.session_state["digits_runs"] = []
+        shelf = ModelShelf()
+        for m in models:
+            shelf.add(m, "a test")
+        shelf.choose(models[0].name)
+        at.session_state["model_shelf"] = shelf
     return at.run(timeout=60)
+
+
+def shelf_of(at: AppTest) -> ModelShelf:
+    return at.session_state["model_shelf"]
 
 
 def open_tab(at: AppTest, label: str) -> AppTest:
@@ -90,15 +98,30 @@ def test_without_a_model_it_explains_and_offers_three_ways(tiny, tmp_path):
     at.run(timeout=60)
     assert not at.exception
     assert "weights.pt is not a PyTorch Explorer model file" in at.error[0].value
-    assert not at.session_state["digits_models"]
+    assert len(shelf_of(at)) == 0
 
     at.file_uploader(key="probe_checkpoint").set_value(("tiny.pt", save_checkpoint(tiny), "application/octet-stream"))
     at.run(timeout=60)
     assert not at.exception and not at.error
     assert at.selectbox(key="probe_model_name").value == "loaded: tiny.pt"
-    assert at.session_state["digits_model"].name == "loaded: tiny.pt"
-    assert at.session_state["digits_runs"][-1]["how"] == "loaded from tiny.pt"
+    assert shelf_of(at).current.name == "loaded: tiny.pt"
+    assert shelf_of(at).rows()[-1]["how"] == "loaded from tiny.pt"
     assert len(at.tabs) == 5
+
+
+def test_models_come_from_the_shelf_only(tiny):
+    """Other pages' session keys are theirs: a model left under an old trainer key is not a model here."""
+    at = AppTest.from_file(str(ROOT / "app.py")).run(timeout=60)
+    at.switch_page("pages/digits_probe.py")
+    at.session_state["digits_models"] = {"tiny": tiny}
+    at.session_state["digits_model"] = tiny
+    at.run(timeout=60)
+    assert not at.exception and "no digit model" in at.info[0].value and not at.tabs
+    shelf = ModelShelf()
+    shelf.add(tiny, "trained on the trainer page")
+    at.session_state["model_shelf"] = shelf
+    at.run(timeout=60)
+    assert at.selectbox(key="probe_model_name").value == "tiny" and len(at.tabs) == 5
 
 
 @pytest.mark.slow
@@ -106,11 +129,11 @@ def test_one_click_trains_a_model_in_seconds():
     at = probe_page()
     at.button(key="probe_train_now").click().run(timeout=180)
     assert not at.exception and not at.error
-    models = at.session_state["digits_models"]
-    assert list(models) == ["quick (fixed)"]
-    trained = at.session_state["digits_model"]
-    assert trained is models["quick (fixed)"] and trained.metrics["val_acc"] > 0.8
-    row = at.session_state["digits_runs"][-1]
+    shelf = shelf_of(at)
+    assert shelf.names() == ["quick (fixed)"]
+    trained = shelf.current
+    assert trained is shelf.get("quick (fixed)") and trained.metrics["val_acc"] > 0.8
+    row = shelf.rows()[-1]
     assert row["name"] == "quick (fixed)" and row["how"] == "one click on the probe page" and row["mode"] == "fixed"
     assert at.selectbox(key="probe_model_name").value == "quick (fixed)"
     assert "validation accuracy" in at.caption[0].value

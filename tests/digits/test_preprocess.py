@@ -21,6 +21,7 @@ from pytorch_explorer.digits.preprocess import (
     load_image_bytes,
     load_image_file,
     preprocess_digit,
+    stretch_levels,
     stroke_width,
 )
 
@@ -265,6 +266,15 @@ def test_is_blank_canvas():
     assert is_blank_canvas(canvas)
     canvas[100:180, 130:150] = 255
     assert not is_blank_canvas(canvas)
+
+
+def test_16_bit_and_float_pictures_are_stretched_to_full_range(reference):
+    values = np.array([[1000, 2000], [3000, 5000]], np.uint16)
+    np.testing.assert_allclose(stretch_levels(values), [[0, 63.75], [127.5, 255]])
+    assert (stretch_levels(np.full((3, 3), 7.5, np.float32)) == 0).all()  # flat: no contrast to stretch
+    deep = Image.fromarray(reference.astype(np.uint16) * 200 + 1000)  # a 16-bit scan of the same digit
+    assert deep.mode.startswith("I")
+    assert similarity(preprocess_digit(deep).final, preprocess_digit(reference).final) > 0.95
 
 
 # ----------------------------------------------------------------------------- properties

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import plotly.graph_objects as go
 import pytest
@@ -108,7 +110,7 @@ def test_first_layer_weights_are_the_rows_of_the_first_linear_layer(trained):
 @given(k=st.integers(1, 60), columns=st.integers(1, 30))
 def test_weight_mosaic_tiles_every_unit_once(k, columns):
     weights = np.random.default_rng(k).normal(size=(k, 28, 28)).astype(np.float32)
-    mosaic, unit = probe.weight_mosaic(weights, columns=columns)
+    mosaic, unit = figs.weight_mosaic(weights, columns=columns)
     assert mosaic.shape == unit.shape
     assert set(np.unique(unit)) - {-1} == set(range(k))
     for i in {0, k - 1}:
@@ -121,20 +123,20 @@ def test_previews_of_uploads_in_any_mode():
     from PIL import Image
 
     for mode in ("RGB", "L", "LA", "P", "CMYK", "I;16", "I", "F", "1"):
-        small = probe.preview(Image.new(mode, (900, 600)))
+        small = figs.preview(Image.new(mode, (900, 600)))
         assert small is not None, mode
         shape = np.asarray(small).shape
         assert shape[:2] == (293, 440) or shape[:2] == (294, 440), (mode, shape)
 
 
 def test_colour_maps_and_thumbnails():
-    rgb = probe.diverging_rgb(np.array([[-2.0, 0.0, 2.0, np.nan]]))
+    rgb = figs.diverging_rgb(np.array([[-2.0, 0.0, 2.0, np.nan]]))
     assert rgb.shape == (1, 4, 3) and rgb.dtype == np.uint8
     blue, white, red, grey = rgb[0]
     assert blue[2] > blue[0] and red[0] > red[2] and white.min() > 240 and (grey == 200).all()
-    assert probe.enlarge(np.zeros((28, 28)), 140).shape == (140, 140)
-    assert probe.thumbnail(np.zeros((28, 10), np.uint8), 84).shape == (84, 84)
-    assert probe.thumbnail(np.zeros((500, 900), np.uint8), 84).shape == (84, 84)
+    assert figs.enlarge(np.zeros((28, 28)), 140).shape == (140, 140)
+    assert figs.thumbnail(np.zeros((28, 10), np.uint8), 84).shape == (84, 84)
+    assert figs.thumbnail(np.zeros((500, 900), np.uint8), 84).shape == (84, 84)
 
 
 # ----------------------------------------------------------------------------- validation analysis
@@ -243,3 +245,75 @@ def test_the_code_shown_on_the_page_runs(trained, digit):
     expected = probe.saliency(trained, preprocess_digit(digit).final, 4).gradient
     np.testing.assert_allclose(namespace["saliency"].numpy(), expected, atol=1e-6)
     assert namespace["incoming"].shape[1:] == (28, 28)
+
+
+# ----------------------------------------------------------------------------- what the probe page needs
+def test_report_with_fallback_says_when_it_used_other_digits(trained):
+    report, note = probe.report_with_fallback(trained, fallback=lambda: pytest.fail("not needed"))
+    assert note == "" and report.first_row == 3500
+    stranger = TrainedModel(trained.model, trained.config, {"val_fraction": 0.3}, {}, "folder:/nowhere", "x")
+    report, note = probe.report_with_fallback(stranger, fallback=load_bundled)
+    assert len(report.labels) == 1500 and "folder:/nowhere" in note and "not available" in note
+
+
+def test_per_model_cache_is_keyed_by_the_model_object(trained, deep):
+    cache = probe.PerModelCache()
+    assert cache.get(trained) is None
+    assert cache.put(trained, "report") == "report"
+    assert cache.get(trained) == "report" and cache.get(deep) is None
+    cache.put(trained, "mosaic of 50", key=50)
+    assert cache.get(trained, 50) == "mosaic of 50" and cache.get(trained, 100) is None
+    same_weights = TrainedModel(trained.model, trained.config, name="renamed")  # the same nn.Module: a hit
+    assert cache.get(same_weights) == "report"
+    cache.put(deep, "deep")
+    cache.keep_only([deep])
+    assert cache.get(trained) is None and cache.get(deep) == "deep"
+
+
+def test_picks_captions_and_the_most_common_mistake(trained):
+    report = probe.validation_report(trained)
+    off = report.confusion.copy()
+    np.fill_diagonal(off, -1)
+    t, p = report.most_common_mistake()
+    assert off[t, p] == off.max() and t != p
+    rng = np.random.default_rng(0)
+    assert all(report.labels[report.random_pick(6, rng)] == 6 for _ in range(20))
+    assert 0 <= report.random_pick(rng=rng) < 1500
+    empty = probe.ValidationReport(report.images[:0], report.labels[:0], report.probabilities[:0], "x", 0)
+    assert empty.random_pick() is None and empty.random_pick(3) is None
+    right = int(np.nonzero(report.predicted == report.labels)[0][0])
+    wrong = int(report.mistakes()[0])
+    label, guess = int(report.labels[wrong]), int(report.predicted[wrong])
+    assert report.caption(right) == f"{report.labels[right]}: {report.probabilities[right].max():.0%}"
+    assert report.caption(wrong) == f"{label} -> {guess} ({report.probabilities[wrong, guess]:.0%})"
+
+
+def test_describe_names_the_layers_and_the_accuracy(trained, deep):
+    text = probe.describe(trained)
+    assert "784 -> 32 (relu) -> 10" in text and f"{trained.metrics['val_acc']:.1%}" in text
+    assert "784 -> 16 -> 16 (tanh) -> 10" in probe.describe(deep)
+    bare = TrainedModel(trained.model, trained.config, name="loaded")
+    assert "validation accuracy" not in probe.describe(bare)
+
+
+def test_the_page_code_with_the_model_builds_the_same_layers(trained, digit):
+    code = probe.probe_code("a validation digit", None, trained)
+    assert code.startswith(probe.probe_code("a validation digit")) and "torch.nn.Linear(28 * 28, 32)" in code
+    namespace = {"image": digit}
+    exec(code.split("# the model\n")[1], {"torch": torch}, namespace)  # noqa: S102 - our own snippet
+    assert [tuple(p.shape) for p in namespace["model"].parameters()] == \
+        [tuple(p.shape) for p in trained.model.parameters()]
+
+
+def test_weight_mosaic_png_tiles_the_units(trained):
+    from PIL import Image
+
+    weights = probe.first_layer_weights(trained)
+    png, width = figs.weight_mosaic_png(weights[:12])
+    picture = Image.open(io.BytesIO(png))
+    assert picture.width == width and picture.mode == "RGB"
+    mosaic, _ = figs.weight_mosaic(weights[:12], columns=10, gap=2)  # 10 a row, 2 px gaps, shown 2x
+    assert (picture.height, width) == (2 * mosaic.shape[0], 2 * mosaic.shape[1])
+    rgb = np.asarray(picture)[::2, ::2]
+    assert (rgb[np.isnan(mosaic)] == 255).all()  # white gaps
+    assert (rgb[mosaic == 1.0] == (178, 24, 43)).all() and (rgb[mosaic == -1.0] == (33, 102, 172)).all()

@@ -1,0 +1,406 @@
+"""The Streamlit parts of the Digits: probe page (pages/digits_probe.py reads top to bottom and calls these).
+
+- models: the one-click trainer, the checkpoint uploader, the model picker; every model goes on the
+  shared model shelf (`ui.model_shelf()`), never into another page's session keys;
+- the digit: from the canvas, an uploaded picture, or the model's validation set (its report is
+  computed once per model);
+- the five tabs, each a function of a `Probed` (the model, the digit, its probabilities): nothing
+  here reads the page's globals.
+
+The numbers come from pytorch_explorer.digits.probe, the pictures from probe_figures. Session keys
+are this page's own, all `probe_*`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+from pytorch_explorer.core.errors import ExplorerError
+from pytorch_explorer.digits import probe
+from pytorch_explorer.digits import probe_figures as figs
+from pytorch_explorer.digits.data import DigitDataset, load_digits
+from pytorch_explorer.digits.models import TrainedModel, load_checkpoint
+from pytorch_explorer.digits.preprocess import (
+    ImageError, PreprocessResult, is_blank_canvas, load_image_bytes, preprocess_digit,
+)
+from pytorch_explorer.digits.shelf import ModelShelf
+from ui import friendly_errors, model_shelf
+
+QUICK_EPOCHS = 3  # the one-click model: seconds on a CPU, about 90 % on the bundled digits
+UPLOAD_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
+SOURCES = ["Draw", "Upload", "Pick from the validation set"]
+INPUT_WORDS = dict(zip(SOURCES, ["the canvas's RGBA array", "a picture of a digit", "a validation digit"], strict=True))
+NO_CHART_BAR = {"displayModeBar": False}
+state = st.session_state
+
+
+@dataclass
+class Probed:
+    """What the tabs show: the shelf, the model being probed, and the digit with the model's answer."""
+
+    shelf: ModelShelf
+    trained: TrainedModel
+    digit: np.ndarray | None = None  # uint8 28x28, or None before there is one
+    probabilities: np.ndarray | None = None  # (10,)
+
+
+# ----------------------------------------------------------------------------- models on the shelf
+def add_model(trained: TrainedModel, name: str, how: str) -> None:
+    """Put a model on the shared shelf (a unique name, the current model) and probe it."""
+    state["probe_model_name"] = model_shelf().add(trained, how, name=name)
+
+
+def train_now(article_faithful: bool = False) -> None:
+    """The one-click model (a button callback): the fixed loop, or the article's."""
+    from pytorch_explorer.digits.training import TrainConfig, train_to_completion
+
+    config = TrainConfig(epochs=QUICK_EPOCHS, article_faithful=article_faithful)
+    what = "the article's loop (no zero_grad)" if article_faithful else "the fixed loop"
+    try:
+        with st.spinner(f"Training {config.hidden} hidden units for {QUICK_EPOCHS} epochs with {what}..."):
+            add_model(train_to_completion(config), f"quick ({config.label})", "one click on the probe page")
+    except ExplorerError as exc:
+        state["probe_model_error"] = str(exc)
+
+
+def load_uploaded_model() -> None:
+    """The checkpoint uploader's callback."""
+    upload = state.get("probe_checkpoint")
+    if upload is None:
+        return
+    try:
+        add_model(load_checkpoint(upload.getvalue(), name=upload.name), f"loaded: {upload.name}",
+                  f"loaded from {upload.name}")
+        state.pop("probe_model_error", None)
+    except ExplorerError as exc:
+        state["probe_model_error"] = str(exc)
+
+
+def model_loaders(caption: str) -> None:
+    """Three ways to get a model: train one now, load a file, or go to the trainer page."""
+    a, b, c = st.columns(3, gap="medium")
+    a.button("Train a model now on the bundled digits", key="probe_train_now", type="primary",
+             on_click=train_now, help=f"784 -> 500 (ReLU) -> 10, Adam, {QUICK_EPOCHS} epochs: a few seconds")
+    b.file_uploader("Load a saved model (.pt)", key="probe_checkpoint", on_change=load_uploaded_model,
+                    help="Saved from the trainer page or with `digits train --save PATH`.")
+    with c:
+        st.page_link("pages/digits_trainer.py", label="Train one your way on the trainer page",
+                     icon=":material/model_training:")
+        st.caption(caption)
+
+
+def choose_model(shelf: ModelShelf) -> TrainedModel:
+    """The model picker (the shelf's current model first), its one-line description, and the loaders."""
+    names = shelf.names()
+    if state.get("probe_model_name") not in names:
+        current = shelf.current
+        state["probe_model_name"] = current.name if current is not None else names[-1]
+    left, right = st.columns([2, 3], vertical_alignment="bottom")
+    trained = shelf.get(left.selectbox("Model", names, key="probe_model_name"))
+    right.caption(probe.describe(trained))
+    with st.expander("Add a model (train one now, or load a file)"):
+        model_loaders("Two models? Compare them on the same digit in the last tab.")
+    return trained
+
+
+# ----------------------------------------------------------------------------- the digit
+@st.cache_data(show_spinner=False, max_entries=2)
+def bundled_digits() -> DigitDataset:
+    return load_digits("bundled")
+
+
+def validation_report(shelf: ModelShelf, trained: TrainedModel) -> tuple[probe.ValidationReport, str]:
+    """The model's validation report and a note (see probe.report_with_fallback), once per model."""
+    cache = state.setdefault("probe_reports", probe.PerModelCache())
+    cache.keep_only(shelf.get(name) for name in shelf.names())
+    found = cache.get(trained)
+    if found is None:
+        with st.spinner(f"Predicting the validation digits of {trained.source}..."):
+            found = cache.put(trained, probe.report_with_fallback(trained, bundled_digits))
+    return found
+
+
+def clear_canvas() -> None:
+    state["probe_canvas_gen"] = state.get("probe_canvas_gen", 0) + 1  # a new key: a fresh canvas
+
+
+def digit_from_canvas() -> PreprocessResult | None:
+    """The drawing canvas and its stroke controls; the preprocessed drawing once there is one."""
+    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+    stroke = c1.slider("Stroke width", 6, 40, 20, key="probe_stroke")
+    c2.button("Clear", key="probe_clear", on_click=clear_canvas, width="stretch")
+    canvas = st_canvas(stroke_width=stroke, stroke_color="#FFFFFF", background_color="#000000",
+                       height=280, width=280, drawing_mode="freedraw", return_image_data=True,
+                       update_streamlit=True, key=f"probe_canvas_{state.setdefault('probe_canvas_gen', 0)}")
+    st.caption("Draw one digit, big, in the black square; the guess updates each time you lift the mouse.")
+    if is_blank_canvas(canvas.image_data):
+        return None
+    with friendly_errors("Reading the drawing"):
+        try:
+            return preprocess_digit(canvas.image_data, name="the drawing")
+        except ImageError as exc:
+            st.warning(str(exc))
+    return None
+
+
+def digit_from_upload() -> PreprocessResult | None:
+    """The picture uploader and a preview; the preprocessed picture, or an error that says why not."""
+    upload = st.file_uploader("A picture of one digit (PNG, JPEG, BMP, GIF, WebP; a photo is fine)",
+                              type=UPLOAD_TYPES, key="probe_upload")
+    if upload is None:
+        return None
+    try:
+        picture = load_image_bytes(upload.getvalue(), upload.name)
+        preview = figs.preview(picture)
+        if preview is not None:
+            st.image(preview, width=220, caption=f"{upload.name} ({picture.width}x{picture.height})")
+        return preprocess_digit(picture, name=upload.name)
+    except ImageError as exc:
+        st.error(str(exc))
+    return None
+
+
+def pick(index: int) -> None:
+    """Open validation digit `index` (a button callback)."""
+    state["probe_pick_index"] = int(index)
+    state["probe_source"] = SOURCES[2]
+
+
+def pick_random(report: probe.ValidationReport, of_class: bool = False) -> None:
+    """Callbacks read the widgets' values when they run (a click can come with a changed select box)."""
+    index = report.random_pick(state["probe_pick_class"] if of_class else None)
+    if index is not None:
+        pick(index)
+
+
+def pick_next_mistake(report: probe.ValidationReport) -> None:
+    following = report.next_mistake(state.get("probe_pick_index", 0))
+    if following is not None:
+        pick(following)
+
+
+def digit_from_validation(shelf: ModelShelf, trained: TrainedModel) -> tuple[np.ndarray, int]:
+    """The pick buttons and the chosen validation digit: (image, label)."""
+    report, note = validation_report(shelf, trained)
+    if note:
+        st.caption(note)
+    index = min(int(state.get("probe_pick_index", 0)), len(report.labels) - 1)
+    b1, b2, b3 = st.columns([1, 1.3, 1.3], vertical_alignment="bottom")
+    b1.button("Random digit", key="probe_pick_random", on_click=pick_random, args=(report,), width="stretch")
+    b2.selectbox("Class", list(range(10)), key="probe_pick_class", format_func=lambda d: f"a random {d}")
+    b2.button("Pick it", key="probe_pick_class_button", width="stretch", on_click=pick_random, args=(report, True))
+    b3.button("Next misclassified", key="probe_pick_mistake", width="stretch", on_click=pick_next_mistake,
+              args=(report,))
+    digit, label = report.images[index], int(report.labels[index])
+    st.image(figs.enlarge(digit, 224), width=224,
+             caption=f"validation digit #{index} (row {report.first_row + index}), labelled {label}")
+    st.caption("Validation digits are already MNIST-shaped: the model sees them exactly as stored.")
+    return digit, label
+
+
+def show_stages(result: PreprocessResult) -> None:
+    """How the picture became the model's input: one thumbnail a stage, and the decisions taken."""
+    st.markdown("**How the picture became the model's input**")
+    thumbs = [figs.thumbnail(image, 84) for _, image in result.stages]
+    st.image(thumbs, caption=[f"{i + 1}. {stage}" for i, (stage, _) in enumerate(result.stages)], width=84)
+    with st.expander("What each step decided"):
+        st.markdown("\n".join(f"- {note}" for note in result.notes))
+
+
+def show_prediction(digit: np.ndarray, probabilities: np.ndarray, true_label: int | None) -> None:
+    """The input, the guess and its confidence, right or wrong when the label is known, the ten bars."""
+    guess = int(probabilities.argmax())
+    i1, i2, i3 = st.columns([1, 1, 1], vertical_alignment="center")
+    i1.image(figs.enlarge(digit, 112), caption="the 28x28 input", width=112)
+    i2.metric("Prediction", str(guess))
+    i3.metric("Confidence", f"{probabilities[guess]:.1%}")
+    if true_label is not None:
+        if guess == true_label:
+            st.success(f"Right: the label is {true_label}.")
+        else:
+            st.error(f"Wrong: the label is {true_label}; the model gives it {probabilities[true_label]:.1%}.")
+    elif probabilities[guess] < 0.5:
+        st.caption("Under 50 %: the model is unsure. A clearer, bigger, centred digit usually helps.")
+    st.plotly_chart(figs.probability_bars(probabilities, true_label), key="probe_probabilities", config=NO_CHART_BAR)
+
+
+# ----------------------------------------------------------------------------- the tabs
+def saliency_tab(p: Probed) -> int | None:
+    """Which pixels push the chosen class's score up or down; returns the class (None: the top guess)."""
+    choice = st.columns([1, 2])[0].selectbox(
+        "Explain the score of", ["the top guess"] + list(range(10)), key="probe_saliency_class",
+        format_func=lambda c: c if isinstance(c, str) else f"digit {c}")
+    target = None if isinstance(choice, str) else int(choice)
+    sal = probe.saliency(p.trained, p.digit, target)
+    st.markdown(
+        f"The **gradient** of the model's score (logit) for **{sal.target}** with respect to each input pixel: "
+        "red pixels would raise the score if they were brighter, blue ones would lower it. **Input x gradient** "
+        "keeps only the pixels that are actually lit: the ink that voted for (red) or against (blue) this digit."
+    )
+    st.plotly_chart(figs.saliency_figure(p.digit, sal.gradient, sal.input_x_gradient, sal.target),
+                    key="probe_saliency_chart", config=NO_CHART_BAR)
+    return target
+
+
+def hidden_units_tab(p: Probed) -> None:
+    """The hidden layers' activations, the strongest units' votes and incoming weights."""
+    layers = probe.hidden_activations(p.trained, p.digit)
+    c1, c2 = st.columns([2, 3])
+    k = c1.slider("Strongest units to show", 4, 24, 12, step=2, key="probe_top_k")
+    layer = 0
+    if len(layers) > 1:
+        layer = c2.radio("Hidden layer", list(range(len(layers))), key="probe_layer", horizontal=True,
+                         format_func=lambda i: f"layer {i + 1}")
+    acts = layers[layer]
+    strongest = probe.strongest_units(acts, k)
+    guess = int(p.probabilities.argmax())
+    votes = probe.unit_contributions(p.trained, layers[-1], guess) if layer == len(layers) - 1 else None
+    st.markdown(
+        f"{int((acts > 0).sum())} of {len(acts)} units are active for this digit; the {k} strongest are "
+        "highlighted." + (f" In brackets, each unit's **vote** for {guess}: its activation times its weight "
+                         f"into the logit of {guess} (the logit is the sum of the votes plus a bias)."
+                         if votes is not None else "")
+    )
+    st.plotly_chart(figs.activations_figure(acts, strongest), key="probe_activations", config=NO_CHART_BAR)
+    if layer == 0:
+        st.markdown("Each unit's **incoming weights** as a 28x28 picture (red: ink there excites the unit, "
+                    "blue: inhibits it), with your digit's outline on top.")
+        st.plotly_chart(figs.unit_weights_figure(probe.first_layer_weights(p.trained), strongest, acts, votes,
+                                                 image=p.digit), key="probe_unit_weights", config=NO_CHART_BAR)
+    else:
+        st.caption("Only first-layer units have weights over the pixels; deeper units weigh other units.")
+
+
+def weights_tab(p: Probed) -> None:
+    """A mosaic of the first-layer units' incoming weights, by unit number or by activation."""
+    c1, c2 = st.columns([3, 2])
+    order = c1.radio("Order", ["unit number", "strongest for this digit"], key="probe_weights_order",
+                     horizontal=True, disabled=p.digit is None)
+    weights = probe.first_layer_weights(p.trained)
+    count = c2.select_slider("Units shown", [n for n in (50, 100, 200, 500, 1000) if n < len(weights)]
+                             + [len(weights)], value=min(100, len(weights)), key="probe_weights_count")
+    by_activation = p.digit is not None and order != "unit number"
+    if by_activation:  # depends on the digit: drawn each time
+        units = probe.strongest_units(probe.hidden_activations(p.trained, p.digit)[0], len(weights))
+        png, width = figs.weight_mosaic_png(weights[units[:count]])
+    else:  # the same for every digit: drawn once per model and count
+        cache = state.setdefault("probe_mosaics", probe.PerModelCache())
+        png, width = cache.get(p.trained, count) or cache.put(p.trained, figs.weight_mosaic_png(weights[:count]),
+                                                               count)
+    st.markdown(f"{'The first' if order == 'unit number' else 'The'} {count} of {len(weights)} first-layer units"
+                f"{' most active for this digit' if by_activation else ''}: each one's 784 incoming weights as a "
+                "28x28 picture (red positive, blue negative, each scaled to its own largest weight). Training turns "
+                "the random start into strokes and blobs; after a few epochs many units still look mostly random.")
+    st.image(png, width=min(width, 1000))
+
+
+def confusion_cell(report: probe.ValidationReport) -> None:
+    """A click on the matrix picks its cell; read before the select boxes are drawn (they share keys)."""
+    clicked = (state.get("probe_cm_chart") or {}).get("selection", {}).get("points", [])
+    if clicked and (int(clicked[0]["y"]), int(clicked[0]["x"])) != state.get("probe_cm_last_click"):
+        state["probe_cm_last_click"] = (int(clicked[0]["y"]), int(clicked[0]["x"]))
+        state["probe_cm_true"], state["probe_cm_pred"] = state["probe_cm_last_click"]
+    if "probe_cm_true" not in state:  # start on the most common mistake
+        state["probe_cm_true"], state["probe_cm_pred"] = report.most_common_mistake()
+
+
+def validation_tab(p: Probed) -> None:
+    """Accuracy, the clickable confusion matrix, per-class accuracy, a cell's digits and the worst mistakes."""
+    report, note = validation_report(p.shelf, p.trained)
+    if note:
+        st.warning(note)
+    mistakes = report.mistakes()
+    m1, m2, m3 = st.columns(3)
+    m1.metric("Validation accuracy", f"{report.accuracy:.1%}")
+    m2.metric("Validation digits", f"{len(report.labels):,}")
+    m3.metric("Mistakes", f"{len(mistakes):,}")
+    confusion_cell(report)
+    c1, c2 = st.columns([1.1, 1], gap="large")
+    with c1:
+        st.markdown("**Confusion matrix** (rows: the true digit, columns: the guess). Click a cell to see its digits.")
+        st.plotly_chart(figs.confusion_figure(report.confusion, (state["probe_cm_true"], state["probe_cm_pred"])),
+                        key="probe_cm_chart", on_select="rerun", selection_mode="points", config=NO_CHART_BAR)
+    with c2:
+        st.markdown(f"**Accuracy per digit** (dashed: all digits, {report.accuracy:.1%})")
+        st.plotly_chart(figs.per_class_accuracy_figure(report.per_class_accuracy, report.accuracy),
+                        key="probe_per_class", config=NO_CHART_BAR)
+        s1, s2 = st.columns(2)
+        true_c = s1.selectbox("True digit", list(range(10)), key="probe_cm_true")
+        pred_c = s2.selectbox("Predicted", list(range(10)), key="probe_cm_pred")
+    cell = report.cell(true_c, pred_c)
+    st.markdown(f"**{len(cell)} digit{'s' if len(cell) != 1 else ''} labelled {true_c} that the model called "
+                f"{pred_c}** ({'right' if true_c == pred_c else 'mistaken'}; most confident first, up to 16). "
+                "*Probe* opens one on the left.")
+    gallery(report, cell[:16], "cell")
+    st.markdown("**The most confident mistakes**: label -> guess (the probability the model gave its guess).")
+    if len(mistakes):
+        gallery(report, mistakes[:16], "mistake")
+    else:
+        st.success("No mistakes on the validation set.")
+
+
+def gallery(report: probe.ValidationReport, indices: np.ndarray, prefix: str) -> None:
+    """Validation digits eight a row, each with its caption and a button that opens it on the left."""
+    columns = st.columns(8)
+    for j, i in enumerate(indices):
+        with columns[j % 8]:
+            st.image(figs.enlarge(report.images[i], 84), width=84, caption=report.caption(i))
+            st.button("Probe", key=f"probe_open_{prefix}_{i}", on_click=pick, args=(i,))
+
+
+def compare_tab(p: Probed) -> None:
+    """Several models on the same digit: their probabilities and their input x gradient."""
+    names = p.shelf.names()
+    if len(names) < 2:
+        st.info("There is one model in this session. Train the article's version (no `zero_grad`, batches drawn "
+                "with replacement) next to it and see how differently the two read the same digit.")
+        st.button("Train the article-faithful version now", key="probe_train_faithful", on_click=train_now,
+                  args=(True,), help=f"{QUICK_EPOCHS} epochs of the article's loop: slower than the fixed one")
+        return
+    default = [p.trained.name] + [n for n in names if n != p.trained.name][:1]
+    chosen = st.multiselect("Models to compare", names, default=default, key="probe_compare_models")
+    if p.digit is None:
+        st.info("Give the models a digit first.")
+        return
+    if not chosen:
+        return
+    by_model = {n: probe.predict(p.shelf.get(n), p.digit) for n in chosen}
+    st.plotly_chart(figs.compare_figure(by_model), key="probe_compare_chart", config=NO_CHART_BAR)
+    for column, n in zip(st.columns(len(chosen)), chosen, strict=True):
+        with column:
+            probabilities, acc = by_model[n], p.shelf.get(n).metrics.get("val_acc")
+            guess = int(probabilities.argmax())
+            st.metric(n, f"{guess} ({probabilities.max():.0%})",
+                      help=f"validation accuracy {acc:.1%}" if isinstance(acc, float) else None)
+            sal = probe.saliency(p.shelf.get(n), p.digit, guess)
+            st.image(figs.enlarge(figs.diverging_rgb(sal.input_x_gradient), 168), width=168,
+                     caption=f"input x gradient for {guess}")
+
+
+TABS: dict[str, Callable[[Probed], int | None]] = {
+    "Why: saliency": saliency_tab, "Why: hidden units": hidden_units_tab, "Why: weights": weights_tab,
+    "Validation analysis": validation_tab, "Compare models": compare_tab,
+}
+NEEDS_A_DIGIT = {"Why: saliency", "Why: hidden units"}
+
+
+def show_tabs(p: Probed) -> int | None:
+    """The five tabs; only the open one runs (on_change="rerun"), so a stroke reruns one tab, not five.
+    Returns the class the saliency tab explains (None: the top guess), for the page's code."""
+    target = None
+    for tab, (label, show) in zip(st.tabs(list(TABS), key="probe_tab", on_change="rerun"), TABS.items(), strict=True):
+        with tab:
+            if not tab.open:
+                continue
+            if label in NEEDS_A_DIGIT and p.digit is None:
+                st.info("Give the model a digit first.")
+            elif label == "Why: saliency":
+                target = show(p)
+            else:
+                show(p)
+    return target
