@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from pytorch_explorer.toy.networks import (
+from pytorch_explorer.toy.settings import (
     ACTIVATIONS,
     ARTICLE_Y,
     DTYPES,
@@ -21,13 +21,11 @@ from pytorch_explorer.toy.networks import (
     INITS,
     LOSS_NAME,
     OPTIMIZERS,
-    ToyResult,
     ToySettings,
     ToySettingsError,
     check_implementation,
-    starting_weights,
-    train,
 )
+from pytorch_explorer.toy.training import ToyResult, train
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -70,10 +68,8 @@ def _train(args: argparse.Namespace) -> int:
         epochs=args.epochs, lr=args.lr, hidden=args.hidden, seed=args.seed, init=args.init,
         activation=args.activation, optimizer=args.optimizer, dtype=args.dtype, same_init=not args.own_init,
     )
-    weights = starting_weights(impl, settings)
-    result = ToyResult(impl, settings, weights)
-    every = max(1, settings.epochs // 10)
-    for event in train(impl, settings, weights, every=every):
+    result = ToyResult.start(impl, settings)
+    for event in train(impl, settings, result.initial, every=max(1, settings.epochs // 10)):
         result.add(event)
         if not args.json:
             print(f"epoch {event.epoch:>7}  loss {event.loss:.6f}")

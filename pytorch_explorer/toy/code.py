@@ -1,6 +1,6 @@
 """The code of each toy implementation as text, with the user's settings, for the page to show.
 
-Every string here is a runnable script that reproduces what `pytorch_explorer.toy.networks.train` computes
+Every string here is a runnable script that reproduces what `pytorch_explorer.toy.training.train` computes
 for the same settings (the tests run them and compare). The three hand-written versions are built
 from one table of aligned rows (numpy | torch as the article | torch corrected), so the twin-API
 view and the code views cannot drift apart.
@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pytorch_explorer.toy.networks import ToySettings, check_implementation
+from pytorch_explorer.toy.autograd_nn import NN_ACTIVATIONS
+from pytorch_explorer.toy.settings import ToySettings, check_implementation
 
 DEFECT_NOTES = {
     1: "DEFECT 1: output_layer_input1 skips bout (the output bias is never used)",
@@ -18,6 +19,7 @@ DEFECT_NOTES = {
     3: "DEFECT 3: the output's error, one scalar added to every hidden bias",
     4: "the article printed inside the loop (5000 prints); here once, after it",
 }
+SAME_LABELS = {"=": "identical", "~": "library differs", "!": "DEFECT"}  # aligned_rows' "same" marks, in words
 
 
 @dataclass(frozen=True)
@@ -214,7 +216,7 @@ def _torch_header(s: ToySettings, requires_grad: bool) -> list[str]:
 
 def autograd_code(s: ToySettings = ToySettings()) -> str:
     """Implementation 4: the forward pass by hand, gradients by loss.backward(), a manual update."""
-    act = {"sigmoid": "torch.sigmoid", "tanh": "torch.tanh", "relu": "torch.relu"}[s.activation]
+    act = f"torch.{s.activation}"  # torch.sigmoid, torch.tanh, torch.relu
     lines = _torch_header(s, requires_grad=True)
     lines += ["# weights that autograd tracks (requires_grad=True)", _seed_line(s, "torch")]
     lines += _init_lines(s, "torch", requires_grad=True)
@@ -238,7 +240,7 @@ def autograd_code(s: ToySettings = ToySettings()) -> str:
 
 def nn_code(s: ToySettings = ToySettings()) -> str:
     """Implementation 5: nn.Sequential + torch.optim, the idiomatic version."""
-    act = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "ReLU"}[s.activation]
+    act = NN_ACTIVATIONS[s.activation].__name__  # Sigmoid, Tanh, ReLU
     optimizer = "Adam" if s.optimizer == "adam" else "SGD"
     lines = _torch_header(s, requires_grad=False)
     if s.same_init:

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from pytorch_explorer.toy.networks import IMPLEMENTATION_TITLES, IMPLEMENTATIONS
+from pytorch_explorer.toy.settings import IMPLEMENTATION_TITLES, IMPLEMENTATIONS
 
 COLORS = {
     "numpy": "#1f77b4", "torch-article": "#d62728", "torch-fixed": "#ff7f0e", "autograd": "#2ca02c", "nn": "#9467bd",

@@ -23,11 +23,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from pytorch_explorer.core.errors import ExplorerError
-from pytorch_explorer.toy.networks import one_thread
+from pytorch_explorer.toy.autograd_nn import NN_ACTIVATIONS, TORCH_ACTIVATIONS, make_optimizer, sgd_by_hand
+from pytorch_explorer.toy.settings import one_thread
 
 DATASETS = ("xor", "circles", "moons", "spiral")
 PLAYGROUND_IMPLS = ("nn", "autograd")
-ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "sigmoid": nn.Sigmoid}
+ACTIVATIONS = {name: NN_ACTIVATIONS[name] for name in ("tanh", "relu", "sigmoid")}  # tanh first: the default
 OPTIMIZERS = ("adam", "sgd")
 EXTENT = 1.6  # the plane shown: [-EXTENT, EXTENT] in both directions
 
@@ -127,8 +128,7 @@ class PlaygroundTrainer:
         self.model = build_classifier(s.layers, s.units, s.activation)
         if s.impl == "nn":
             self.params: list[torch.Tensor] = []
-            self.optimizer = (torch.optim.Adam if s.optimizer == "adam" else torch.optim.SGD)(
-                self.model.parameters(), lr=s.lr)
+            self.optimizer = make_optimizer(s.optimizer, self.model.parameters(), s.lr)
         else:  # the same starting weights as plain tensors, stored (in, out) so that h = x @ W + b
             linears = [m for m in self.model if isinstance(m, nn.Linear)]
             self.params = []
@@ -141,7 +141,7 @@ class PlaygroundTrainer:
         """The network's output before the sigmoid, (n, 1)."""
         if self.settings.impl == "nn":
             return self.model(X)
-        act = {"tanh": torch.tanh, "relu": torch.relu, "sigmoid": torch.sigmoid}[self.settings.activation]
+        act = TORCH_ACTIVATIONS[self.settings.activation]
         h = X
         weights = self.params
         for i in range(0, len(weights) - 2, 2):
@@ -171,10 +171,7 @@ class PlaygroundTrainer:
             self.optimizer.step()
         else:
             loss.backward()
-            with torch.no_grad():
-                for p in self.params:
-                    p -= self.settings.lr * p.grad
-                    p.grad.zero_()
+            sgd_by_hand(self.params, self.settings.lr)
         self.step += 1
         self.losses.append(float(loss.detach()))
         self.accuracies.append(float(((logits.detach() > 0).float() == self._y).float().mean()))
@@ -196,6 +193,13 @@ class PlaygroundTrainer:
     def accuracy(self) -> float:
         """Accuracy on the training points with the current weights."""
         return float(((self.predict_proba(self.X) > 0.5) == (self.y == 1)).mean())
+
+
+def trainer_for(settings: PlaygroundSettings, current: PlaygroundTrainer | None = None) -> PlaygroundTrainer:
+    """`current` if it was made for these settings (training goes on from there), else a fresh trainer."""
+    if current is not None and current.settings == settings:
+        return current
+    return PlaygroundTrainer(settings)
 
 
 def build_classifier(layers: int = 2, units: int = 8, activation: str = "tanh") -> nn.Sequential:
@@ -237,7 +241,7 @@ def playground_code(s: PlaygroundSettings, steps: int = 500) -> str:
             "    loss.backward()\n"
             "    optimizer.step()\n"
         )
-    act = {"tanh": "torch.tanh", "relu": "torch.relu", "sigmoid": "torch.sigmoid"}[s.activation]
+    act = f"torch.{s.activation}"  # torch.tanh, torch.relu, torch.sigmoid
     return head + (
         "# the same starting weights as plain tensors that autograd tracks, (in, out)\n"
         "params = []\n"

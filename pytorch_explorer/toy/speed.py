@@ -1,7 +1,7 @@
 """numpy against PyTorch, time per epoch, on the article's tiny problem and on a larger one.
 
 Both libraries run the same hand-written back-propagation (implementations 1 and 3 of
-`pytorch_explorer.toy.networks`), in float32, so the comparison is of the libraries, not of the maths.
+`pytorch_explorer.toy.backprop`), in float32, so the comparison is of the libraries, not of the maths.
 PyTorch runs on every device this machine has (`devices.available_devices`). On a GPU the data
 and weights live on the device and the clock waits for the GPU (`torch.cuda.synchronize`).
 """
@@ -15,7 +15,8 @@ import numpy as np
 import torch
 
 from pytorch_explorer.core.devices import available_devices, resolve_device
-from pytorch_explorer.toy.networks import PARAMETERS, article_data, numpy_backprop, torch_fixed_backprop
+from pytorch_explorer.toy.backprop import apply_updates, numpy_backprop, torch_fixed_backprop
+from pytorch_explorer.toy.settings import article_data, parameter_shapes
 
 # name: (samples, features, hidden units)
 PROBLEMS = {"tiny": (3, 4, 3), "large": (10_000, 64, 256)}
@@ -46,7 +47,7 @@ def make_problem(problem: str, seed: int = 0) -> tuple[np.ndarray, np.ndarray, d
         X = rng.standard_normal((samples, features)).astype(np.float32)
         y = (X @ rng.standard_normal(features) > 0).astype(np.float32)[:, None]
     scale = 1.0 if problem == "tiny" else 0.1
-    shapes = {"wh": (features, hidden), "bh": (1, hidden), "wout": (hidden, 1), "bout": (1, 1)}
+    shapes = parameter_shapes(features, hidden)
     weights = {name: (rng.standard_normal(shape) * scale).astype(np.float32) for name, shape in shapes.items()}
     return X, y, weights
 
@@ -69,8 +70,7 @@ def time_per_epoch(problem: str, library: str, device: str = "cpu", epochs: int 
 
         def epoch() -> None:
             _, updates = numpy_backprop(X, y, p)
-            for name in PARAMETERS:
-                p[name] += updates[name] * lr
+            apply_updates(p, updates, lr)
 
         def sync() -> None:
             return None
@@ -81,8 +81,7 @@ def time_per_epoch(problem: str, library: str, device: str = "cpu", epochs: int 
 
         def epoch() -> None:
             _, updates = torch_fixed_backprop(Xt, yt, pt)
-            for name in PARAMETERS:
-                pt[name] += updates[name] * lr
+            apply_updates(pt, updates, lr)
 
         def sync() -> None:
             _sync(dev)

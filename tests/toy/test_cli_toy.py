@@ -9,8 +9,9 @@ import sys
 import pytest
 from conftest import ROOT
 
-from pytorch_explorer.toy import networks as toy
 from pytorch_explorer.cli import main
+from pytorch_explorer.toy.settings import IMPLEMENTATIONS, ToySettings
+from pytorch_explorer.toy.training import train_to_end
 
 
 def _last_json(text: str) -> dict:
@@ -25,16 +26,16 @@ def test_train_json_with_the_article_settings(capsys):
     assert {"impl", "final_loss", "predictions", "epochs"} <= set(result)
     assert result["impl"] == "numpy" and result["epochs"] == 5000 and len(result["predictions"]) == 3
     assert all(abs(p - t) < 0.1 for p, t in zip(result["predictions"], [1, 1, 0], strict=True))
-    expected = toy.train_to_end("numpy", toy.ToySettings())
+    expected = train_to_end("numpy", ToySettings())
     assert result["final_loss"] == pytest.approx(expected.final_loss)
 
 
-@pytest.mark.parametrize("impl", toy.IMPLEMENTATIONS)
+@pytest.mark.parametrize("impl", IMPLEMENTATIONS)
 def test_every_implementation_from_the_command_line(impl, capsys):
     args = ["toy", "train", "--impl", impl, "--epochs", "200", "--hidden", "4", "--seed", "2", "--json"]
     assert main(args) == 0
     result = _last_json(capsys.readouterr().out)
-    expected = toy.train_to_end(impl, toy.ToySettings(epochs=200, hidden=4, seed=2))
+    expected = train_to_end(impl, ToySettings(epochs=200, hidden=4, seed=2))
     assert result["impl"] == impl and result["epochs"] == 200 and result["hidden"] == 4
     assert result["predictions"] == pytest.approx(expected.predictions.ravel().tolist())
 

@@ -7,11 +7,11 @@ import pytest
 from conftest import ROOT, expect_no_exception, open_page, screenshot, wait_idle
 from streamlit.testing.v1 import AppTest
 
-from pytorch_explorer.toy import networks as toy
+from pytorch_explorer.toy.settings import IMPLEMENTATION_TITLES, IMPLEMENTATIONS, SHORT_TITLES
 
 PAGE = str(ROOT / "pages/toy_networks.py")
-TITLES = toy.IMPLEMENTATION_TITLES
-SHORT = toy.SHORT_TITLES
+TITLES = IMPLEMENTATION_TITLES
+SHORT = SHORT_TITLES
 
 
 def _page() -> AppTest:
@@ -46,11 +46,11 @@ def test_page_opens_with_the_article_settings_and_the_gradient_check():
 
 def test_training_each_implementation_side_by_side():
     at = _page()
-    at.multiselect(key="toy_impls").set_value(list(toy.IMPLEMENTATIONS))
+    at.multiselect(key="toy_impls").set_value(list(IMPLEMENTATIONS))
     at.button(key="toy_train").click().run(timeout=240)
     assert not at.exception, at.exception
     results = at.session_state["toy_results"]
-    assert list(results) == list(toy.IMPLEMENTATIONS)
+    assert list(results) == list(IMPLEMENTATIONS)
     assert all(r.epochs == 5000 for r in results.values())
     predictions = _frame_with(at, "y")
     y = predictions["y"].to_numpy()
@@ -69,7 +69,7 @@ def test_training_each_implementation_side_by_side():
         at.selectbox(key="toy_code_impl").set_value(impl).run(timeout=60)
         assert marker in at.code[0].value, impl
     assert at.expander[-1].label.startswith("PyTorch code of the versions chosen above")
-    assert all(f"# ---- {TITLES[impl]}" in at.code[-1].value for impl in toy.IMPLEMENTATIONS)
+    assert all(f"# ---- {TITLES[impl]}" in at.code[-1].value for impl in IMPLEMENTATIONS)
     # results stay on screen after a change, with a note that they are from earlier settings
     assert any("Try seed 1" in c.value for c in at.caption)  # seed 0: the article's version still fits
     at.slider(key="toy_hidden").set_value(4).run(timeout=60)
