@@ -1,7 +1,11 @@
 """Tensors and their operations, checked against numpy.
 
-- catalogue: the torch operations the playground offers, grouped, each with its numpy twin.
-- expressions: a small, safe expression language over named tensors (never `eval`).
-- numpy_twin: runs an expression's numpy twin and judges it (equal / close / differs).
+One expression language, one tree walker, two backends:
+
+- language: parsing and checking an expression, and the tree walker (`Walker`) with its `Backend` interface.
+- expressions: `evaluate`, the torch backend (never `eval`); allowed: what it may call; guards: its size caps.
+- numpy_twin: the numpy backend, which runs an expression's numpy twin and judges it (equal / close / differs).
+- catalogue: the torch operations the playground offers, grouped and searchable; ops: one entry
+  (signature, numpy twin as a function plus the code shown); op_table: the entries themselves.
 - factory, info, figures: making, describing and drawing tensors.
 """

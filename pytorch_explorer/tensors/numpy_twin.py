@@ -1,12 +1,12 @@
 """The numpy twin of a PyTorch expression: the same computation done with numpy, its code, a verdict.
 
 `run_with_twin("torch.softmax(a, dim=1)", {"a": tensor})` runs the expression with the safe
-evaluator, then walks the same expression tree again with numpy arrays (copies of the tensors'
-data taken before the run), replacing each torch
-function or tensor method by its twin from the catalogue (`tensor_ops.OPS`): a numpy template such
-as `np.sum({input}, axis={dim}, keepdims={keepdim})`. The templates are ours, not the user's, and
-are interpreted node by node here (never `eval`). The result is the numpy value and the numpy code
-(`np.exp(a - ...) / ...`), or the reason there is no twin.
+evaluator, then walks the same tree again (`language.Walker`) with the numpy backend below, on
+numpy copies of the tensors taken before the run. Each torch function or tensor method becomes
+its twin from the catalogue (`catalogue.OPS`): a plain Python function on numpy values, and the
+numpy code shown, e.g. `np.sum({input}, axis={dim})` filled in with the code of the arguments.
+The result is the numpy value and the numpy code (`np.exp(a) / ...`), or the reason there is no
+twin.
 
 `compare(torch_value, numpy_value)` gives the verdict: equal, close within tolerance (with the
 largest difference), or differs (with the largest difference, or the shapes that differ).
@@ -19,14 +19,21 @@ import copy
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
 
-from pytorch_explorer.tensors import expressions as safe_eval
-from pytorch_explorer.tensors.expressions import MAX_ELEMENTS, ExpressionError, UnsafeExpressionError
-from pytorch_explorer.tensors.catalogue import OPS, REQUIRED, Op
+from pytorch_explorer.tensors.allowed import ALLOWED_CONSTANTS
+from pytorch_explorer.tensors.catalogue import OPS, REQUIRED, Op, Twin
+from pytorch_explorer.tensors.expressions import MAX_ELEMENTS, ExpressionError, UnsafeExpressionError, evaluate
+from pytorch_explorer.tensors.language import BINARY_OPERATORS, COMPARISONS, UNARY_OPERATORS, Walker
+from pytorch_explorer.tensors.ops import NoTwin
+
+__all__ = [
+    "CLOSE", "DIFFERS", "EQUAL", "NO_TWIN", "ExpressionError", "NoTwin", "NumpySide", "UnsafeExpressionError",
+    "Verdict", "compare", "numpy_side", "run_with_twin", "to_numpy",
+]
 
 EQUAL, CLOSE, DIFFERS, NO_TWIN = "equal", "close", "differs", "no numpy equivalent"
 
@@ -36,17 +43,18 @@ NUMPY_DTYPES: dict[torch.dtype, Any] = {
     torch.int64: np.int64, torch.uint8: np.uint8, torch.bool: np.bool_,
     torch.complex64: np.complex64, torch.complex128: np.complex128,
 }
-_NUMPY_DTYPE_CODE = {
-    torch.float32: "np.float32", torch.float64: "np.float64", torch.float16: "np.float16",
-    torch.bfloat16: "np.float32", torch.int8: "np.int8", torch.int16: "np.int16",
-    torch.int32: "np.int32", torch.int64: "np.int64", torch.uint8: "np.uint8", torch.bool: "np.bool_",
-    torch.complex64: "np.complex64", torch.complex128: "np.complex128",
-}
 # Tensor properties and their numpy spelling.
 _ATTRIBUTE_TWINS = {
-    "T": "{self}.T", "mT": "np.swapaxes({self}, -1, -2)", "shape": "{self}.shape",
-    "ndim": "{self}.ndim", "dtype": "{self}.dtype", "real": "{self}.real", "imag": "{self}.imag",
-    "data": "{self}", "H": "{self}.conj().T", "mH": "np.swapaxes({self}.conj(), -1, -2)",
+    "T": Twin(lambda self: self.T, "{self}.T"),
+    "mT": Twin(lambda self: np.swapaxes(self, -1, -2), "np.swapaxes({self}, -1, -2)"),
+    "shape": Twin(lambda self: self.shape, "{self}.shape"),
+    "ndim": Twin(lambda self: self.ndim, "{self}.ndim"),
+    "dtype": Twin(lambda self: self.dtype, "{self}.dtype"),
+    "real": Twin(lambda self: self.real, "{self}.real"),
+    "imag": Twin(lambda self: self.imag, "{self}.imag"),
+    "data": Twin(lambda self: self, "{self}"),
+    "H": Twin(lambda self: self.conj().T, "{self}.conj().T"),
+    "mH": Twin(lambda self: np.swapaxes(self.conj(), -1, -2), "np.swapaxes({self}.conj(), -1, -2)"),
 }
 # Position of each named field of torch's result tuples (values, indices), (U, S, Vh), ...
 _FIELD_INDEX = {
@@ -54,11 +62,6 @@ _FIELD_INDEX = {
     "eigenvectors": 1, "sign": 0, "logabsdet": 1, "solution": 0, "mantissa": 0, "exponent": 1,
     "min": 0, "max": 1,
 }
-_TEMPLATE_BUILTINS = {"tuple": tuple, "list": list, "len": len, "slice": slice, "range": range}
-
-
-class NoTwin(Exception):
-    """This expression (or a part of it) has no numpy twin; the message says which part and why."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,7 @@ class Verdict:
 
 
 @dataclass
-class Twin:
+class NumpySide:
     """The numpy side of one expression: code and value, or why there is none; notes on design."""
 
     code: str | None
@@ -78,7 +81,13 @@ class Twin:
     notes: list[str] = field(default_factory=list)
 
 
-# ------------------------------------------------------------------ data
+class Numpy(NamedTuple):
+    """A value of the numpy walk: the numpy value and the numpy code that computes it."""
+
+    value: Any
+    code: ast.expr
+
+
 def to_numpy(value: Any) -> Any:
     """A numpy copy of a tensor (bfloat16 becomes float32: numpy has no bfloat16); others as they are."""
     if isinstance(value, torch.Tensor):
@@ -89,28 +98,256 @@ def to_numpy(value: Any) -> Any:
     return value
 
 
-def _twin(source: str, arrays: dict[str, Any], bfloat16_names: bool = False) -> Twin:
-    """The numpy twin of an expression that `safe_eval.evaluate` has already accepted and run.
+def run_with_twin(source: str, tensors: Mapping[str, Any]) -> tuple[Any, NumpySide, Verdict]:
+    """Evaluate an expression safely, compute its numpy twin on the same data, and judge them.
+
+    The data is copied to numpy first (in-place methods change the tensors), then the safe
+    evaluator runs the expression (raising what it raises), and only then the twin runs.
+    """
+    arrays = {k: to_numpy(v) for k, v in tensors.items()}
+    result = evaluate(source, tensors)
+    bf16 = any(isinstance(v, torch.Tensor) and v.dtype == torch.bfloat16 for v in tensors.values())
+    twin = numpy_side(source, arrays, bf16)
+    if twin.code is None:
+        return result, twin, Verdict(NO_TWIN, twin.reason)
+    return result, twin, compare(result, twin.value)
+
+
+def numpy_side(source: str, arrays: dict[str, Any], bfloat16_names: bool = False) -> NumpySide:
+    """The numpy twin of an expression that `expressions.evaluate` has already accepted and run.
 
     Only call it after the evaluator ran the same source: the evaluator's caps (sizes, exponents,
     work) are what keep this walk small, since it does the same Python arithmetic and the same
     array shapes.
     """
-    tree = ast.parse(source.strip(), mode="eval")
-    walker = _TwinWalker(arrays)
+    backend = NumpyBackend(arrays)
     try:
-        value, code = walker.eval(tree.body)
+        value, code = Walker(backend, arrays).run(ast.parse(source.strip(), mode="eval"))
     except NoTwin as exc:
-        return Twin(None, reason=str(exc), notes=walker.notes)
+        return NumpySide(None, reason=str(exc), notes=backend.notes)
     except Exception as exc:  # noqa: BLE001 - numpy's own error: say it, do not crash the page
         text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return Twin(None, reason=f"numpy could not run its twin: {text}", notes=walker.notes)
+        return NumpySide(None, reason=f"numpy could not run its twin: {text}", notes=backend.notes)
     if isinstance(value, torch.dtype):
         value = NUMPY_DTYPES.get(value, value)
-    notes = list(dict.fromkeys(walker.notes))
+    notes = list(dict.fromkeys(backend.notes))
     if bfloat16_names:
         notes.append("numpy has no bfloat16: bfloat16 tensors were compared as float32 arrays.")
-    return Twin(ast.unparse(code), value, notes=notes)
+    return NumpySide(ast.unparse(code), value, notes=notes)
+
+
+# ------------------------------------------------------------------ the numpy backend
+class NumpyBackend:
+    """Each operation done by numpy; every value is a `Numpy(value, code)` pair."""
+
+    shows_every_branch = True  # the code shows both sides of `if`, `and`, `or`
+
+    def __init__(self, arrays: Mapping[str, Any]):
+        self.arrays = arrays
+        self.notes: list[str] = []
+
+    def constant(self, node: ast.Constant) -> Numpy:
+        return Numpy(node.value, ast.Constant(node.value))
+
+    def name(self, node: ast.Name) -> Numpy:
+        if node.id in self.arrays:
+            return Numpy(self.arrays[node.id], ast.Name(node.id))
+        raise NoTwin(f"`{node.id}` has no numpy twin.")
+
+    def sequence(self, node: ast.List | ast.Tuple, items: list[Numpy]) -> Numpy:
+        values = [i.value for i in items]
+        if isinstance(node, ast.List):
+            return Numpy(values, ast.List([i.code for i in items]))
+        return Numpy(tuple(values), ast.Tuple([i.code for i in items]))
+
+    def slice(self, node: ast.Slice, parts: list[Numpy | None]) -> Numpy:
+        return Numpy(slice(*[None if p is None else p.value for p in parts]),
+                     ast.Slice(*[None if p is None else p.code for p in parts]))
+
+    def truth(self, node: ast.AST, value: Numpy) -> bool:
+        return bool(value.value)
+
+    def unary(self, node: ast.UnaryOp, operand: Numpy) -> Numpy:
+        if isinstance(node.op, ast.Not):
+            return Numpy(not operand.value, ast.UnaryOp(ast.Not(), operand.code))
+        return Numpy(UNARY_OPERATORS[type(node.op)](operand.value), ast.UnaryOp(node.op, operand.code))
+
+    def binary(self, node: ast.BinOp, left: Numpy, right: Numpy) -> Numpy:
+        _check_broadcast(left.value, right.value)
+        return Numpy(BINARY_OPERATORS[type(node.op)](left.value, right.value), ast.BinOp(left.code, node.op, right.code))
+
+    def compare(self, node: ast.Compare, op: ast.cmpop, left: Numpy, right: Numpy) -> Numpy:
+        return Numpy(COMPARISONS[type(op)](left.value, right.value), ast.Constant(None))
+
+    def chain(self, node: ast.Compare, first: Numpy, steps: list[tuple[ast.cmpop, Numpy]], result: Numpy) -> Numpy:
+        return Numpy(result.value, ast.Compare(first.code, [op for op, _ in steps], [right.code for _, right in steps]))
+
+    def either(self, node: ast.AST, test: Numpy | None, chosen: Numpy, values: list[Numpy]) -> Numpy:
+        if isinstance(node, ast.BoolOp):
+            return Numpy(chosen.value, ast.BoolOp(node.op, [v.code for v in values]))
+        assert test is not None
+        return Numpy(chosen.value, ast.IfExp(test.code, values[0].code, values[1].code))
+
+    def subscript(self, node: ast.Subscript, value: Numpy, index: Numpy) -> Numpy:
+        i = np.asarray(index.value) if isinstance(index.value, list) else index.value
+        return Numpy(value.value[i], ast.Subscript(value.code, index.code))
+
+    def torch_value(self, node: ast.Attribute, path: str) -> Numpy:
+        constant = ALLOWED_CONSTANTS.get(path)
+        if isinstance(constant, torch.dtype):
+            if constant == torch.bfloat16:
+                self.notes.append("numpy has no bfloat16; its twin uses float32.")
+            return Numpy(NUMPY_DTYPES[constant], _dtype_code(constant))
+        if isinstance(constant, float):
+            return Numpy(constant, ast.parse(f"np.{path.split('.')[1]}", mode="eval").body)
+        raise NoTwin(f"`{path}` has no numpy twin.")
+
+    def attribute(self, node: ast.Attribute, value: Numpy) -> Numpy:
+        if isinstance(value.value, tuple) and node.attr in _FIELD_INDEX:
+            i = _FIELD_INDEX[node.attr]
+            if isinstance(value.code, ast.Tuple) and i < len(value.code.elts):
+                return Numpy(value.value[i], value.code.elts[i])
+            return Numpy(value.value[i], ast.Subscript(value.code, ast.Constant(i)))
+        twin = _ATTRIBUTE_TWINS.get(node.attr)
+        if twin is None:
+            raise NoTwin(f"`.{node.attr}` has no numpy twin.")
+        return _apply(twin, {"self": value}, {})
+
+    def function(self, node: ast.Call, path: str, written: str) -> tuple[Op | None, str, list[Numpy]]:
+        return OPS.get(path), written, []
+
+    def method(self, node: ast.Call, receiver: Numpy) -> tuple[Op | None, str, list[Numpy]]:
+        name = node.func.attr  # type: ignore[attr-defined]
+        return OPS.get(f"Tensor.{name}") or OPS.get(f"torch.{name}"), f"Tensor.{name}", [receiver]
+
+    def call(self, node: ast.Call, callee: tuple, args: list[Numpy], kwargs: dict[str, Numpy]) -> Numpy:
+        op, shown, receiver = callee
+        if op is None:
+            raise NoTwin(f"`{shown}` is not in the catalogue, so it has no numpy twin here.")
+        if op.twin is None:
+            raise NoTwin(f"`{shown}`: {op.note or 'numpy has no equivalent.'}")
+        if op.note:
+            self.notes.append(f"{op.name}: {op.note}")
+        bound = _bind(op, [*receiver, *args], kwargs)
+        return _apply(_choose(op, bound), bound, op.defaults())
+
+
+def _bind(op: Op, args: list[Numpy], kwargs: dict[str, Numpy]) -> dict[str, Any]:
+    """Match call arguments to the catalogue signature: {param: Numpy}, varargs as one tuple."""
+    bound: dict[str, Any] = {}
+    positional = [p for p in op.params if not p.keyword_only]
+    rest = list(args)
+    for param in positional:
+        if not rest:
+            break
+        if param.varargs:
+            if len(rest) == 1 and isinstance(rest[0].value, (list, tuple)) and param.kind in ("shape", "dims"):
+                bound[param.name] = rest[0]
+            else:
+                bound[param.name] = Numpy(tuple(r.value for r in rest), [r.code for r in rest])  # type: ignore[arg-type]
+            rest = []
+            break
+        bound[param.name] = rest.pop(0)
+    if rest:
+        raise NoTwin(f"`{op.name}`: the numpy twin does not take that many arguments.")
+    names = {p.name for p in op.params}
+    for key, value in kwargs.items():
+        if key not in names:
+            raise NoTwin(f"`{op.name}`: the numpy twin does not handle the argument `{key}`.")
+        bound[key] = value
+    for param in op.params:
+        if param.name not in bound and param.default is REQUIRED:
+            raise NoTwin(f"`{op.name}` needs `{param.name}`.")
+    return bound
+
+
+def _choose(op: Op, bound: dict[str, Numpy]) -> Twin:
+    """The op's first twin whose `when` accepts the given arguments."""
+    given = {name: arg.value for name, arg in bound.items()}
+    for twin in op.twin or ():
+        if twin.when is None or twin.when(given):
+            return twin
+    raise NoTwin(f"`{op.name}` has no numpy twin for these arguments.")
+
+
+def _apply(twin: Twin, bound: dict[str, Numpy], defaults: dict[str, Any]) -> Numpy:
+    """Run the twin's function on the given values, and fill its code with the given code."""
+    result = twin.fn(**{name: _numpy_dtype(arg.value) for name, arg in bound.items()})
+    for array in (result if isinstance(result, (tuple, list)) else [result]):
+        if isinstance(array, np.ndarray) and array.size > MAX_ELEMENTS:
+            raise NoTwin("The numpy twin would be too large.")
+    return Numpy(result, fill_code(twin.code, {name: arg.code for name, arg in bound.items()}, defaults))
+
+
+def fill_code(text: str, given: dict[str, ast.expr | list[ast.expr]], defaults: dict[str, Any]) -> ast.expr:
+    """The twin's code with `{name}` replaced by the code given for it.
+
+    A keyword argument (or trailing positional one) whose parameter the call did not give is
+    left out, so numpy uses its own default: `np.sum({input}, axis={dim})` is `np.sum(a)` for
+    `torch.sum(a)`. Elsewhere, and for `{name:keep}`, the catalogue's default is written.
+    """
+    source = text
+    for name in given:
+        source = source.replace("{" + name + "}", f"__p_{name}").replace("{" + name + ":keep}", f"__p_{name}")
+    for name in defaults:
+        source = source.replace("{" + name + ":keep}", f"__k_{name}").replace("{" + name + "}", f"__u_{name}")
+    if "{" in source:
+        raise NoTwin(f"The numpy twin needs `{source[source.index('{') + 1: source.index('}')]}`.")
+    tree = ast.parse(source, mode="eval")
+    codes: dict[str, Any] = {f"__p_{k}": v for k, v in given.items()}
+    for k, v in defaults.items():
+        codes[f"__u_{k}"] = codes[f"__k_{k}"] = _dtype_code(v) if isinstance(v, torch.dtype) else ast.Constant(v)
+    return _FillIn(codes).visit(tree).body
+
+
+class _FillIn(ast.NodeTransformer):
+    """Drop unbound keyword and trailing arguments, put each argument's code in its place."""
+
+    def __init__(self, codes: dict[str, Any]):
+        self.codes = codes
+
+    def visit_Name(self, node: ast.Name) -> Any:
+        if node.id in self.codes:
+            code = self.codes[node.id]
+            return ast.Tuple(list(code)) if isinstance(code, list) else copy.deepcopy(code)
+        return node
+
+    def visit_Call(self, node: ast.Call) -> Any:
+        node.keywords = [k for k in node.keywords if not _is_unbound(k.value)]
+        while node.args and _is_unbound(node.args[-1]):
+            node.args.pop()
+        self.generic_visit(node)
+        args: list[ast.expr] = []
+        for arg in node.args:  # `*{operands}` spreads the argument codes: np.einsum('ij', a, b)
+            if isinstance(arg, ast.Starred) and isinstance(arg.value, ast.Tuple):
+                args.extend(arg.value.elts)
+            else:
+                args.append(arg)
+        node.args = args
+        return node
+
+
+def _is_unbound(node: ast.AST) -> bool:
+    return isinstance(node, ast.Name) and node.id.startswith("__u_")
+
+
+def _numpy_dtype(value: Any) -> Any:
+    return NUMPY_DTYPES.get(value, value) if isinstance(value, torch.dtype) else value
+
+
+def _dtype_code(dtype: torch.dtype) -> ast.expr:
+    return ast.parse(f"np.{np.dtype(NUMPY_DTYPES[dtype]).name if dtype != torch.bool else 'bool_'}", mode="eval").body
+
+
+def _check_broadcast(left: Any, right: Any) -> None:
+    shapes = [np.shape(v) for v in (left, right) if isinstance(v, np.ndarray)]
+    if len(shapes) == 2:
+        try:
+            out = np.broadcast_shapes(*shapes)
+        except ValueError:
+            return  # numpy raises its own error
+        if math.prod(out) > MAX_ELEMENTS:
+            raise NoTwin("The numpy twin would be too large.")
 
 
 # ------------------------------------------------------------------ verdicts
@@ -185,361 +422,3 @@ def _torch_dtype_name(torch_value: Any, fallback: np.ndarray) -> str:
     if isinstance(torch_value, torch.Tensor):
         return str(torch_value.dtype).replace("torch.", "")
     return str(fallback.dtype)
-
-
-# ------------------------------------------------------------------ the walker
-class _TwinWalker:
-    """Evaluates a torch expression tree with numpy, returning (value, numpy code as an AST)."""
-
-    def __init__(self, arrays: dict[str, Any]):
-        self.arrays = arrays
-        self.notes: list[str] = []
-
-    def eval(self, node: ast.AST) -> tuple[Any, ast.expr]:
-        method = getattr(self, f"eval_{type(node).__name__}", None)
-        if method is None:
-            raise NoTwin(f"{type(node).__name__} has no numpy twin here.")
-        return method(node)
-
-    def eval_Constant(self, node: ast.Constant) -> tuple[Any, ast.expr]:
-        return node.value, ast.Constant(node.value)
-
-    def eval_Name(self, node: ast.Name) -> tuple[Any, ast.expr]:
-        if node.id in self.arrays:
-            return self.arrays[node.id], ast.Name(node.id)
-        raise NoTwin(f"`{node.id}` has no numpy twin.")
-
-    def eval_List(self, node: ast.List) -> tuple[Any, ast.expr]:
-        pairs = [self.eval(e) for e in node.elts]
-        return [p[0] for p in pairs], ast.List([p[1] for p in pairs])
-
-    def eval_Tuple(self, node: ast.Tuple) -> tuple[Any, ast.expr]:
-        pairs = [self.eval(e) for e in node.elts]
-        return tuple(p[0] for p in pairs), ast.Tuple([p[1] for p in pairs])
-
-    def eval_Slice(self, node: ast.Slice) -> tuple[Any, ast.expr]:
-        parts = [None if p is None else self.eval(p) for p in (node.lower, node.upper, node.step)]
-        return slice(*[None if p is None else p[0] for p in parts]), ast.Slice(
-            *[None if p is None else p[1] for p in parts])
-
-    def eval_BinOp(self, node: ast.BinOp) -> tuple[Any, ast.expr]:
-        (left, lc), (right, rc) = self.eval(node.left), self.eval(node.right)
-        _check_broadcast(left, right)
-        return safe_eval._BINOPS[type(node.op)](left, right), ast.BinOp(lc, node.op, rc)
-
-    def eval_UnaryOp(self, node: ast.UnaryOp) -> tuple[Any, ast.expr]:
-        value, code = self.eval(node.operand)
-        if isinstance(node.op, ast.Not):
-            return not value, ast.UnaryOp(ast.Not(), code)
-        return safe_eval._UNARYOPS[type(node.op)](value), ast.UnaryOp(node.op, code)
-
-    def eval_Compare(self, node: ast.Compare) -> tuple[Any, ast.expr]:
-        left, lc = self.eval(node.left)
-        codes, result = [], True
-        for op, comparator in zip(node.ops, node.comparators, strict=True):
-            right, rc = self.eval(comparator)
-            result = safe_eval._CMPOPS[type(op)](left, right)
-            codes.append(rc)
-            if len(node.ops) > 1 and not result:
-                break
-            left = right
-        return result, ast.Compare(lc, node.ops[: len(codes)], codes)
-
-    def eval_BoolOp(self, node: ast.BoolOp) -> tuple[Any, ast.expr]:
-        pairs = [self.eval(v) for v in node.values]
-        value = pairs[0][0]
-        for v, _ in pairs[1:]:
-            if (isinstance(node.op, ast.And) and not value) or (isinstance(node.op, ast.Or) and value):
-                break
-            value = v
-        return value, ast.BoolOp(node.op, [p[1] for p in pairs])
-
-    def eval_IfExp(self, node: ast.IfExp) -> tuple[Any, ast.expr]:
-        test, tc = self.eval(node.test)
-        body, bc = self.eval(node.body)
-        orelse, oc = self.eval(node.orelse)
-        return (body if test else orelse), ast.IfExp(tc, bc, oc)
-
-    def eval_Subscript(self, node: ast.Subscript) -> tuple[Any, ast.expr]:
-        (value, vc), (index, ic) = self.eval(node.value), self.eval(node.slice)
-        if isinstance(index, list):
-            index = np.asarray(index)
-        return value[index], ast.Subscript(vc, ic)
-
-    def eval_Attribute(self, node: ast.Attribute) -> tuple[Any, ast.expr]:
-        path = safe_eval._dotted(node)
-        if path is not None and (path.startswith("torch.") or path.startswith("F.")) and path.split(".")[0] not in self.arrays:
-            constant = safe_eval.ALLOWED_CONSTANTS.get(path)
-            if isinstance(constant, torch.dtype):
-                if constant == torch.bfloat16:
-                    self.notes.append("numpy has no bfloat16; its twin uses float32.")
-                code = _NUMPY_DTYPE_CODE[constant]
-                return NUMPY_DTYPES[constant], ast.parse(code, mode="eval").body
-            if isinstance(constant, float):
-                return constant, ast.parse(f"np.{path.split('.')[1]}", mode="eval").body
-            raise NoTwin(f"`{path}` has no numpy twin.")
-        value, code = self.eval(node.value)
-        if isinstance(value, tuple) and node.attr in _FIELD_INDEX:
-            i = _FIELD_INDEX[node.attr]
-            if isinstance(code, ast.Tuple) and i < len(code.elts):
-                return value[i], code.elts[i]
-            return value[i], ast.Subscript(code, ast.Constant(i))
-        template = _ATTRIBUTE_TWINS.get(node.attr)
-        if template is None:
-            raise NoTwin(f"`.{node.attr}` has no numpy twin.")
-        return _Template(template).run({"self": (value, code)})
-
-    def eval_Call(self, node: ast.Call) -> tuple[Any, ast.expr]:
-        func = node.func
-        if not isinstance(func, ast.Attribute):
-            raise NoTwin("Only torch functions and tensor methods have numpy twins.")
-        args = [self.eval(a) for a in node.args]
-        kwargs = {k.arg: self.eval(k.value) for k in node.keywords}
-        path = safe_eval._dotted(func)
-        if path is not None and path.split(".")[0] in ("torch", "F") and path.split(".")[0] not in self.arrays:
-            full = safe_eval._canonical(path)
-            op = OPS.get(full)
-            shown = path
-        else:
-            receiver = self.eval(func.value)
-            op = OPS.get(f"Tensor.{func.attr}")
-            if op is None:
-                op = OPS.get(f"torch.{func.attr}")
-            args = [receiver, *args]
-            shown = f"Tensor.{func.attr}"
-        if op is None:
-            raise NoTwin(f"`{shown}` is not in the catalogue, so it has no numpy twin here.")
-        if op.twin is None:
-            raise NoTwin(f"`{shown}`: {op.note or 'numpy has no equivalent.'}")
-        if op.note:
-            self.notes.append(f"{op.name}: {op.note}")
-        bound = _bind(op, args, kwargs)
-        return _Template(_choose(op, bound), op.defaults()).run(bound)
-
-
-def _bind(op: Op, args: list[tuple[Any, ast.expr]], kwargs: dict[str, tuple[Any, ast.expr]]) -> dict[str, Any]:
-    """Match call arguments to the catalogue signature: {param: (value, code)}, varargs as lists."""
-    bound: dict[str, Any] = {}
-    positional = [p for p in op.params if not p.keyword_only]
-    rest = list(args)
-    for param in positional:
-        if not rest:
-            break
-        if param.varargs:
-            if len(rest) == 1 and isinstance(rest[0][0], (list, tuple)) and param.kind in ("shape", "dims"):
-                bound[param.name] = rest[0]
-            else:
-                bound[param.name] = (tuple(r[0] for r in rest), [r[1] for r in rest])
-            rest = []
-            break
-        bound[param.name] = rest.pop(0)
-    if rest:
-        raise NoTwin(f"`{op.name}`: the numpy twin does not take that many arguments.")
-    names = {p.name for p in op.params}
-    for key, value in kwargs.items():
-        if key not in names:
-            raise NoTwin(f"`{op.name}`: the numpy twin does not handle the argument `{key}`.")
-        bound[key] = value
-    for param in op.params:
-        if param.name not in bound and param.default is REQUIRED:
-            raise NoTwin(f"`{op.name}` needs `{param.name}`.")
-    return bound
-
-
-def _choose(op: Op, bound: dict[str, Any]) -> str:
-    """The twin template for this call: the first variant whose condition the call meets.
-
-    Conditions: "" (always), "name" (the call gave `name`), "name:array" (gave an array for it),
-    "name=text" (gave that value, e.g. "rounding_mode=floor").
-    """
-    if isinstance(op.twin, str):
-        return op.twin
-    for condition, template in op.twin or ():
-        name, _, want = condition.replace(":", "=:").partition("=")
-        if not name:
-            return template
-        if name not in bound:
-            continue
-        value = bound[name][0]
-        if not want or (want == ":array" and isinstance(value, np.ndarray)) or (want != ":array" and str(value) == want):
-            return template
-    raise NoTwin(f"`{op.name}` has no numpy twin for these arguments.")
-
-
-def _is_int_array(value: Any) -> bool:
-    return isinstance(value, np.ndarray) and value.dtype.kind in "iu"
-
-
-def _check_broadcast(left: Any, right: Any) -> None:
-    shapes = [np.shape(v) for v in (left, right) if isinstance(v, np.ndarray)]
-    if len(shapes) == 2:
-        try:
-            out = np.broadcast_shapes(*shapes)
-        except ValueError:
-            return  # numpy raises its own error
-        if math.prod(out) > MAX_ELEMENTS:
-            raise NoTwin("The numpy twin would be too large.")
-
-
-# ------------------------------------------------------------------ templates
-class _Template:
-    """A numpy template from the catalogue, interpreted with bound (value, code) pairs (never eval).
-
-    `{name}` is the argument the call gave for `name`. A keyword argument (or trailing positional
-    one) whose placeholder the call did not give is left out, so numpy uses its own default:
-    `np.sum({input}, axis={dim})` is `np.sum(a)` for `torch.sum(a)`. Elsewhere the catalogue's
-    default value stands in.
-    """
-
-    def __init__(self, text: str, defaults: dict[str, Any] | None = None):
-        self.text = text
-        self.defaults = defaults or {}
-
-    def run(self, bound: dict[str, Any]) -> tuple[Any, ast.expr]:
-        source = self.text
-        for name in bound:
-            source = source.replace("{" + name + "}", f"__p_{name}")
-        for name in bound:
-            source = source.replace("{" + name + ":keep}", f"__p_{name}")
-        for name in self.defaults:
-            source = source.replace("{" + name + ":keep}", f"__k_{name}")
-            source = source.replace("{" + name + "}", f"__u_{name}")
-        if "{" in source:
-            missing = source[source.index("{") + 1: source.index("}")]
-            raise NoTwin(f"The numpy twin needs `{missing}`.")
-        tree = ast.parse(source, mode="eval")
-        _DropUnbound().visit(tree)
-        pairs = {f"__p_{k}": v for k, v in bound.items()}
-        for k, v in self.defaults.items():
-            code = ast.parse(_NUMPY_DTYPE_CODE[v], mode="eval").body if isinstance(v, torch.dtype) else ast.Constant(v)
-            pairs[f"__u_{k}"] = pairs[f"__k_{k}"] = (v, code)
-        env = {k: (NUMPY_DTYPES.get(v[0], v[0]) if isinstance(v[0], torch.dtype) else v[0]) for k, v in pairs.items()}
-        value = _TemplateEval(env).eval(tree.body)
-        codes = {k: v[1] for k, v in pairs.items()}
-        code = _Substitute(codes).visit(copy.deepcopy(tree)).body
-        return value, code
-
-
-class _DropUnbound(ast.NodeTransformer):
-    """Leave out keyword (and trailing positional) arguments the call did not give."""
-
-    def visit_Call(self, node: ast.Call) -> Any:
-        self.generic_visit(node)
-        node.keywords = [k for k in node.keywords if not _is_unbound(k.value)]
-        while node.args and _is_unbound(node.args[-1]):
-            node.args.pop()
-        return node
-
-
-def _is_unbound(node: ast.AST) -> bool:
-    return isinstance(node, ast.Name) and node.id.startswith("__u_")
-
-
-class _Substitute(ast.NodeTransformer):
-    def __init__(self, codes: dict[str, Any]):
-        self.codes = codes
-
-    def visit_Name(self, node: ast.Name) -> Any:
-        if node.id in self.codes:
-            code = self.codes[node.id]
-            return ast.Tuple(list(code)) if isinstance(code, list) else copy.deepcopy(code)
-        return node
-
-    def visit_Call(self, node: ast.Call) -> Any:
-        self.generic_visit(node)
-        args: list[ast.expr] = []
-        for arg in node.args:  # `*{operands}` spreads the argument codes: np.einsum('ij', a, b)
-            if isinstance(arg, ast.Starred) and isinstance(arg.value, ast.Tuple):
-                args.extend(arg.value.elts)
-            else:
-                args.append(arg)
-        node.args = args
-        return node
-
-
-class _TemplateEval:
-    """Interpreter for the catalogue's own numpy templates: np.*, operators, attributes, indexing."""
-
-    def __init__(self, env: dict[str, Any]):
-        self.env = env
-
-    def eval(self, node: ast.AST) -> Any:  # noqa: C901 - one branch per node type
-        if isinstance(node, ast.Constant):
-            return node.value
-        if isinstance(node, ast.Name):
-            if node.id in self.env:
-                return self.env[node.id]
-            if node.id == "np":
-                return np
-            if node.id in _TEMPLATE_BUILTINS:
-                return _TEMPLATE_BUILTINS[node.id]
-            raise NoTwin(f"Unknown name in a numpy template: {node.id}")
-        if isinstance(node, ast.Attribute):
-            if node.attr.startswith("_"):
-                raise NoTwin("Private attributes are not used in templates.")
-            return getattr(self.eval(node.value), node.attr)
-        if isinstance(node, ast.Tuple):
-            return tuple(self._spread(node.elts))
-        if isinstance(node, ast.List):
-            return list(self._spread(node.elts))
-        if isinstance(node, ast.BinOp):
-            left, right = self.eval(node.left), self.eval(node.right)
-            _check_broadcast(left, right)
-            return safe_eval._BINOPS[type(node.op)](left, right)
-        if isinstance(node, ast.UnaryOp):
-            value = self.eval(node.operand)
-            return (not value) if isinstance(node.op, ast.Not) else safe_eval._UNARYOPS[type(node.op)](value)
-        if isinstance(node, ast.Compare):
-            left = self.eval(node.left)
-            result: Any = True
-            for op, comparator in zip(node.ops, node.comparators, strict=True):
-                right = self.eval(comparator)
-                result = safe_eval._CMPOPS[type(op)](left, right)
-                left = right
-            return result
-        if isinstance(node, ast.Subscript):
-            return self.eval(node.value)[self.eval(node.slice)]
-        if isinstance(node, ast.Slice):
-            return slice(*[None if p is None else self.eval(p) for p in (node.lower, node.upper, node.step)])
-        if isinstance(node, ast.IfExp):
-            return self.eval(node.body) if self.eval(node.test) else self.eval(node.orelse)
-        if isinstance(node, ast.Call):
-            fn = self.eval(node.func)
-            args = self._spread(node.args)
-            kwargs = {k.arg: self.eval(k.value) for k in node.keywords}
-            result = fn(*args, **kwargs)
-            for array in (result if isinstance(result, (tuple, list)) else [result]):
-                if isinstance(array, np.ndarray) and array.size > MAX_ELEMENTS:
-                    raise NoTwin("The numpy twin would be too large.")
-            return result
-        raise NoTwin(f"{type(node).__name__} is not used in numpy templates.")
-
-    def _spread(self, nodes: list[ast.expr]) -> list[Any]:
-        out: list[Any] = []
-        for n in nodes:
-            if isinstance(n, ast.Starred):
-                out.extend(self.eval(n.value))
-            else:
-                out.append(self.eval(n))
-        return out
-
-
-def run_with_twin(source: str, tensors: Mapping[str, Any]) -> tuple[Any, Twin, Verdict]:
-    """Evaluate an expression safely, compute its numpy twin on the same data, and judge them.
-
-    The data is copied to numpy first (in-place methods change the tensors), then the safe
-    evaluator runs the expression (raising what it raises), and only then the twin runs.
-    """
-    arrays = {k: to_numpy(v) for k, v in tensors.items()}
-    result = safe_eval.evaluate(source, tensors)
-    bf16 = any(isinstance(v, torch.Tensor) and v.dtype == torch.bfloat16 for v in tensors.values())
-    twin = _twin(source, arrays, bf16)
-    if twin.code is None:
-        return result, twin, Verdict(NO_TWIN, twin.reason)
-    return result, twin, compare(result, twin.value)
-
-
-__all__ = [
-    "CLOSE", "DIFFERS", "EQUAL", "NO_TWIN", "ExpressionError", "NoTwin", "Twin", "UnsafeExpressionError",
-    "Verdict", "compare", "run_with_twin", "to_numpy",
-]

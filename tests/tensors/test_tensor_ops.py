@@ -138,7 +138,7 @@ def test_the_twin_never_runs_what_the_evaluator_refuses(monkeypatch):
     def boom(*args, **kwargs):
         raise AssertionError("the twin ran before the evaluator's checks")
 
-    monkeypatch.setattr(nt, "_twin", boom)
+    monkeypatch.setattr(nt, "numpy_side", boom)
     for source in ["torch.load('x')", "2 ** 10 ** 10", "__import__('os')", "[0] * 10**9", "torch.ones(10**6, 10**6)"]:
         with pytest.raises(UnsafeExpressionError):
             nt.run_with_twin(source, {})
@@ -212,7 +212,7 @@ def test_signatures_parse_into_widget_kinds():
     assert params["rounding_mode"].choices == (None, "trunc", "floor")
     assert to.OPS["torch.einsum"].params[1].varargs
     with pytest.raises(ValueError, match="unknown annotation"):
-        to._parse_signature("torch.x(a: Tensor, b: weird)")
+        to.parse_signature("torch.x(a: Tensor, b: weird)")
 
 
 def test_example_data_fits_each_domain():
@@ -233,3 +233,13 @@ def test_catalogue_ops_are_evaluated_not_eval_d():
     source, names = to.example_call(to.OPS["torch.matmul"], 0)
     assert source == "torch.matmul(x0, x1)"
     assert torch.allclose(evaluate(source, names), names["x0"] @ names["x1"])
+
+
+def test_a_numpy_twin_never_builds_an_array_over_the_element_limit():
+    # cdist's twin broadcasts (n, 1, d) - (1, m, d): 100 * 100 * 2000 elements, over MAX_ELEMENTS
+    x = np.zeros((100, 2000))
+    side = nt.numpy_side("torch.cdist(x, y)", {"x": x, "y": x})
+    assert side.code is None and "too large" in side.reason
+    side = nt.numpy_side("x + y", {"x": np.zeros((4000, 1)), "y": np.zeros((1, 4000))})
+    assert side.code is None and "too large" in side.reason
+    assert nt.numpy_side("torch.cdist(x, y)", {"x": x[:3, :4], "y": x[:2, :4]}).value.shape == (3, 2)
