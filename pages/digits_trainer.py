@@ -3,94 +3,41 @@
 Training runs in chunks inside a fragment that reruns itself while a run is active: each rerun
 trains the LiveRun kept in st.session_state for CHUNK_SECONDS (LiveRun.pull records everything on
 itself, under a lock, touching no Streamlit state), then redraws. Stop is a button whose callback
-asks the run to stop; the next chunk ends it and keeps the partial model. A finished run is filed
-(model, history row) by whichever script run sees it first; filing is safe to repeat. Session-state contract with the probe page: digits_model (current TrainedModel),
-digits_models (name -> TrainedModel), digits_runs (rows of the history table).
+asks the run to stop; the next chunk ends it and keeps the partial model. A finished run goes onto
+the session's model shelf (ui.model_shelf(), shared with the probe page) by whichever script run
+sees it first; filing is safe to repeat. Wording, the code shown and the helpers: ui/digits_trainer.py.
 """
 
 from __future__ import annotations
 
-import math
-import re
-
-import pandas as pd
 import streamlit as st
 
-from pytorch_explorer.digits import training_figures as figs
-from pytorch_explorer.digits.data import describe_source, load_digits
 from pytorch_explorer.core.devices import device_choices
 from pytorch_explorer.core.errors import ExplorerError
+from pytorch_explorer.digits import training_figures as figs
+from pytorch_explorer.digits.data import describe_source
 from pytorch_explorer.digits.mnist import download_mnist, is_downloaded
 from pytorch_explorer.digits.models import ACTIVATIONS, load_checkpoint, save_checkpoint
-from pytorch_explorer.digits.training import (
-    LiveRun, TrainConfig, canonical_step_code, history_row, log_every_for, speed_notes,
+from pytorch_explorer.digits.training import TrainConfig, log_every_for
+from ui import code_expander, friendly_errors, model_shelf
+from ui.digits_trainer import (
+    BATCHES, DEFAULTS, FAST_HELP, HIDDEN, LRS, PATH_HINTS, SOURCES, WHY_FAITHFUL, LiveRun, canonical_step_code,
+    checkpoint_filename, comparison_note, digits_with_progress, file_run, history_table, reload_digits, show_live_run,
+    speed_notes,
 )
-from ui import code_expander, friendly_errors
 
 CHUNK_SECONDS = 0.4  # training per live redraw; Stop takes effect between chunks
 REFRESH_SECONDS = 0.2  # pause between chunks (lets a click through)
-SOURCES = {"bundled": "Bundled: 5,000 MNIST digits (no set-up)", "folder": "The article's PNG folder",
-           "idx": "MNIST IDX files", "csv": "CSV of pixels", "mnist": "Full MNIST: 70,000 digits (download)"}
-PATH_HINTS = {"folder": "data/digits (holding Train/train.csv and Train/Images/train/)",
-              "idx": "data/mnist (train-images-idx3-ubyte.gz, ...)", "csv": "data/digits.csv (label,pixel0..pixel783)"}
-HIDDEN = [16, 32, 64, 128, 256, 500, 1000, 2000]
-LRS = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0]
-BATCHES = [16, 32, 64, 128, 256, 512, 1024]
-ARTICLE = TrainConfig()  # the article's values are the defaults
-DEFAULTS = {"dt_source_kind": "bundled", "dt_source_path": "", "dt_on_error": "skip", "dt_resize": False,
-            "dt_faithful": False, "dt_hidden": ARTICLE.hidden, "dt_depth": ARTICLE.depth,
-            "dt_activation": ARTICLE.activation, "dt_optimizer": ARTICLE.optimizer, "dt_lr": ARTICLE.lr,
-            "dt_momentum": ARTICLE.momentum, "dt_batch": ARTICLE.batch_size, "dt_epochs": ARTICLE.epochs,
-            "dt_seed": ARTICLE.seed, "dt_val": ARTICLE.val_fraction, "dt_device": ARTICLE.device,
-            "dt_fast": ARTICLE.fast}
-WHY_FAITHFUL = """**What the article's loop gets wrong.** It never calls `optimizer.zero_grad()`, so every
-`loss.backward()` adds to the gradients of all earlier steps and each `optimizer.step()` follows that
-growing sum, a stale average of the whole run's gradients, rather than the current batch's. It also
-draws batches *with* replacement, counts its steps over the whole CSV instead of the 70 % it trains on,
-and divides each batch by its own maximum (already 1.0). The article reports 0.87 on its data; the fixed
-loop (switch off) reaches about 0.97 on the full MNIST, and on the 5,000 bundled digits the gap is as
-clear. Train one of each and compare them in the history below."""
 
 state = st.session_state
-state.setdefault("digits_models", {})
-state.setdefault("digits_runs", [])
-state.setdefault("dt_curves", {})  # run name -> metrics (loss curves), diverged runs included
+shelf = model_shelf()
 for key, value in DEFAULTS.items():
     state.setdefault(key, value)
 
 
-@st.cache_resource
-def loaded_digits() -> dict:
-    """Datasets this server has loaded, shared read-only by every session: (spec, on_error, resize) -> data."""
-    return {}
-
-
-def digits_with_progress(spec: str, on_error: str, resize: bool):
-    """A shared dataset, loaded (with a progress bar: 49,000 PNGs take seconds) the first time it is asked for.
-
-    The loaders keep their own .npz cache beside, so a reload or a restart reads it back in under a second.
-    """
-    shared, key = loaded_digits(), (spec, on_error, resize)
-    if key not in shared:
-        bar = st.progress(0.0, text="Loading the digits...")
-        try:
-            shared[key] = load_digits(spec, on_error=on_error, resize=resize, progress=lambda done, total: bar.progress(
-                min(done / max(total, 1), 1.0), text=f"Loading the digits: {done:,} of {total:,}"))
-        finally:
-            bar.empty()
-        while len(shared) > 4:  # keep the four most recent sources in memory
-            shared.pop(next(iter(shared)))
-    return shared[key]
-
-
-def reload_digits(spec: str, on_error: str, resize: bool) -> None:
-    loaded_digits().pop((spec, on_error, resize), None)
-
-
-# ----------------------------------------------------------------------------- callbacks and run bookkeeping
+# ----------------------------------------------------------------------------- callbacks
 def request_start() -> None:
     state["dt_start"] = True
-    state.pop("dt_error", None)
 
 
 def request_stop() -> None:
@@ -103,42 +50,9 @@ def retry_on_cpu() -> None:
     request_start()
 
 
-def unique_name(base: str) -> str:
-    taken = set(state["digits_models"]) | set(state["dt_curves"])
-    name, n = base, 2
-    while name in taken:
-        name, n = f"{base} #{n}", n + 1
-    return name
-
-
-def keep_model(trained, how: str) -> None:
-    """Make a named model the current one, add it to digits_models and a row to digits_runs (once)."""
-    if not any(row.get("name") == trained.name for row in state["digits_runs"]):
-        state["digits_runs"].append(history_row(trained.name, trained, how))
-    state["dt_curves"][trained.name] = trained.metrics
-    if trained.metrics.get("status") != "diverged":
-        state["digits_models"][trained.name] = trained
-        state["digits_model"] = trained
-
-
 def start_run(config: TrainConfig, dataset) -> None:
     state["dt_run_count"] = state.get("dt_run_count", 0) + 1
     state["dt_run"] = LiveRun(config, dataset, number=state["dt_run_count"])
-    state.pop("dt_last", None)
-
-
-def file_run(run: LiveRun) -> None:
-    """Put a finished run's model and row into the session (safe to repeat if a rerun cut it short)."""
-    if run.final is not None:
-        trained = run.final.result
-        if run.name is None:
-            run.name = unique_name(f"run {run.number} ({run.config.label})")
-        trained.name = run.name
-        keep_model(trained, "trained on the trainer page")
-        state["dt_last"] = {"name": run.name, "kind": run.final.kind, "message": run.final.message}
-    else:
-        state["dt_error"] = {"message": run.error, "device": run.config.device}
-    run.filed = True
 
 
 def load_uploaded_model() -> None:
@@ -150,9 +64,8 @@ def load_uploaded_model() -> None:
     except ExplorerError as exc:
         state["dt_upload_error"] = str(exc)
         return
-    trained.name = unique_name(f"loaded: {upload.name}")
-    keep_model(trained, f"loaded from {upload.name}")
-    state["dt_upload_note"] = f"Loaded {upload.name} as **{trained.name}**: it is now the current model."
+    name = shelf.add(trained, f"loaded from {upload.name}", name=f"loaded: {upload.name}")
+    state["dt_upload_note"] = f"Loaded {upload.name} as **{name}**: it is now the current model."
 
 
 # ----------------------------------------------------------------------------- page
@@ -225,11 +138,7 @@ devices = device_choices()
 if state["dt_device"] not in devices:
     state["dt_device"] = "auto"
 device = c[2].selectbox("Device", devices, key="dt_device", help="auto: CUDA, then Apple MPS, then the CPU")
-fast = c[3].toggle("Fast path", key="dt_fast", disabled=faithful,
-                   help="A fused optimizer (Adam's kernel called directly); on a CUDA GPU the whole step "
-                        "replayed as a CUDA graph. "
-                        "Off: the optimizer's plain for-loop step. Same results either way (within rounding); "
-                        "compare the samples/s of two runs in the history.")
+fast = c[3].toggle("Fast path", key="dt_fast", disabled=faithful, help=FAST_HELP)
 
 config = None
 with friendly_errors("Those settings"):
@@ -242,16 +151,17 @@ if state.pop("dt_start", False) and config is not None and dataset is not None:
     start_run(config, dataset)
 run = state.get("dt_run")
 if run is not None and not run.active and not run.filed:  # ended, but the run that saw it was cut short
-    file_run(run)
+    file_run(run, shelf)
 running = run is not None and run.active
 c = st.columns([1, 1, 4])
 c[0].button("Train", key="dt_train", type="primary", on_click=request_start, width="stretch",
             disabled=running or config is None or dataset is None)
 c[1].button("Stop", key="dt_stop", on_click=request_stop, disabled=not running, width="stretch",
             help="Stops after the current few steps and keeps the partial model")
-if "dt_error" in state:
-    error = state["dt_error"]
-    st.error(f"Training stopped with an error: {error['message']}")
+outcome = run.outcome if run is not None else None  # how the last run ended, once it is filed
+if outcome is not None and "error" in outcome:
+    error = outcome
+    st.error(f"Training stopped with an error: {error['error']}")
     if error["device"] != "cpu":
         st.button("Retry on CPU", key="dt_retry_cpu", on_click=retry_on_cpu)
 
@@ -267,33 +177,14 @@ def live_panel() -> None:
         run.pull(CHUNK_SECONDS)  # False (nothing trained) while an older script run still holds it
     if not run.active and running:  # it ended (here, or in a script run that was cut short) while the
         if not run.filed:  # page still shows it running: file it and redraw the page (history, buttons)
-            file_run(run)
+            file_run(run, shelf)
         st.rerun()
-    event, config = run.event, run.config
-    if event is None:
-        st.progress(0.0, text="Starting...")
-        return
-    where = f"epoch {event.epoch} of {config.epochs}, step {event.step} of {run.total_steps}"
-    ended = {"done": "finished", "stopped": "stopped", "diverged": "diverged"}.get(event.kind)
-    loop = f"{config.label} loop on {run.device}"
-    st.progress(min(event.progress, 1.0), text=f"{loop} {ended} at {where}" if ended else f"{loop}: {where}")
-    m = st.columns(5)
-    m[0].metric("Loss", f"{event.loss:.4f}")
-    m[1].metric("Running accuracy", f"{event.accuracy:.1%}")
-    m[2].metric("Validation accuracy", f"{run.val_acc[-1]:.1%}" if run.val_acc else "after epoch 1")
-    m[3].metric("Samples/s", f"{event.samples_per_s:,.0f}")
-    m[4].metric("Elapsed", f"{event.elapsed_s:.1f} s")
-    c = st.columns(2)
-    c[0].plotly_chart(figs.loss_figure(run.steps, run.losses, total_steps=run.total_steps),
-                      key="dt_loss_chart", config={"displayModeBar": False})
-    c[1].plotly_chart(figs.accuracy_figure(run.epochs, run.train_acc, run.val_acc, total_epochs=config.epochs),
-                      key="dt_acc_chart", config={"displayModeBar": False})
-
+    show_live_run(run)
 
 live_panel()
 
-last = state.get("dt_last")
-m = state["dt_curves"].get(last["name"]) if last is not None else None  # the last run's metrics
+last = outcome if outcome is not None and "error" not in outcome else None
+m = shelf.metrics_of(last["name"]) if last is not None else None  # the last run's metrics
 if m is not None:
     if last["kind"] == "diverged":
         st.error(f"**{last['name']} diverged.** {last['message']} The run is in the history below; it did not "
@@ -308,44 +199,26 @@ if config is not None:
         st.markdown(speed_notes(config, m.get("fast_path", "") if m is not None else ""))
 
 st.subheader("3. Runs this session")
-runs = state["digits_runs"]
+runs = shelf.rows()
 if runs:
-    table = pd.DataFrame(runs)
-    first = ["name", "mode", "status", "val_acc", "train_acc", "seconds", "samples_per_s", "device", "fast_path"]
-    order = [c for c in first if c in table.columns] + [c for c in table.columns if c not in first]
-    st.dataframe(table, key="dt_history", hide_index=True, column_order=order, column_config={
-        "train_acc": st.column_config.NumberColumn("train acc", format="%.3f"),
-        "val_acc": st.column_config.NumberColumn("val acc", format="%.3f"),
-        "lr": st.column_config.NumberColumn("lr", format="%g"),
-        "samples_per_s": st.column_config.NumberColumn("samples/s", format="%d"),
-        "seconds": st.column_config.NumberColumn("seconds", format="%.2f"),
-        "fast_path": st.column_config.TextColumn("what ran"),
-    })
-    curves = {name: m for name, m in state["dt_curves"].items() if m.get("loss_history")}
-    curves.update({name: t.metrics for name, t in state["digits_models"].items()
-                   if name not in curves and t.metrics.get("loss_history")})
-    if curves:
-        st.plotly_chart(figs.runs_overlay_figure(curves), key="dt_overlay", config={"displayModeBar": False})
-    by_mode = {row.get("mode"): row for row in runs if row.get("status", "done") == "done"
-               and isinstance(row.get("val_acc"), float) and not math.isnan(row["val_acc"])}
-    if {"fixed", "article-faithful"} <= set(by_mode):
-        f, a = by_mode["fixed"], by_mode["article-faithful"]
-        st.info(f"Latest fixed run: **{f['val_acc']:.1%}** validation accuracy; latest article-faithful run: "
-                f"**{a['val_acc']:.1%}**. Same model, same data: the difference is the training loop, mostly the "
-                "missing `optimizer.zero_grad()` (gradients of every step piled up).")
+    history_table(runs)
+    if shelf.curves():
+        st.plotly_chart(figs.runs_overlay_figure(shelf.curves()), key="dt_overlay", config={"displayModeBar": False})
+    note = comparison_note(shelf)
+    if note:
+        st.info(note)
 else:
     st.caption("No runs yet. Each finished or stopped run is listed here and kept for the probe page.")
 
 st.subheader("4. Save or load a model")
-current = state.get("digits_model")
+current = shelf.current
 c = st.columns(2)
 with c[0]:
     if current is not None:
         st.write(f"Current model: **{current.name}** (validation accuracy "
                  f"{current.metrics.get('val_acc', float('nan')):.1%}).")
-        slug = re.sub(r"[^A-Za-z0-9]+", "-", current.name).strip("-") or "model"
         st.download_button("Download the current model (.pt)", data=save_checkpoint(current),
-                           file_name=f"digits-{slug}.pt", mime="application/octet-stream", key="dt_download_model",
+                           file_name=checkpoint_filename(current.name), mime="application/octet-stream", key="dt_download_model",
                            help="state_dict + hyperparameters + data source + metrics; loads with weights_only=True")
     else:
         st.caption("Train a run (or load a file) to get a model to download.")

@@ -22,7 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pytorch_explorer.bench.digits import synthetic_digits  # noqa: E402
 from pytorch_explorer.digits.models import MLPConfig, build_mlp  # noqa: E402
-from pytorch_explorer.digits.training import TrainConfig, _as_inputs, _CudaGraphStep, _EagerStep, make_optimizer  # noqa: E402
+from pytorch_explorer.digits.fast_path import CudaGraphStep, EagerStep, make_optimizer  # noqa: E402
+from pytorch_explorer.digits.train_loop import as_inputs, train_step  # noqa: E402
+from pytorch_explorer.digits.training import TrainConfig  # noqa: E402
 
 
 def timed(step, x, y, batch: int, steps: int) -> float:
@@ -52,7 +54,7 @@ def main() -> int:
         return 0
     device = torch.device("cuda")
     data = synthetic_digits(49_000)
-    x = _as_inputs(data.images, device)
+    x = as_inputs(data.images, device)
     y = torch.from_numpy(data.labels).to(device)
     loss_fn = torch.nn.CrossEntropyLoss()
     result: dict = {"gpu": torch.cuda.get_device_name(device), "torch": torch.__version__, "batch_size": args.batch_size}
@@ -63,13 +65,12 @@ def main() -> int:
 
     model = fresh()
     optimizer = make_optimizer(TrainConfig(), model.parameters(), device)
-    result["eager_fused"] = timed(_EagerStep(model, loss_fn, optimizer, device=device, direct=True),
-                                  x, y, args.batch_size, args.steps)
+    result["eager_fused"] = timed(EagerStep(train_step, model, optimizer, direct=True), x, y, args.batch_size, args.steps)
     model = fresh()
     optimizer = make_optimizer(TrainConfig(), model.parameters(), device, capturable=True)
-    graph = _CudaGraphStep(model, loss_fn, optimizer, args.batch_size, device)
+    graph = CudaGraphStep(train_step, model, optimizer, args.batch_size, device)
     result["cuda_graph"] = timed(graph, x, y, args.batch_size, args.steps)
-    result["cuda_graph_path"] = graph.description("fused Adam")
+    result["cuda_graph_path"] = graph.description
 
     model = fresh()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, fused=True)

@@ -22,7 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pytorch_explorer.bench.digits import synthetic_digits  # noqa: E402
 from pytorch_explorer.digits.models import MLPConfig, build_mlp  # noqa: E402
-from pytorch_explorer.digits.training import TrainConfig, _as_inputs, _EagerStep, make_optimizer  # noqa: E402
+from pytorch_explorer.digits.fast_path import EagerStep, make_optimizer  # noqa: E402
+from pytorch_explorer.digits.train_loop import as_inputs, train_step  # noqa: E402
+from pytorch_explorer.digits.training import TrainConfig  # noqa: E402
 
 
 def main() -> int:
@@ -33,15 +35,14 @@ def main() -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     data = synthetic_digits(34_300)
-    x = _as_inputs(data.images, torch.device("cpu"))
+    x = as_inputs(data.images, torch.device("cpu"))
     y = torch.from_numpy(data.labels)
     steps = {}
     for direct in (False, True):
         torch.manual_seed(0)
         model = build_mlp(MLPConfig())
         optimizer = make_optimizer(TrainConfig(), model.parameters(), torch.device("cpu"))
-        steps["direct" if direct else "step()"] = _EagerStep(model, torch.nn.CrossEntropyLoss(), optimizer,
-                                                               direct=direct)
+        steps["direct" if direct else "step()"] = EagerStep(train_step, model, optimizer, direct=direct)
     order = torch.randperm(len(y))
     times: dict[str, list[float]] = {name: [] for name in steps}
     for r in range(args.rounds + 2):

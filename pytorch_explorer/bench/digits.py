@@ -35,7 +35,9 @@ import torch
 from pytorch_explorer.digits.data import DigitDataset, load_digits
 from pytorch_explorer.core.devices import resolve_device
 from pytorch_explorer.digits.models import MLPConfig
-from pytorch_explorer.digits.training import FINAL_KINDS, TrainConfig, flops_per_sample, train_digits, train_to_completion
+from pytorch_explorer.digits.training import (
+    FINAL_KINDS, TrainConfig, Trainer, flops_per_sample, train_digits, train_to_completion,
+)
 
 ARTICLE_TRAIN_ROWS = 49_000  # rows of the article's Train/train.csv
 
@@ -154,6 +156,11 @@ def fastest_threads(hidden: int, batch_size: int, cores: int | None = None) -> t
     return min(timings, key=timings.get), timings
 
 
+def counters(trainer: Trainer) -> tuple[int, float]:
+    """(samples trained, seconds of training time) of a run so far."""
+    return (trainer.log.samples_seen, trainer.log.train_seconds) if trainer.log is not None else (0, 0.0)
+
+
 def interleaved_rates(configs: dict[str, TrainConfig], data: DigitDataset) -> tuple[dict[str, list[float]], dict]:
     """Run the loops side by side, one chunk (log_every steps) of each in turn, and record each chunk's
     samples/s of training time (evaluation excluded). Interleaving exposes every loop to the same load
@@ -163,7 +170,7 @@ def interleaved_rates(configs: dict[str, TrainConfig], data: DigitDataset) -> tu
     live = dict(trainers)
     while live:
         for name, trainer in list(live.items()):
-            samples, seconds = trainer.samples_seen, trainer.train_seconds
+            samples, seconds = counters(trainer)
             try:
                 event = next(trainer)
             except StopIteration:
@@ -171,7 +178,8 @@ def interleaved_rates(configs: dict[str, TrainConfig], data: DigitDataset) -> tu
                 continue
             if event.kind in FINAL_KINDS:
                 del live[name]
-            done, took = trainer.samples_seen - samples, trainer.train_seconds - seconds
+            now_samples, now_seconds = counters(trainer)
+            done, took = now_samples - samples, now_seconds - seconds
             if done and took > 0:
                 rates[name].append(done / took)
     return {name: values[1:] or values for name, values in rates.items()}, \

@@ -73,9 +73,9 @@ class ModelShelf:
         """Record a run and keep its model (unless it diverged) as the current one; returns its name.
 
         `trained.name` becomes the unique name given. Adding the same model object again (a page rerun
-        that repeats the call) changes nothing.
+        that repeats the call) changes nothing, whether the run was kept or diverged.
         """
-        if any(model is trained for model in self._models.values()):
+        if any(metrics is trained.metrics for metrics in self._metrics.values()):
             return trained.name
         trained.name = self.unique_name(name or trained.name)
         self._rows.append(history_row(trained.name, trained, how))

@@ -63,17 +63,18 @@ def test_the_page_opens_with_the_articles_settings_and_sample_digits():
     assert "DEFECT" not in at.code[-1].value
 
 
-def test_train_a_short_run_fills_the_session_contract_and_history():
+def test_train_a_short_run_puts_it_on_the_shelf_and_in_the_history():
     at = small_settings(fresh())
     at.button(key="dt_train").click().run()
     assert not at.exception
     assert at.session_state["dt_run"].event is not None  # the first chunk trained inside the click's run
     run_until_idle(at)
-    trained = at.session_state["digits_model"]
+    shelf = at.session_state["model_shelf"]  # what the probe page reads
+    trained = shelf.current
     assert trained.name == "run 1 (fixed)" and trained.metrics["status"] == "done"
-    assert at.session_state["digits_models"] == {"run 1 (fixed)": trained}
+    assert shelf.names() == ["run 1 (fixed)"] and shelf.get("run 1 (fixed)") is trained
     assert next(trained.model.parameters()).device.type == "cpu"
-    rows = at.session_state["digits_runs"]
+    rows = shelf.rows()
     assert len(rows) == 1 and rows[0]["name"] == "run 1 (fixed)" and rows[0]["hidden"] == 16
     body = texts(at)
     assert "**run 1 (fixed)** finished" in body
@@ -90,8 +91,9 @@ def test_train_a_short_run_fills_the_session_contract_and_history():
     assert "DEFECT: no optimizer.zero_grad()" in at.code[-1].value
     at.button(key="dt_train").click().run()
     run_until_idle(at)
-    assert list(at.session_state["digits_models"]) == ["run 1 (fixed)", "run 2 (article-faithful)"]
-    assert at.session_state["digits_model"].name == "run 2 (article-faithful)"
+    shelf = at.session_state["model_shelf"]
+    assert shelf.names() == ["run 1 (fixed)", "run 2 (article-faithful)"]
+    assert shelf.current.name == "run 2 (article-faithful)"
     assert len(at.dataframe[0].value) == 2
     assert "Latest fixed run:" in texts(at)
 
@@ -106,9 +108,9 @@ def test_the_fast_path_switch_reaches_the_run_and_the_speed_notes_explain_it():
     assert "fused=True" not in at.code[-1].value
     at.button(key="dt_train").click().run()
     run_until_idle(at)
-    trained = at.session_state["digits_model"]
+    trained = at.session_state["model_shelf"].current
     assert trained.hyperparameters["fast"] is False
-    assert at.session_state["digits_runs"][0]["fast_path"] == "Adam (for-loop)"
+    assert at.session_state["model_shelf"].rows()[0]["fast_path"] == "Adam (for-loop)"
     assert list(at.dataframe[0].value["fast_path"]) == ["Adam (for-loop)"]
     assert "(Adam (for-loop))" in texts(at)
     notes = at.expander[[e.label for e in at.expander].index("What makes training fast here?")]
@@ -127,11 +129,11 @@ def test_stop_keeps_the_partial_model():
     assert not at.button(key="dt_stop").disabled and at.button(key="dt_train").disabled
     at.button(key="dt_stop").click().run()
     run_until_idle(at, limit=5)
-    trained = at.session_state["digits_model"]
+    trained = at.session_state["model_shelf"].current
     assert trained.metrics["status"] == "stopped"
     assert 0 < trained.metrics["steps"] < trained.metrics["total_steps"]
     assert "stopped early (the partial model is kept)" in texts(at)
-    assert at.session_state["digits_runs"][-1]["status"] == "stopped"
+    assert at.session_state["model_shelf"].rows()[-1]["status"] == "stopped"
     assert at.button(key="dt_stop").disabled
 
 
@@ -143,8 +145,9 @@ def test_a_divergent_run_is_reported_and_not_kept_as_the_model():
     at.button(key="dt_train").click().run()
     run_until_idle(at)
     assert any("diverged" in e.value and "learning rate" in e.value for e in at.error)
-    assert "digits_model" not in at.session_state
-    assert at.session_state["digits_runs"][-1]["status"] == "diverged"
+    shelf = at.session_state["model_shelf"]
+    assert shelf.current is None and len(shelf) == 0
+    assert shelf.rows()[-1]["status"] == "diverged"
 
 
 def test_a_missing_folder_is_a_clear_error_and_train_is_disabled():
@@ -209,7 +212,7 @@ def test_a_device_error_offers_a_retry_on_cpu(monkeypatch):
     at.button(key="dt_retry_cpu").click().run()
     assert at.selectbox(key="dt_device").value == "cpu"
     run_until_idle(at)
-    assert at.session_state["digits_model"].metrics["device"] == "cpu"
+    assert at.session_state["model_shelf"].current.metrics["device"] == "cpu"
     assert not any("simulated" in e.value for e in at.error)
 
 

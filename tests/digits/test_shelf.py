@@ -41,6 +41,12 @@ def test_adding_the_same_model_twice_records_it_once():
     assert len(shelf.rows()) == 1 and len(shelf) == 1
 
 
+def test_adding_the_same_diverged_run_twice_records_it_once():
+    shelf, bad = ModelShelf(), model(status="diverged", val_acc=math.nan, name="bad")
+    assert shelf.add(bad, "x") == shelf.add(bad, "x") == "bad"
+    assert len(shelf.rows()) == 1 and len(shelf) == 0
+
+
 def test_a_diverged_run_is_recorded_but_never_becomes_a_model():
     shelf, good = ModelShelf(), model(name="good")
     shelf.add(good, "trained")

@@ -14,9 +14,11 @@ from pytorch_explorer.digits import training_figures as figs
 from pytorch_explorer.digits.data import DigitDataset, load_digits
 from pytorch_explorer.core.errors import DeviceError
 from pytorch_explorer.digits.models import load_checkpoint, save_checkpoint
+from pytorch_explorer.digits.fast_path import CudaGraphStep, DirectFusedAdam
+from pytorch_explorer.digits.train_loop import train_step
 from pytorch_explorer.digits.training import (
-    FINAL_KINDS, DirectFusedAdam, LiveRun, TrainConfig, Trainer, _CudaGraphStep, canonical_step_code, flops_per_sample, history_row,
-    is_diverged, log_every_for, planned_steps, speed_notes, train_digits, train_to_completion,
+    FINAL_KINDS, TrainConfig, Trainer, flops_per_sample, is_diverged, log_every_for, planned_steps, train_digits,
+    train_to_completion,
 )
 
 pytestmark = pytest.mark.slow
@@ -265,9 +267,9 @@ def test_the_cuda_graph_step_can_never_run_on_the_cpu(small):
     model = torch.nn.Linear(784, 10)
     optimizer = torch.optim.Adam(model.parameters(), fused=True)
     cpu = torch.device("cpu")
-    assert _CudaGraphStep.try_build(model, torch.nn.CrossEntropyLoss(), optimizer, 32, cpu) is None
+    assert CudaGraphStep.try_build(train_step, model, optimizer, 32, cpu) is None
     with pytest.raises(DeviceError):
-        _CudaGraphStep(model, torch.nn.CrossEntropyLoss(), optimizer, 32, cpu)
+        CudaGraphStep(train_step, model, optimizer, 32, cpu)
     trained = train_to_completion(TrainConfig(**TINY, device="cpu", cuda_graph=True), small)
     assert "CUDA graph" not in trained.metrics["fast_path"]
 
@@ -384,36 +386,6 @@ def test_log_every_gives_a_few_dozen_points_per_epoch():
     assert log_every_for(1_000_000, 16) == 50
 
 
-def test_history_row_and_code(article_run, faithful_run):
-    _, trained = article_run
-    row = history_row("run 1 (fixed)", trained)
-    assert row["name"] == "run 1 (fixed)" and row["mode"] == "fixed" and row["status"] == "done"
-    assert row["val_acc"] == trained.metrics["val_acc"] and row["device"] == "cpu" and row["lr"] == 0.001
-    assert history_row("x", faithful_run)["mode"] == "article-faithful"
-    fixed_code = canonical_step_code(TrainConfig(lr=0.01, batch_size=64))
-    assert "optimizer.zero_grad()" in fixed_code and "lr=0.01" in fixed_code and "64" in fixed_code
-    compile(fixed_code, "<fixed>", "exec")  # it is valid Python
-    article_code = canonical_step_code(TrainConfig(article_faithful=True))
-    assert "DEFECT: no optimizer.zero_grad()" in article_code and "rng.choice" in article_code
-    compile(article_code, "<article>", "exec")
-    assert "fused=True" in fixed_code and "fused" not in article_code
-    assert "fused" not in canonical_step_code(TrainConfig(fast=False))
-    assert row["fast_path"] == trained.metrics["fast_path"]
-
-
-def test_speed_notes_say_what_each_setting_does():
-    fast = speed_notes(TrainConfig(), "fused Adam, its kernel called directly")
-    assert "fused=True" in fast and "CUDA graph" in fast and "python -m pytorch_explorer bench" in fast
-    assert fast.endswith("docs/benchmarks.md has the figures measured so far.")
-    assert "The last run used: fused Adam, its kernel called directly." in fast
-    eager = speed_notes(TrainConfig(fast=False))
-    assert "Fast path is off" in eager and "fused=True" not in eager and "last run used" not in eager
-    article = speed_notes(TrainConfig(article_faithful=True))
-    assert "`loss.item()` every step" in article and "for-loop Adam" in article
-    sgd = speed_notes(TrainConfig(optimizer="sgd"))
-    assert "fused SGD" in sgd and "fused Adam" not in sgd and "CUDA graph" in sgd
-
-
 def test_figures_hold_the_data(article_run, bundled):
     _, trained = article_run
     m = trained.metrics
@@ -437,38 +409,3 @@ def test_digit_mosaic_places_every_digit(n, columns):
     for i in range(n):
         r, c = divmod(i, columns)
         assert np.array_equal(mosaic[2 + 30 * r: 30 * r + 30, 2 + 30 * c: 30 * c + 30], images[i])
-
-
-# ----------------------------------------------------------------------------- LiveRun (what the page drives)
-def test_live_run_records_what_the_page_draws_and_files_once(small):
-    run = LiveRun(TrainConfig(**TINY), small, number=3)
-    assert run.active and run.event is None and run.total_steps == planned_steps(TrainConfig(**TINY), 600)
-    assert run.pull(0.0)  # at least one event even with no time
-    assert run.event is not None and run.steps == [3] and len(run.losses) == 1
-    while run.active:
-        run.pull(10.0)
-    assert run.final.kind == "done" and run.final.result.metrics["status"] == "done"
-    assert run.epochs == [1, 2] and len(run.val_acc) == 2 and run.steps[-1] == run.total_steps
-    assert run.device == "cpu" and run.error is None and run.number == 3
-    assert run.pull(1.0) and run.final.kind == "done"  # pulling an ended run changes nothing
-
-
-def test_live_run_stop_and_a_busy_lock(small):
-    run = LiveRun(TrainConfig(**TINY), small)
-    run.pull(0.0)
-    run._lock.acquire()  # another script thread is pulling
-    try:
-        assert run.pull(1.0) is False and run.steps == [3]
-    finally:
-        run._lock.release()
-    run.stop()
-    run.pull(1.0)
-    assert run.final.kind == "stopped" and not run.active
-    assert run.final.result.metrics["steps"] == 3
-
-
-@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
-def test_live_run_keeps_a_device_error_as_a_message(small):
-    run = LiveRun(TrainConfig(**TINY, device="cuda"), small)
-    assert run.pull(1.0)
-    assert not run.active and run.final is None and "CUDA" in run.error

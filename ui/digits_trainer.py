@@ -1,0 +1,366 @@
+"""Page-side helpers of pages/digits_trainer.py: its wording, the code it shows, the live run it drives,
+and the datasets every browser session shares.
+
+- LiveRun: a training run a page drives in chunks (no Streamlit in it: it is tested as plain Python);
+- DatasetCache / digits_with_progress: datasets loaded once per server, with a progress bar;
+- file_run: a finished run onto the session's model shelf;
+- canonical_step_code, speed_notes, WHY_FAITHFUL: what the page shows in words and code.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Hashable
+from typing import Any
+
+import streamlit as st
+import torch
+
+from pytorch_explorer.core.errors import ExplorerError
+from pytorch_explorer.digits import training_figures as figs
+from pytorch_explorer.digits.data import DigitDataset, load_digits
+from pytorch_explorer.digits.models import mlp_code
+from pytorch_explorer.digits.shelf import ModelShelf
+from pytorch_explorer.digits.training import FINAL_KINDS, TrainConfig, TrainingEvent, planned_steps, train_digits
+
+SOURCES = {"bundled": "Bundled: 5,000 MNIST digits (no set-up)", "folder": "The article's PNG folder",
+           "idx": "MNIST IDX files", "csv": "CSV of pixels", "mnist": "Full MNIST: 70,000 digits (download)"}
+PATH_HINTS = {"folder": "data/digits (holding Train/train.csv and Train/Images/train/)",
+              "idx": "data/mnist (train-images-idx3-ubyte.gz, ...)", "csv": "data/digits.csv (label,pixel0..pixel783)"}
+HIDDEN = [16, 32, 64, 128, 256, 500, 1000, 2000]
+LRS = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0]
+BATCHES = [16, 32, 64, 128, 256, 512, 1024]
+_ARTICLE = TrainConfig()  # the article's values are the defaults
+DEFAULTS = {"dt_source_kind": "bundled", "dt_source_path": "", "dt_on_error": "skip", "dt_resize": False,
+            "dt_faithful": False, "dt_hidden": _ARTICLE.hidden, "dt_depth": _ARTICLE.depth,
+            "dt_activation": _ARTICLE.activation, "dt_optimizer": _ARTICLE.optimizer, "dt_lr": _ARTICLE.lr,
+            "dt_momentum": _ARTICLE.momentum, "dt_batch": _ARTICLE.batch_size, "dt_epochs": _ARTICLE.epochs,
+            "dt_seed": _ARTICLE.seed, "dt_val": _ARTICLE.val_fraction, "dt_device": _ARTICLE.device,
+            "dt_fast": _ARTICLE.fast}
+WHY_FAITHFUL = """**What the article's loop gets wrong.** It never calls `optimizer.zero_grad()`, so every
+`loss.backward()` adds to the gradients of all earlier steps and each `optimizer.step()` follows that
+growing sum, a stale average of the whole run's gradients, rather than the current batch's. It also
+draws batches *with* replacement, counts its steps over the whole CSV instead of the 70 % it trains on,
+and divides each batch by its own maximum (already 1.0). The article reports 0.87 on its data; the fixed
+loop (switch off) reaches about 0.97 on the full MNIST, and on the 5,000 bundled digits the gap is as
+clear. Train one of each and compare them in the history below."""
+FAST_HELP = ("A fused optimizer (Adam's kernel called directly); on a CUDA GPU the whole step replayed as a CUDA "
+             "graph. Off: the optimizer's plain for-loop step. Same results either way (within rounding); "
+             "compare the samples/s of two runs in the history.")
+HISTORY_FIRST = ["name", "mode", "status", "val_acc", "train_acc", "seconds", "samples_per_s", "device", "fast_path"]
+
+
+# ----------------------------------------------------------------------------- the live run
+class LiveRun:
+    """A run that a UI drives in chunks: `pull(seconds)` trains for a while and keeps what a page draws.
+
+    Everything a page shows (the loss curve, per-epoch accuracies, the last event, the final event or
+    an error message) lives on this plain object, so a UI thread can record it without touching any
+    framework state. `pull` takes a lock: a second thread that calls it while the first is still
+    training gets False back and trains nothing (a Streamlit session can briefly run two script
+    threads when a click interrupts a run).
+    """
+
+    def __init__(self, config: TrainConfig, data: DigitDataset, number: int = 1) -> None:
+        self.config = config
+        self.number = number  # "run N" on the page
+        self.name: str | None = None  # given once, when the page files the run
+        self.trainer = train_digits(config, data)
+        self.total_steps = planned_steps(config, len(data))
+        self.steps: list[int] = []
+        self.losses: list[float] = []
+        self.epochs: list[int] = []
+        self.train_acc: list[float] = []
+        self.val_acc: list[float] = []
+        self.event: TrainingEvent | None = None
+        self.final: TrainingEvent | None = None  # the "done", "stopped" or "diverged" event
+        self.error: str | None = None  # a DeviceError's (or other failure's) message
+        self.filed = False  # set by file_run once the result is on the shelf
+        self.outcome: dict[str, Any] | None = None  # file_run's answer, kept here for every later page run
+        self.lock = threading.Lock()  # held while a thread pulls
+
+    @property
+    def active(self) -> bool:
+        return self.final is None and self.error is None
+
+    @property
+    def device(self) -> str:
+        return str(self.trainer.device) if self.trainer.device is not None else self.config.device
+
+    def stop(self) -> None:
+        """Ask the trainer to stop: the next pull ends the run with a "stopped" event."""
+        self.trainer.stop()
+
+    def pull(self, seconds: float) -> bool:
+        """Train for about `seconds` (at least one event); False if another thread is pulling right now."""
+        if not self.lock.acquire(blocking=False):
+            return False
+        try:
+            deadline = time.perf_counter() + seconds
+            while self.active:
+                try:
+                    self._record(next(self.trainer))
+                except StopIteration:
+                    self.error = self.error or "The run ended without a result."
+                except (ExplorerError, RuntimeError, ValueError) as exc:  # out of memory, CUDA unusable, ...
+                    self.error = str(exc)
+                if time.perf_counter() >= deadline:
+                    break
+        finally:
+            self.lock.release()
+        return True
+
+    def _record(self, event: TrainingEvent) -> None:
+        if event.kind == "step":
+            self.steps.append(event.step)
+            self.losses.append(event.loss)
+        elif event.kind == "epoch":
+            self.epochs.append(event.epoch)
+            self.train_acc.append(event.train_acc if event.train_acc is not None else float("nan"))
+            self.val_acc.append(event.val_acc if event.val_acc is not None else float("nan"))
+        self.event = event
+        if event.kind in FINAL_KINDS:
+            self.final = event
+
+
+def file_run(run: LiveRun, shelf: ModelShelf) -> dict[str, Any]:
+    """Put an ended run on the shelf (once, however often it is called) and say how it ended.
+
+    Returns (and keeps as run.outcome) {"name", "kind", "message"} for a run with a result, or {"error",
+    "device"} for one that failed. Kept on the run, not in a page's session state: the thread that files
+    it may be a script run that Streamlit is already replacing.
+    """
+    if run.final is None:
+        run.outcome = {"error": run.error, "device": run.config.device}
+    else:
+        trained = run.final.result
+        assert trained is not None
+        run.name = shelf.add(trained, "trained on the trainer page", name=f"run {run.number} ({run.config.label})")
+        run.outcome = {"name": run.name, "kind": run.final.kind, "message": run.final.message}
+    run.filed = True
+    return run.outcome
+
+
+def comparison_note(shelf: ModelShelf) -> str | None:
+    """The fixed loop against the article's, once the shelf has a finished run of each."""
+    latest = shelf.latest_by_mode()
+    if not {"fixed", "article-faithful"} <= set(latest):
+        return None
+    fixed, article = latest["fixed"], latest["article-faithful"]
+    return (f"Latest fixed run: **{fixed['val_acc']:.1%}** validation accuracy; latest article-faithful run: "
+            f"**{article['val_acc']:.1%}**. Same model, same data: the difference is the training loop, mostly the "
+            "missing `optimizer.zero_grad()` (gradients of every step piled up).")
+
+
+# ----------------------------------------------------------------------------- datasets shared by every session
+class DatasetCache:
+    """The datasets this server has loaded, newest last; the oldest go when there are more than `keep`."""
+
+    def __init__(self, keep: int = 4) -> None:
+        self.keep = keep
+        self._datasets: dict[Hashable, DigitDataset] = {}
+
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._datasets
+
+    def get(self, key: Hashable, load: Callable[[], DigitDataset]) -> DigitDataset:
+        """The dataset for `key`, loaded with `load()` the first time (a failed load keeps nothing)."""
+        if key not in self._datasets:
+            self._datasets[key] = load()
+            while len(self._datasets) > self.keep:
+                self._datasets.pop(next(iter(self._datasets)))
+        return self._datasets[key]
+
+    def forget(self, key: Hashable) -> None:
+        self._datasets.pop(key, None)
+
+
+@st.cache_resource
+def shared_datasets() -> DatasetCache:
+    """One DatasetCache per server: every session reads the same arrays (read-only)."""
+    return DatasetCache()
+
+
+def digits_with_progress(spec: str, on_error: str, resize: bool) -> DigitDataset:
+    """A shared dataset, loaded (with a progress bar: 49,000 PNGs take seconds) the first time it is asked for.
+
+    The loaders keep their own .npz cache beside, so a reload or a restart reads it back in under a second.
+    """
+    cache, key = shared_datasets(), (spec, on_error, resize)
+    if key in cache:
+        return cache.get(key, lambda: load_digits(spec))
+    bar = st.progress(0.0, text="Loading the digits...")
+
+    def progress(done: int, total: int) -> None:
+        bar.progress(min(done / max(total, 1), 1.0), text=f"Loading the digits: {done:,} of {total:,}")
+
+    try:
+        return cache.get(key, lambda: load_digits(spec, on_error=on_error, resize=resize, progress=progress))
+    finally:
+        bar.empty()
+
+
+def reload_digits(spec: str, on_error: str, resize: bool) -> None:
+    """Forget a loaded dataset: the next page run reads its files again."""
+    shared_datasets().forget((spec, on_error, resize))
+
+
+def show_live_run(run: LiveRun) -> None:
+    """A run's progress bar, its figures (loss, accuracies, speed) and its loss and accuracy charts."""
+    event, config = run.event, run.config
+    if event is None:
+        st.progress(0.0, text="Starting...")
+        return
+    where = f"epoch {event.epoch} of {config.epochs}, step {event.step} of {run.total_steps}"
+    ended = {"done": "finished", "stopped": "stopped", "diverged": "diverged"}.get(event.kind)
+    loop = f"{config.label} loop on {run.device}"
+    st.progress(min(event.progress, 1.0), text=f"{loop} {ended} at {where}" if ended else f"{loop}: {where}")
+    m = st.columns(5)
+    m[0].metric("Loss", f"{event.loss:.4f}")
+    m[1].metric("Running accuracy", f"{event.accuracy:.1%}")
+    m[2].metric("Validation accuracy", f"{run.val_acc[-1]:.1%}" if run.val_acc else "after epoch 1")
+    m[3].metric("Samples/s", f"{event.samples_per_s:,.0f}")
+    m[4].metric("Elapsed", f"{event.elapsed_s:.1f} s")
+    c = st.columns(2)
+    c[0].plotly_chart(figs.loss_figure(run.steps, run.losses, total_steps=run.total_steps),
+                      key="dt_loss_chart", config={"displayModeBar": False})
+    c[1].plotly_chart(figs.accuracy_figure(run.epochs, run.train_acc, run.val_acc, total_epochs=config.epochs),
+                      key="dt_acc_chart", config={"displayModeBar": False})
+
+
+def checkpoint_filename(name: str) -> str:
+    """"run 1 (fixed)" -> "digits-run-1-fixed.pt"."""
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-") or "model"
+    return f"digits-{slug}.pt"
+
+
+def history_table(rows: list[dict[str, Any]]) -> None:
+    """The run-history table, the most telling columns first."""
+    columns = list(rows[0]) if rows else []
+    order = [c for c in HISTORY_FIRST if c in columns] + [c for c in columns if c not in HISTORY_FIRST]
+    st.dataframe(rows, key="dt_history", hide_index=True, column_order=order, column_config={
+        "train_acc": st.column_config.NumberColumn("train acc", format="%.3f"),
+        "val_acc": st.column_config.NumberColumn("val acc", format="%.3f"),
+        "lr": st.column_config.NumberColumn("lr", format="%g"),
+        "samples_per_s": st.column_config.NumberColumn("samples/s", format="%d"),
+        "seconds": st.column_config.NumberColumn("seconds", format="%.2f"),
+        "fast_path": st.column_config.TextColumn("what ran"),
+    })
+
+
+# ----------------------------------------------------------------------------- what the page says and shows
+def canonical_step_code(config: TrainConfig) -> str:
+    """The PyTorch code of a run with these settings, for the page's code expander."""
+    model = mlp_code(config.mlp_config())
+    fused = ", fused=True" if config.fast and not config.article_faithful else ""
+    if config.optimizer == "adam":
+        opt = f"optimizer = torch.optim.Adam(model.parameters(), lr={config.lr:g}{fused})"
+    else:
+        opt = f"optimizer = torch.optim.SGD(model.parameters(), lr={config.lr:g}, momentum={config.momentum:g}{fused})"
+    split = f"cut = int(len(x) * {1 - config.val_fraction:g})"
+    if config.article_faithful:
+        return f"""import numpy as np
+import torch
+
+rng = np.random.RandomState({config.seed})
+# train_x: float32 (N, 784) in [0, 1]; train: the whole labelled CSV
+{split}
+train_x, val_x = train_x[:cut], train_x[cut:]
+train_y, val_y = train_y[:cut], train_y[cut:]
+{model}
+loss_fn = torch.nn.CrossEntropyLoss()
+{opt}
+
+def preproc(unclean_batch_x):
+    return unclean_batch_x / unclean_batch_x.max()   # DEFECT: divides by the batch's max (already 1.0)
+
+total_batch = int(train.shape[0] / {config.batch_size})   # DEFECT: counts the whole CSV, not the 70% split
+for epoch in range({config.epochs}):
+    avg_cost = 0
+    for i in range(total_batch):
+        batch_mask = rng.choice(train_x.shape[0], {config.batch_size})   # DEFECT: drawn with replacement
+        batch_x = preproc(train_x[batch_mask])
+        batch_y = train_y[batch_mask]
+        x, y = torch.from_numpy(batch_x), torch.from_numpy(batch_y)   # a copy per batch
+        pred = model(x)
+        loss = loss_fn(pred, y)
+        # DEFECT: no optimizer.zero_grad(): each step applies the sum of all earlier gradients
+        loss.backward()
+        optimizer.step()
+        avg_cost += loss.item() / total_batch   # the article's loss.data[0]
+    print(epoch, avg_cost)
+"""
+    device = config.device if config.device != "auto" else "cuda" if torch.cuda.is_available() else "cpu"
+    return f"""import torch
+
+torch.manual_seed({config.seed})
+device = torch.device("{device}")
+# x: uint8 images (N, 28, 28), y: labels (N,), all on the device as one tensor
+x = torch.from_numpy(images).to(device).reshape(len(images), -1).float() / 255
+y = torch.from_numpy(labels).to(device)
+{split}
+x_train, y_train, x_val, y_val = x[:cut], y[:cut], x[cut:], y[cut:]
+{model}.to(device)
+loss_fn = torch.nn.CrossEntropyLoss()
+{opt}
+generator = torch.Generator().manual_seed({config.seed})
+
+for epoch in range({config.epochs}):
+    order = torch.randperm(len(x_train), generator=generator).to(device)   # a new shuffle each epoch
+    for i in range(0, len(order), {config.batch_size}):
+        batch = order[i:i + {config.batch_size}]              # a batch is a slice of the shuffled indices
+        xb, yb = x_train[batch], y_train[batch]   # gathered on the device: no copy from numpy
+        optimizer.zero_grad()                         # the five-line step
+        loss = loss_fn(model(xb), yb)
+        loss.backward()
+        optimizer.step()
+    with torch.no_grad():
+        val_acc = (model(x_val).argmax(1) == y_val).float().mean().item()
+    print(epoch, loss.item(), val_acc)
+"""
+
+
+def speed_notes(config: TrainConfig, fast_path: str = "") -> str:
+    """Markdown for the trainer page: what made a run with these settings fast (or not), and how to measure it.
+
+    fast_path: the last finished run's metrics["fast_path"] (what actually ran), when there is one.
+    """
+    if config.article_faithful:
+        lines = [
+            "The article's loop as written pays, on every step, for work this trainer does once:",
+            "- **a numpy batch**: fancy indexing, a divide by the batch's max and `torch.from_numpy` per step "
+            "(on a GPU, a host-to-device copy per step);",
+            "- **`loss.item()` every step**: on a GPU each one waits for the GPU to finish (a sync);",
+            "- **the for-loop Adam**: a few small tensor operations per parameter, launched one by one.",
+        ]
+    else:
+        lines = [
+            "What this trainer does to go fast (switch **Fast path** off to compare samples/s in the history):",
+            "- **the digits stay on the training device** as one float tensor; a batch is a slice of a shuffled "
+            "index, gathered there with `index_select` (no numpy, no copy from the host);",
+            "- **the loss is read every few steps**, not every step: `.item()` makes the CPU wait for the device;",
+        ]
+        if config.fast and config.optimizer == "adam":
+            lines.append(
+                "- **fused Adam** (`torch.optim.Adam(..., fused=True)`): one kernel updates every parameter, "
+                "instead of a handful of small operations per parameter; its kernel is called directly "
+                "(`torch._fused_adam_`, what `optimizer.step()` calls), which saves `step()`'s Python bookkeeping: "
+                "7 % of a CPU step in docs/benchmarks.md;")
+        elif config.fast:
+            lines.append(
+                "- **fused SGD** (`torch.optim.SGD(..., fused=True)`): one kernel updates every parameter and its "
+                "momentum, instead of a few small operations per parameter;")
+        if config.fast:
+            lines.append(
+                "- **on a CUDA GPU, a CUDA graph**: the whole step (forward, loss, backward, Adam) is recorded once "
+                "and replayed, so Python launches one graph instead of dozens of kernels. At batch 128 this MLP is "
+                "too small to keep a GPU busy: without the graph, the time goes to launching kernels.")
+        else:
+            lines.append("- **Fast path is off**: the optimizer's plain for-loop step, and no CUDA graph.")
+    if fast_path:
+        lines.append(f"\nThe last run used: {fast_path}.")
+    lines.append("\nMeasure your machine: `python -m pytorch_explorer bench` runs the article's loop and this trainer "
+                 "side by side (`--device cuda` on a GPU); docs/benchmarks.md has the figures measured so far.")
+    return "\n".join(lines)
