@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pytorch_explorer.digits.data import DigitDataset, Progress, check_on_error, data_dir, fit_to_28, settle_problems
 from pytorch_explorer.core.errors import DataError
+from pytorch_explorer.digits.dataset import DigitDataset, Progress, check_on_error, data_dir, fit_to_28, settle_problems
 
 # ------------------------------------------------------------------ IDX files
 IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -136,6 +136,7 @@ CHUNK = 1 << 16
 
 
 def mnist_dir() -> Path:
+    """Where download_mnist puts the four files: data_dir()/mnist."""
     return data_dir() / "mnist"
 
 
@@ -146,6 +147,7 @@ def is_downloaded() -> bool:
 
 
 def md5_of(path: Path) -> str:
+    """The MD5 sum of a file, read a megabyte at a time."""
     digest = hashlib.md5(usedforsecurity=False)  # MD5 because the published sums are MD5: integrity only
     with path.open("rb") as stream:
         for block in iter(lambda: stream.read(1 << 20), b""):

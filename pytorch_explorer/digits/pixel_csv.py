@@ -1,0 +1,93 @@
+"""The "csv:PATH" source: a CSV of pixels, label,pixel0..pixel783 per row (Kaggle's train.csv).
+
+The header row may be left out; with it, pixel columns are matched by name in any order. Rows with a
+label that is not 0-9 or a pixel that is not 0-255 are problems naming the line; the parsed arrays are
+cached as .npz.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from pytorch_explorer.core.errors import DataError
+from pytorch_explorer.digits.dataset import (SIDE, DigitDataset, Progress, cache_file, file_stamp, read_cache,
+                                             settle_problems, write_cache)
+
+
+def load_pixel_csv(path: Path | str, *, on_error: str = "skip", progress: Progress | None = None) -> DigitDataset:
+    """label,pixel0..pixel783 per row (Kaggle's train.csv), with or without the header row; cached as .npz."""
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise DataError(f"{path} does not exist: expected a CSV with rows label,pixel0,...,pixel783.")
+    cached, stamp = cache_file("csv", path), file_stamp(path)
+    if (arrays := read_cache(cached, stamp)) is None:
+        images, labels, problems = parse_pixel_csv(path)
+        write_cache(cached, stamp, images=images, labels=labels, problems=np.array(problems, dtype=str))
+    else:
+        images, labels, problems = arrays["images"], arrays["labels"], [str(p) for p in arrays["problems"]]
+    if progress:
+        progress(len(labels), len(labels))
+    return settle_problems(DigitDataset(images, labels, f"csv:{path}", problems=problems), on_error)
+
+
+def parse_pixel_csv(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Images, labels and one problem per bad row (its line named); a DataError if the file's shape is wrong."""
+    import pandas as pd
+
+    with path.open(encoding="utf-8", errors="replace") as stream:
+        first = stream.readline().strip().split(",")
+    if first == [""]:
+        raise DataError(f"{path} is empty: expected rows label,pixel0,...,pixel783.")
+    has_header = not is_number(first[0])
+    try:
+        try:
+            table = pd.read_csv(path, header=0 if has_header else None, skipinitialspace=True, dtype=np.float32)
+        except ValueError:  # some cell is not a number: read text, and find it below
+            table = pd.read_csv(path, header=0 if has_header else None, skipinitialspace=True, dtype=str)
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise DataError(f"{path} could not be read as CSV: {exc}") from exc
+    if has_header:
+        table.columns = [str(c).strip().lower() for c in table.columns]
+        if "label" not in table.columns:
+            raise DataError(f"{path} has no 'label' column: the header must read label,pixel0,...,pixel783.")
+        pixels = [c for c in table.columns if c != "label"]
+        if sorted(pixels) == sorted(f"pixel{i}" for i in range(784)):
+            pixels = [f"pixel{i}" for i in range(784)]  # columns in any order, by name
+        table = table[["label", *pixels]]
+    if table.shape[1] != 785:
+        raise DataError(f"{path} has {table.shape[1]} columns; expected 785: label then 784 pixels (28x28).")
+    numbers = table.to_numpy(np.float32) if (table.dtypes == np.float32).all() \
+        else table.apply(pd.to_numeric, errors="coerce").to_numpy(np.float32)
+    first_line = 2 if has_header else 1
+    labels, pixels = numbers[:, 0], numbers[:, 1:]
+    ok_label = np.isfinite(labels) & (labels == np.round(labels)) & (labels >= 0) & (labels <= 9)
+    ok_pixels = np.isfinite(pixels).all(1) & (pixels >= 0).all(1) & (pixels <= 255).all(1)
+    problems = []
+    for row in np.flatnonzero(~(ok_label & ok_pixels)):
+        where = f"{path}, line {row + first_line} (row {row + 1})"
+        if not ok_label[row]:
+            problems.append(f"{where}: label {cell_text(table.iat[row, 0])!r} is not a digit 0-9")
+        else:
+            col = int(np.flatnonzero(~(np.isfinite(pixels[row]) & (pixels[row] >= 0) & (pixels[row] <= 255)))[0])
+            problems.append(f"{where}: pixel{col} is {cell_text(table.iat[row, col + 1])!r}, not a number 0-255")
+    keep = ok_label & ok_pixels
+    images = pixels[keep].round().astype(np.uint8).reshape(-1, SIDE, SIDE)
+    return images, labels[keep].astype(np.int64), problems
+
+
+def cell_text(value: object) -> str:
+    """A cell as the file shows it: 12, not 12.0."""
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def is_number(text: str) -> bool:
+    """Whether a header cell reads as a number (so the first row is data, not a header)."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
