@@ -14,9 +14,9 @@ import streamlit as st
 
 from pytorch_explorer.core.devices import device_choices
 from pytorch_explorer.core.errors import ExplorerError
-from pytorch_explorer.digits import training_figures as figs
+from pytorch_explorer.digits.training import figures as figs
 from pytorch_explorer.digits.data import describe_source
-from pytorch_explorer.digits.mnist import download_mnist, is_downloaded
+from pytorch_explorer.digits.data.mnist import download_mnist, is_downloaded
 from pytorch_explorer.digits.models import ACTIVATIONS, load_checkpoint, save_checkpoint
 from pytorch_explorer.digits.training import TrainConfig, log_every_for
 from ui import code_expander, friendly_errors, model_shelf

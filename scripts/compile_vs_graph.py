@@ -22,8 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pytorch_explorer.bench.digits import synthetic_digits  # noqa: E402
 from pytorch_explorer.digits.models import MLPConfig, build_mlp  # noqa: E402
-from pytorch_explorer.digits.fast_path import CudaGraphStep, EagerStep, make_optimizer  # noqa: E402
-from pytorch_explorer.digits.train_loop import as_inputs, train_step  # noqa: E402
+from pytorch_explorer.digits.training.fast_path import CudaGraphStep, EagerStep, make_optimizer  # noqa: E402
+from pytorch_explorer.digits.training.loop import as_inputs, train_step  # noqa: E402
 from pytorch_explorer.digits.training import TrainConfig  # noqa: E402
 
 

@@ -7,7 +7,7 @@
 - the five tabs, each a function of a `Probed` (the model, the digit, its probabilities): nothing
   here reads the page's globals.
 
-The numbers come from pytorch_explorer.digits.probe, the pictures from probe_figures. Session keys
+The numbers come from pytorch_explorer.digits.probe, the pictures from pytorch_explorer.digits.probe.figures. Session keys
 are this page's own, all `probe_*`.
 """
 
@@ -22,7 +22,7 @@ from streamlit_drawable_canvas import st_canvas
 
 from pytorch_explorer.core.errors import ExplorerError
 from pytorch_explorer.digits import probe
-from pytorch_explorer.digits import probe_figures as figs
+from pytorch_explorer.digits.probe import figures as figs
 from pytorch_explorer.digits.data import DigitDataset, load_digits
 from pytorch_explorer.digits.models import TrainedModel, load_checkpoint
 from pytorch_explorer.digits.preprocess import (

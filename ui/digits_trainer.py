@@ -19,7 +19,7 @@ import streamlit as st
 import torch
 
 from pytorch_explorer.core.errors import ExplorerError
-from pytorch_explorer.digits import training_figures as figs
+from pytorch_explorer.digits.training import figures as figs
 from pytorch_explorer.digits.data import DigitDataset, load_digits
 from pytorch_explorer.digits.models import mlp_code
 from pytorch_explorer.digits.shelf import ModelShelf

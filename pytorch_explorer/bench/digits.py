@@ -33,7 +33,7 @@ import numpy as np
 import torch
 
 from pytorch_explorer.digits.data import DigitDataset, load_digits
-from pytorch_explorer.core.devices import resolve_device
+from pytorch_explorer.core.devices import cpu_count, resolve_device
 from pytorch_explorer.digits.models import MLPConfig
 from pytorch_explorer.digits.training import (
     FINAL_KINDS, TrainConfig, Trainer, flops_per_sample, train_digits, train_to_completion,
@@ -90,13 +90,6 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def usable_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 def matmul_rate(device: torch.device, batch_size: int = 128, hidden: int = 500, seconds: float = 0.5) -> float:
     """GFLOP/s of (batch, 784) @ (784, hidden) matmuls on the device: the trainer's dominant shape."""
     x = torch.rand(batch_size, 28 * 28, device=device)
@@ -143,7 +136,7 @@ def fastest_threads(hidden: int, batch_size: int, cores: int | None = None) -> t
     On a machine other processes share, OpenMP threads that wait for a descheduled sibling can make
     2 threads many times slower than 1, so the count is measured, not assumed.
     """
-    cores = cores or usable_cores()
+    cores = cores or cpu_count()
     candidates = sorted({1, cores} | {2 ** k for k in range(1, 8) if 2 ** k < cores})
     before = torch.get_num_threads()
     timings = {}
@@ -304,11 +297,11 @@ def run_bench(bench: BenchConfig = BenchConfig()) -> dict[str, Any]:
     elif device.type == "cpu":
         threads, probe = fastest_threads(bench.hidden, bench.batch_size)
     else:
-        threads = usable_cores()
+        threads = cpu_count()
     torch.set_num_threads(threads)
     data = load_digits(bench.source) if bench.source else synthetic_digits(bench.n, bench.seed)
     result: dict[str, Any] = {
-        "device": str(device), "cpu": cpu_model(), "cores": usable_cores(), "threads": torch.get_num_threads(),
+        "device": str(device), "cpu": cpu_model(), "cores": cpu_count(), "threads": torch.get_num_threads(),
         "torch": torch.__version__, "source": data.source, "n_samples": len(data), "epochs": bench.epochs,
         "batch_size": bench.batch_size, "hidden": bench.hidden, "repeats": bench.repeats,
         "thread_probe_ms_per_step": {str(k): v * 1e3 for k, v in probe.items()},

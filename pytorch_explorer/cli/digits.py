@@ -186,7 +186,7 @@ def submit_command(args: argparse.Namespace) -> int:
 
 def download_command(args: argparse.Namespace) -> int:
     """Fetch the full MNIST once; `--source mnist` uses it afterwards."""
-    from pytorch_explorer.digits.mnist import download_mnist
+    from pytorch_explorer.digits.data.mnist import download_mnist
 
     def progress(done: int, total: int) -> None:
         if not args.json:

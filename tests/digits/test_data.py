@@ -6,13 +6,10 @@ Bad data must give a message naming the file and line.
 
 from __future__ import annotations
 
-import ast
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-import pytorch_explorer.digits as digits_package
 from pytorch_explorer.digits import data
 from pytorch_explorer.digits.data import DataError, describe_source, load_digits, split_index
 
@@ -131,35 +128,9 @@ def test_pixel_csv_with_the_wrong_shape_says_so(tmp_path, text, message):
 
 
 # ------------------------------------------------------------------ the modules
-DATA_MODULES = ("data", "dataset", "bundled", "pixel_csv", "png_folder", "mnist")
-
-
-def digits_imports(module: str) -> set[str]:
-    """The pytorch_explorer.digits modules a module imports, at top level or inside functions."""
-    tree = ast.parse((Path(digits_package.__file__).parent / f"{module}.py").read_text())
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("pytorch_explorer.digits."):
-            found.add(node.module.rsplit(".", 1)[1])
-        elif isinstance(node, ast.Import):
-            found.update(a.name.rsplit(".", 1)[1] for a in node.names if a.name.startswith("pytorch_explorer.digits."))
-    return found
-
-
-def test_the_loaders_import_the_base_and_nothing_imports_back():
-    graph = {module: digits_imports(module) for module in DATA_MODULES}
-    assert graph["dataset"] == set()
-    assert graph["data"] >= {"bundled", "pixel_csv", "png_folder", "mnist"}
-    for module in DATA_MODULES:  # no cycles: walk every path from each module
-        seen, todo = set(), list(graph[module])
-        while todo:
-            other = todo.pop()
-            assert other != module, f"{module} imports itself through {seen}"
-            if other not in seen and other in graph:
-                seen.add(other)
-                todo.extend(graph[other])
-        assert "data" not in graph[module], f"{module} imports the entry point data"
-    assert not hasattr(data, "__getattr__")  # every name data offers is a plain import
+# (no import cycles, here or anywhere in the package: tests/test_architecture.py)
+def test_every_name_data_offers_is_a_plain_import():
+    assert not hasattr(data, "__getattr__")
 
 
 def test_names_other_code_imports_from_data_are_still_there():

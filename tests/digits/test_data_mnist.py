@@ -19,8 +19,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pytorch_explorer.digits import data
-from pytorch_explorer.digits import mnist as mnist_download
-from pytorch_explorer.digits.bundled import load_bundled
+from pytorch_explorer.digits.data import mnist as mnist_download
+from pytorch_explorer.digits.data.bundled import load_bundled
 from pytorch_explorer.digits.data import DataError, describe_source, load_digits
 
 

@@ -16,11 +16,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pytorch_explorer.digits import data, dataset, png_folder
-from pytorch_explorer.digits.bundled import load_bundled
+from pytorch_explorer.digits import data
+
+from pytorch_explorer.digits.data import dataset
+
+from pytorch_explorer.digits.data import png_folder
+from pytorch_explorer.digits.data.bundled import load_bundled
 from pytorch_explorer.digits.data import DataError, load_digits
-from pytorch_explorer.digits.dataset import grey_from_image
-from pytorch_explorer.digits.png_folder import load_png_folder, make_png_folder
+from pytorch_explorer.digits.data.dataset import grey_from_image
+from pytorch_explorer.digits.data.png_folder import load_png_folder, make_png_folder
 
 
 def first_digits(n: int, seed: int = 0):

@@ -124,7 +124,6 @@ def test_models_come_from_the_shelf_only(tiny):
     assert at.selectbox(key="probe_model_name").value == "tiny" and len(at.tabs) == 5
 
 
-@pytest.mark.slow
 def test_one_click_trains_a_model_in_seconds():
     at = probe_page()
     at.button(key="probe_train_now").click().run(timeout=180)

@@ -1,4 +1,4 @@
-"""probe and probe_figures: saliency, hidden units, weights and the validation analysis of a real model."""
+"""probe and probe.figures: saliency, hidden units, weights and the validation analysis of a real model."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pytorch_explorer.digits import probe
-from pytorch_explorer.digits import probe_figures as figs
+from pytorch_explorer.digits.probe import figures as figs
 from pytorch_explorer.digits.data import load_bundled
 from pytorch_explorer.core.errors import DataError
 from pytorch_explorer.digits.models import TrainedModel

@@ -10,18 +10,17 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pytorch_explorer.digits import training_figures as figs
+from pytorch_explorer.digits.training import figures as figs
 from pytorch_explorer.digits.data import DigitDataset, load_digits
 from pytorch_explorer.core.errors import DeviceError
 from pytorch_explorer.digits.models import load_checkpoint, save_checkpoint
-from pytorch_explorer.digits.fast_path import CudaGraphStep, DirectFusedAdam
-from pytorch_explorer.digits.train_loop import train_step
+from pytorch_explorer.digits.training.fast_path import CudaGraphStep, DirectFusedAdam
+from pytorch_explorer.digits.training.loop import train_step
 from pytorch_explorer.digits.training import (
     FINAL_KINDS, TrainConfig, Trainer, flops_per_sample, is_diverged, log_every_for, planned_steps, train_digits,
     train_to_completion,
 )
 
-pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module", autouse=True)

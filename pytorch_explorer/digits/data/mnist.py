@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from pytorch_explorer.core.errors import DataError
-from pytorch_explorer.digits.dataset import DigitDataset, Progress, check_on_error, data_dir, fit_to_28, settle_problems
+from pytorch_explorer.digits.data.dataset import DigitDataset, Progress, check_on_error, data_dir, fit_to_28, settle_problems
 
 # ------------------------------------------------------------------ IDX files
 IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from pytorch_explorer.core.errors import DataError
-from pytorch_explorer.digits.dataset import (SIDE, DigitDataset, Progress, cache_file, file_stamp, read_cache,
+from pytorch_explorer.digits.data.dataset import (SIDE, DigitDataset, Progress, cache_file, file_stamp, read_cache,
                                              settle_problems, write_cache)
 
 

@@ -3,7 +3,7 @@
 Transcribed from the article's digit case study with only what no longer runs replaced:
 `Variable(...)` (a no-op since PyTorch 0.4) is dropped, `loss.data[0]` is `loss.item()`, and
 `eval(dataset_name + '_x')` / `DataFrame.ix` indexing become plain numpy. It yields the same
-progress events as the fixed loop (train_loop.py), through the same RunLog, so that the page can
+progress events as the fixed loop (loop.py), through the same RunLog, so that the page can
 draw both and the bench can time both. The defects (NOTES.md):
 
 - no `optimizer.zero_grad()`: every step applies the sum of all earlier gradients;
@@ -24,8 +24,8 @@ import torch
 from torch import nn
 
 from pytorch_explorer.digits.data import DigitDataset, split_index
-from pytorch_explorer.digits.run_log import RunLog, TrainingEvent
-from pytorch_explorer.digits.train_config import TrainConfig
+from pytorch_explorer.digits.training.run_log import RunLog, TrainingEvent
+from pytorch_explorer.digits.training.config import TrainConfig
 
 
 def preproc(unclean_batch_x: np.ndarray) -> np.ndarray:

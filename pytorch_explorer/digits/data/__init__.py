@@ -26,12 +26,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from pytorch_explorer.core.errors import DataError
-from pytorch_explorer.digits.bundled import load_bundled
-from pytorch_explorer.digits.dataset import (SIDE, DigitDataset, Progress, cache_dir, cache_file, check_on_error,
+from pytorch_explorer.digits.data.bundled import load_bundled
+from pytorch_explorer.digits.data.dataset import (SIDE, DigitDataset, Progress, cache_dir, cache_file, check_on_error,
                                              data_dir, split_index)
-from pytorch_explorer.digits.mnist import download_mnist, is_downloaded, load_idx, load_mnist, mnist_dir, read_idx
-from pytorch_explorer.digits.pixel_csv import load_pixel_csv
-from pytorch_explorer.digits.png_folder import load_png_folder, make_png_folder, time_png_loading
+from pytorch_explorer.digits.data.mnist import download_mnist, is_downloaded, load_idx, load_mnist, mnist_dir, read_idx
+from pytorch_explorer.digits.data.pixel_csv import load_pixel_csv
+from pytorch_explorer.digits.data.png_folder import load_png_folder, make_png_folder, time_png_loading
 
 SPECS_HELP = "use bundled, mnist, folder:PATH, idx:PATH or csv:PATH"
 KINDS = ("bundled", "mnist", "folder", "idx", "csv")

@@ -1,7 +1,7 @@
 """The trainer's fast path, behind one small interface: `build_step(train_step, model, config, device, n_train)`.
 
 It returns a Step: called with a batch (`step(xb, yb) -> (loss, correct)`, both tensors on the device)
-it runs the canonical `train_step` (train_loop.py) with the optimizer the config asks for; its
+it runs the canonical `train_step` (loop.py) with the optimizer the config asks for; its
 `description` says what ran. What "fast" adds (TrainConfig.fast=True, the default):
 
 - a fused optimizer (`torch.optim.Adam(..., fused=True)`, SGD likewise) where the device has one:
@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from pytorch_explorer.core.errors import DeviceError
-from pytorch_explorer.digits.train_config import TrainConfig
+from pytorch_explorer.digits.training.config import TrainConfig
 
 Batch = tuple[torch.Tensor, torch.Tensor]
 TrainStep = Callable[..., Batch]  # train_step(model, optimizer, xb, yb, *, bf16=False, set_to_none=True)

@@ -36,9 +36,10 @@ from pathlib import Path, PurePath, PureWindowsPath
 import numpy as np
 from PIL import Image
 
+from pytorch_explorer.core.devices import cpu_count
 from pytorch_explorer.core.errors import DataError
-from pytorch_explorer.digits.bundled import load_bundled
-from pytorch_explorer.digits.dataset import (SIDE, DigitDataset, Progress, cache_file, check_on_error, file_stamp,
+from pytorch_explorer.digits.data.bundled import load_bundled
+from pytorch_explorer.digits.data.dataset import (SIDE, DigitDataset, Progress, cache_file, check_on_error, file_stamp,
                                              grey_from_image, read_cache, resize_to_28, settle_problems, write_cache)
 
 LAYOUT = ("the article's layout: ROOT/Train/train.csv (columns filename,label) with the images in "
@@ -102,19 +103,11 @@ def read_digit(path: Path | str, resize: bool = False) -> np.ndarray:
 
 
 # ------------------------------------------------------------------ many images
-def worker_count() -> int:
-    """The CPU cores this process may run on (its affinity mask where the OS has one)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        return os.cpu_count() or 1
-
-
 def decode_files(paths: list[str], resize: bool, progress: Progress | None = None, *, workers: int | None = None,
                  chunk: int | None = None) -> tuple[np.ndarray, dict[int, str]]:
     """All images, decoded in a process pool when there are many (in this process when few), in chunks
     (about 40 for a progress bar, at least 500 images each so that sending them costs little)."""
-    workers = (worker_count() if len(paths) >= PARALLEL_MIN else 1) if workers is None else workers
+    workers = (cpu_count() if len(paths) >= PARALLEL_MIN else 1) if workers is None else workers
     chunk = chunk or int(np.clip(len(paths) // 40, 500, 2500))
     starts = range(0, len(paths), chunk)
     images = np.zeros((len(paths), SIDE, SIDE), np.uint8)
@@ -369,6 +362,6 @@ def time_png_loading(root: Path) -> dict:
     start = time.perf_counter()
     dataset = load_png_folder(root)
     cached = time.perf_counter() - start
-    workers = worker_count() if len(files) >= PARALLEL_MIN else 1
+    workers = cpu_count() if len(files) >= PARALLEL_MIN else 1
     return {"serial_pillow_s": serial, "parallel_cold_s": cold, "cached_s": cached,
             "n_images": len(dataset) + len(dataset.test_filenames or []), "workers": workers}

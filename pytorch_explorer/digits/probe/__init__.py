@@ -1,7 +1,7 @@
 """Why a digit model says what it says: probabilities, saliency, hidden units, weights, mistakes.
 
 Everything takes a `TrainedModel` (models.py) and MNIST-style uint8 28x28 images, and returns
-numpy arrays for the pictures and figures in probe_figures.py:
+numpy arrays for the pictures and figures in `figures` (beside this module):
 
 - `predict`: the 10 probabilities for one image;
 - `saliency`: the gradient of one class's logit with respect to the input pixels, and input x
