@@ -18,11 +18,17 @@ PAGES = [
 ]
 
 
-def home() -> None:
+@st.cache_resource(show_spinner=False)
+def this_machine() -> tuple[str, list[dict[str, str]]]:
+    """The torch version and the devices it sees: the same for every session, so looked up once."""
     import torch
 
     from pytorch_explorer.core.devices import available_devices
 
+    return torch.__version__, [{"device": d.name, "what it is": d.description} for d in available_devices()]
+
+
+def home() -> None:
     st.title("PyTorch Explorer")
     st.write(
         "Learn PyTorch by doing. Each page takes one idea from the article *An introduction to "
@@ -38,8 +44,9 @@ def home() -> None:
     for step, (path, title, _, icon, blurb) in enumerate(PAGES, start=1):
         st.page_link(path, label=f"**{step}. {title}**: {blurb}", icon=icon)
     st.subheader("This machine")
-    st.write(f"PyTorch **{torch.__version__}**")
-    st.table([{"device": d.name, "what it is": d.description} for d in available_devices()])
+    version, devices = this_machine()  # torch is imported here, after the text above is on screen
+    st.write(f"PyTorch **{version}**")
+    st.table(devices)
     st.caption("CPU always works; a CUDA GPU or Apple MPS is used when the pages' device select says so.")
 
 
