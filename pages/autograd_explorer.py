@@ -8,10 +8,13 @@ import ui
 from pytorch_explorer.autograd.check import finite_difference_check
 from pytorch_explorer.autograd.code import graph_code
 from pytorch_explorer.autograd.figures import (
-    LEGEND, accumulation_rows, backward_note, check_rows, graph_to_dot, step_text,
+    LEGEND, accumulation_rows, backward_note, check_note, check_rows, graph_to_dot, non_finite_note, step_text,
+    unused_note,
 )
 from pytorch_explorer.autograd.graph import AutogradGraph
-from pytorch_explorer.autograd.presets import PRESETS, InputSpec, branch_text, explore, trace_branch, trace_loop
+from pytorch_explorer.autograd.presets import (
+    PRESET_EDITED, PRESETS, InputSpec, branch_text, explore, preset_applies, trace_branch, trace_loop,
+)
 
 MAX_INPUTS = 6
 ss = st.session_state
@@ -49,7 +52,7 @@ st.write(
 left, right = st.columns([3, 2], gap="large")
 with left:
     st.selectbox("Preset", list(PRESETS), format_func=lambda k: PRESETS[k].title, key="ag_preset", on_change=load_preset)
-    st.caption(PRESETS[ss.ag_preset].about)
+    about = st.empty()   # the preset's notes, filled in once the inputs are read
     st.text_input("Expression (the safe evaluator of the tensor playground: torch.*, F.*, tensor methods)", key="ag_expr")
     st.number_input("Number of inputs", 1, MAX_INPUTS, key="ag_n_inputs")
     specs = []
@@ -63,6 +66,7 @@ with left:
         value = c_value.text_input("value (number, list or torch.* call)", key=f"ag_value_{i}", label_visibility=shown)
         grad = c_grad.checkbox("requires_grad", key=f"ag_grad_{i}")
         specs.append(InputSpec(name.strip(), value, grad))
+    about.caption(PRESETS[ss.ag_preset].about if preset_applies(ss.ag_preset, ss.ag_expr, specs) else PRESET_EDITED)
     st.caption("Whole numbers make an integer tensor, as `torch.tensor` does (class labels); write `1.0` for a float. "
                "An input with requires_grad becomes float. `torch.randn(...)` inputs are seeded, so they stay put.")
 
@@ -97,6 +101,9 @@ if graph is not None:
                 st.info(step_text(graph, step))
         elif not ss.ag_passes:
             st.write("This is the forward pass as autograd recorded it. Press **Run backward** to replay it.")
+        for note in (non_finite_note(graph), unused_note(graph) if ss.ag_passes else ""):
+            if note:
+                st.warning(note)
     st.graphviz_chart(graph_to_dot(graph, step=step))
     st.caption(LEGEND)
 
@@ -109,6 +116,8 @@ if graph is not None:
         with ui.friendly_errors("The check"):
             results = finite_difference_check(graph)
             st.dataframe(check_rows(results), hide_index=True)
+            if check_note(results):
+                st.warning(check_note(results))
             if not all(r.ok for r in results) and graph.has_detached:
                 st.warning("They disagree because of `.detach()`: finite differences see the whole function, "
                            "autograd ignores the detached path by design.")
@@ -124,7 +133,8 @@ if graph is not None:
     a2.button("zero_grad(), then backward()", key="ag_zero", on_click=set_passes, args=(1,),
               disabled=not graph.output.requires_grad)
     if ss.ag_passes:
-        st.dataframe(accumulation_rows(first_grads, graph.leaf_grads(), ss.ag_passes), hide_index=True)
+        st.dataframe(accumulation_rows(first_grads, graph.leaf_grads(), ss.ag_passes, graph.unused_leaves),
+                     hide_index=True)
     ui.code_expander(graph_code(graph))
 
 st.subheader("Dynamic graph: define-by-run")

@@ -35,35 +35,32 @@ with tab_article, ui.friendly_errors("Those settings"):
     impls = st.multiselect("Train these side by side", IMPLEMENTATIONS, default=["numpy", "torch-article"],
                            format_func=TITLES.get, key="toy_impls")
     train_clicked = st.button("Train side by side", type="primary", key="toy_train", disabled=not impls)
-    left, right = st.columns([3, 2])
-    with left:
-        chart = st.empty()
-        progress = st.empty()
-        if train_clicked:  # the curves are redrawn after every round of all chosen versions
-            bar = progress.progress(0.0, text="starting")
-            for results in side_by_side_results(impls, settings):
-                st.session_state.toy_results = results
-                view.show_loss_curves(chart, results)
-                epoch = results[impls[-1]].epochs
-                bar.progress(epoch / settings.epochs, text=f"epoch {epoch} of {settings.epochs}")
-            progress.empty()
-        results = st.session_state.get("toy_results", {})
-        if results:
-            view.show_loss_curves(chart, results, key="toy_loss_chart")
-            if next(iter(results.values())).settings != settings:
-                st.caption("These results are from earlier settings: press **Train side by side** to retrain.")
-            st.caption(f"Loss: {LOSS_NAME}. The hand-written code descends 0.5·Σ(y − output)², and so do "
-                       "versions 4 and 5 here: with the same weights and SGD, the correct versions draw one "
-                       "curve (the wide one underneath is numpy).")
-            view.show_results(results)
-            if "torch-article" in results and results["torch-article"].final is not None:
-                view.show_defects(results["torch-article"])
-        else:
-            st.info("Choose versions and press **Train side by side**: the curves are drawn as they learn.")
-    with right:
-        shown = st.selectbox("Code of", IMPLEMENTATIONS, format_func=TITLES.get, key="toy_code_impl",
-                             index=IMPLEMENTATIONS.index(impls[0]) if impls else 0)
-        st.code(toy_code.implementation_code(shown, settings), language="python")
+    chart = st.empty()
+    progress = st.empty()
+    if train_clicked:  # the curves are redrawn after every round of all chosen versions
+        bar = progress.progress(0.0, text="starting")
+        for results in side_by_side_results(impls, settings):
+            st.session_state.toy_results = results
+            view.show_loss_curves(chart, results)
+            epoch = results[impls[-1]].epochs
+            bar.progress(epoch / settings.epochs, text=f"epoch {epoch} of {settings.epochs}")
+        progress.empty()
+    results = st.session_state.get("toy_results", {})
+    if results:
+        view.show_loss_curves(chart, results, key="toy_loss_chart")
+        if next(iter(results.values())).settings != settings:
+            st.caption("These results are from earlier settings: press **Train side by side** to retrain.")
+        st.caption(f"Loss: {LOSS_NAME}. The hand-written code descends 0.5·Σ(y − output)², and so do "
+                   "versions 4 and 5 here: with the same weights and SGD, the correct versions draw one "
+                   "curve (the wide one underneath is numpy).")
+        view.show_results(results)
+        if "torch-article" in results and results["torch-article"].final is not None:
+            view.show_defects(results["torch-article"])
+    else:
+        st.info("Choose versions and press **Train side by side**: the curves are drawn as they learn.")
+    shown = st.selectbox("Code of", IMPLEMENTATIONS, format_func=TITLES.get, key="toy_code_impl",
+                         index=IMPLEMENTATIONS.index(impls[0]) if impls else 0)
+    st.code(toy_code.implementation_code(shown, settings), language="python", wrap_lines=True)   # full width
     view.aligned_view(settings)
 
 with tab_gradients, ui.friendly_errors("The gradient check"):
@@ -125,7 +122,7 @@ with tab_playground, ui.friendly_errors("The playground"):
     else:
         view.draw_playground(trainer, boundary, curve, metrics)
     with st.expander("PyTorch code of the playground"):
-        st.code(toy_playground.playground_code(pg_settings, int(steps)), language="python")
+        st.code(toy_playground.playground_code(pg_settings, int(steps)), language="python", wrap_lines=True)
 
 if settings is not None:
     chosen = st.session_state.get("toy_impls") or ["numpy"]

@@ -30,6 +30,7 @@ from pytorch_explorer.toy.settings import (
 from pytorch_explorer.toy.training import ToyResult, predictions_rows, summary_rows
 
 LR_CHOICES = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0]
+ALIGNED_WIDTH = 45   # characters that fit a half-width code column at the 1400 px viewport the browser tests use
 
 
 # ---------------------------------------------------------------- the article's network
@@ -101,10 +102,10 @@ def aligned_view(settings: ToySettings) -> None:
     st.caption(f"Line n on the left is the twin of line n on the right: {counts.get('identical', 0)} lines are "
                f"identical, {counts.get('library differs', 0)} differ only in the library's spelling "
                f"(np.dot / torch.mm, .T / .t()), {counts.get('DEFECT', 0)} are defects.")
-    numpy_text, torch_text = toy_code.aligned_columns(settings, against)
-    left, right = st.columns(2)
-    left.code(numpy_text, language="python", line_numbers=True)
-    right.code(torch_text, language="python", line_numbers=True)
+    numpy_text, torch_text = toy_code.aligned_columns(settings, against, width=ALIGNED_WIDTH)
+    left, right = st.columns(2)   # long lines are broken in Python's way, and their twins padded to match
+    left.code(numpy_text, language="python", line_numbers=True, wrap_lines=True)
+    right.code(torch_text, language="python", line_numbers=True, wrap_lines=True)
     with st.expander("The same, as a table of line pairs"):
         styled = rows.style.apply(
             lambda r: ["background-color: #fde0dd" if r["same"] == "DEFECT" else ""] * len(r), axis=1)
@@ -160,5 +161,9 @@ def draw_playground(trainer: toy_playground.PlaygroundTrainer, boundary: Any, cu
     boundary.plotly_chart(toy_figures.decision_boundary_figure(xs, ys, probs, trainer.X, trainer.y))
     if trainer.losses:
         curve.plotly_chart(toy_figures.training_curve_figure(trainer.losses, trainer.accuracies))
-    metrics.markdown(f"**step {trainer.step}** · loss {trainer.losses[-1] if trainer.losses else float('nan'):.4f}"
-                     f" · training accuracy {trainer.accuracy:.1%}")
+    s = trainer.settings
+    hint = toy_playground.training_hint(trainer.losses, s.lr, s.optimizer if s.impl == "nn" else "sgd")
+    with metrics.container():
+        st.markdown(toy_playground.status_line(trainer))
+        if hint:
+            st.warning(hint)

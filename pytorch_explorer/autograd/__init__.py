@@ -5,5 +5,6 @@
   replays backward step by step with hooks; finite-difference checks;
 - figures: draws a graph (DOT for st.graphviz_chart) and says in words what each step did;
 - code: the plain PyTorch snippet the page shows for a graph;
+- names: a name that is not an input, said in the page's terms (`trace_expression`);
 - presets: the page's ready examples, the inputs typed as text, `explore`, the dynamic graphs.
 """

@@ -2,7 +2,10 @@
 
 For each input element, (f(x + eps) - f(x - eps)) / (2 eps) estimates d out.sum() / dx, in float64,
 by running the graph's program again with no_grad. Where the two disagree, either autograd was told
-something the function does not do (`.detach()`) or the function is not smooth there.
+something the function does not do (`.detach()`) or the function is not smooth there. Where either
+side holds inf or nan (float32 overflowed, 0/0, ...), the two cannot be compared, and the result
+says so instead of disagreeing. An input the output does not use has no gradient from autograd
+(None, as PyTorch leaves its .grad), and finite differences should find 0 for it.
 """
 
 from __future__ import annotations
@@ -21,14 +24,21 @@ class FiniteDifferenceResult:
     """A leaf's gradient from autograd next to a central finite-difference estimate."""
 
     name: str
-    analytic: torch.Tensor
+    analytic: torch.Tensor | None      # None: the output does not use this input (its .grad stays None)
     numeric: torch.Tensor
     max_abs_diff: float
     tolerance: float
+    forward_finite: bool = True        # False: the output itself (in the inputs' dtype) holds inf or nan
+
+    @property
+    def finite(self) -> bool:
+        """The output and both sides hold only finite numbers, so the two can be compared."""
+        sides = [self.numeric] if self.analytic is None else [self.analytic, self.numeric]
+        return self.forward_finite and all(bool(torch.isfinite(t).all()) for t in sides)
 
     @property
     def ok(self) -> bool:
-        return self.max_abs_diff <= self.tolerance
+        return self.finite and self.max_abs_diff <= self.tolerance
 
 
 def finite_difference_check(graph: AutogradGraph, eps: float = 1e-6) -> list[FiniteDifferenceResult]:
@@ -48,6 +58,7 @@ def finite_difference_check(graph: AutogradGraph, eps: float = 1e-6) -> list[Fin
     out = program(dict(fresh))
     if not isinstance(out, torch.Tensor) or not out.requires_grad:
         raise GraphError("Nothing to check: the output has no gradient with respect to the inputs.")
+    forward_finite = not out.is_floating_point() or bool(torch.isfinite(out).all())
     analytic = torch.autograd.grad(out.sum(), [fresh[n] for n in names], allow_unused=True)
     base = {n: (t.detach().double() if t.is_floating_point() else t.detach().clone()) for n, t in inputs.items()}
 
@@ -57,7 +68,7 @@ def finite_difference_check(graph: AutogradGraph, eps: float = 1e-6) -> list[Fin
 
     results = []
     for name, grad in zip(names, analytic, strict=True):
-        grad = torch.zeros_like(fresh[name]) if grad is None else grad.detach()
+        grad = None if grad is None else grad.detach()
         numeric = torch.zeros_like(base[name])
         flat = numeric.view(-1)
         for i in range(base[name].numel()):
@@ -65,8 +76,10 @@ def finite_difference_check(graph: AutogradGraph, eps: float = 1e-6) -> list[Fin
             plus.view(-1)[i] += eps
             minus.view(-1)[i] -= eps
             flat[i] = (f({**base, name: plus}) - f({**base, name: minus})) / (2 * eps)
-        diff = float((grad.double() - numeric).abs().max()) if numeric.numel() else 0.0
-        atol, rtol = (1e-7, 1e-6) if grad.dtype == torch.float64 else (1e-5, 1e-4)
+        as_used = torch.zeros_like(numeric) if grad is None else grad.double()   # no path: a change does nothing
+        diff = float((as_used - numeric).abs().max()) if numeric.numel() else 0.0
+        atol, rtol = (1e-7, 1e-6) if fresh[name].dtype == torch.float64 else (1e-5, 1e-4)
         tolerance = atol + rtol * (float(numeric.abs().max()) if numeric.numel() else 0.0)
-        results.append(FiniteDifferenceResult(name, grad.clone(), numeric, diff, tolerance))
+        results.append(FiniteDifferenceResult(name, None if grad is None else grad.clone(), numeric, diff, tolerance,
+                                              forward_finite))
     return results

@@ -60,7 +60,8 @@ def graph_to_dot(graph: AutogradGraph, step: int | None = None, show_grads: bool
         if node.id == current:
             attrs.update(color=STEP_COLOR, penwidth="4")
         show_grad = node.id in done or (node.kind == "leaf" and f"AccumulateGrad({node.id})" in done)
-        label = node_label(node, show_grad and node.grad is not None, unreached)
+        unused = bool(graph.backward_passes) and node.kind == "leaf" and node.name in graph.unused_leaves
+        label = node_label(node, show_grad and node.grad is not None, unreached, grad_is_none=unused)
         lines.append(f"  {_quote(node.id)} [label=<{label}>, {_attrs(attrs)}];")
     for edge in graph.edges:
         attrs = {} if edge.differentiable else {"style": "dashed", "color": "#94a3b8", "arrowhead": "empty"}
@@ -82,8 +83,8 @@ def _done_nodes(graph: AutogradGraph, step: int | None) -> set[str]:
     return {s.node for s in graph.steps[: last + 1]}
 
 
-def node_label(node: GraphNode, with_grad: bool, unreached: bool = False) -> str:
-    """The HTML-like label of one node (all text escaped)."""
+def node_label(node: GraphNode, with_grad: bool, unreached: bool = False, grad_is_none: bool = False) -> str:
+    """The HTML-like label of one node (all text escaped); `grad_is_none`: a leaf backward never reached."""
     rows: list[str] = []
     title, subtitle = _titles(node)
     rows.append(f"<B>{_esc(title)}</B>")
@@ -101,6 +102,8 @@ def node_label(node: GraphNode, with_grad: bool, unreached: bool = False) -> str
         heat = heatmap_html(node.grad)
         if heat:
             rows.append(heat)
+    if grad_is_none:
+        rows.append(f'<FONT COLOR="{GRAD_COLOR}">{_esc(node.name)}.grad None (not used)</FONT>')
     if unreached:
         rows.append('<FONT POINT-SIZE="9" COLOR="#475569">no gradient reaches it</FONT>')
     body = "".join(f"<TR><TD>{row}</TD></TR>" for row in rows)
@@ -218,20 +221,71 @@ def backward_note(graph: AutogradGraph) -> str:
 
 def check_rows(results: list[FiniteDifferenceResult]) -> list[dict[str, str]]:
     """The finite-difference table: autograd's gradient and the estimate, side by side, for each leaf."""
-    return [{"input": r.name, "autograd": compact_or_shape(r.analytic),
+    def agree(r: FiniteDifferenceResult) -> str:
+        if not r.finite:
+            return "can't tell (inf/nan)"
+        return "yes" if r.ok else "NO"
+
+    return [{"input": r.name, "autograd": "None (not used)" if r.analytic is None else compact_or_shape(r.analytic),
              "finite differences": compact_or_shape(r.numeric), "max |difference|": f"{r.max_abs_diff:.2e}",
-             "agree": "yes" if r.ok else "NO"} for r in results]
+             "agree": agree(r)} for r in results]
+
+
+def check_note(results: list[FiniteDifferenceResult]) -> str:
+    """Why a row of the check could not be compared (inf or nan on one side), or ''."""
+    broken = [r.name for r in results if not r.finite]
+    if not broken:
+        return ""
+    return (
+        f"The check cannot compare {', '.join(broken)}: a gradient or an estimate holds inf or nan. Either the "
+        "output overflowed float32 (beyond about ±3.4e38 a value becomes inf, and inf − inf or 0 · inf is nan), "
+        "or the function has no finite slope there (sqrt or log at 0, ...). Use smaller inputs."
+    )
+
+
+def unused_note(graph: AutogradGraph) -> str:
+    """Why an input with requires_grad has no gradient at all, or '' when every one is used."""
+    unused = graph.unused_leaves
+    if not unused:
+        return ""
+    names = ", ".join(f"`{n}`" for n in unused)
+    grads = ", ".join(f"`{n}.grad`" for n in unused)
+    return (
+        f"{names} {'is' if len(unused) == 1 else 'are'} not used to compute {graph.output_name}, so backward() "
+        f"never reaches {'it' if len(unused) == 1 else 'them'}: {grads} stays **None**, not 0. PyTorch only "
+        "visits what the output was computed from (there is no AccumulateGrad box for an unused input); "
+        "optimizers skip a parameter whose .grad is None."
+    )
+
+
+def non_finite_note(graph: AutogradGraph) -> str:
+    """Where the forward pass first produced inf or nan, and why, or ''."""
+    node = graph.first_non_finite()
+    if node is None or node.value is None:
+        return ""
+    what = node.formula or node.name or node.id
+    has_nan = bool(torch.isnan(node.value).any())
+    reason = ("nan (not a number): 0/0, inf − inf, 0 · inf or the log of a negative number give it"
+              if has_nan else "inf: the result is beyond float32's range (about ±3.4e38), so it overflowed")
+    return (f"`{what}` is {reason}. Everything computed from it, and the gradients through it, are inf or "
+            "nan too. Use smaller numbers (or a function that stays finite there).")
 
 
 def accumulation_rows(first: dict[str, torch.Tensor], now: dict[str, torch.Tensor],
-                      passes: int) -> list[dict[str, str]]:
-    """Each leaf's .grad after the first backward() and after `passes` of them, and their ratio."""
+                      passes: int, unused: list[str] | tuple[str, ...] = ()) -> list[dict[str, str]]:
+    """Each leaf's .grad after the first backward() and after `passes` of them, and their ratio.
+
+    `unused` leaves (no path from the output) get a row of None: backward never writes their .grad.
+    """
     rows = []
     for name, grad in now.items():
         before = first[name].abs().sum()
         rows.append({"input": name, "grad after the first backward()": compact_or_shape(first[name]),
                      f".grad now, after {passes} backward()": compact_or_shape(grad),
                      "ratio": f"{float(grad.abs().sum() / before):.3g}" if float(before) else "-"})
+    for name in unused:
+        rows.append({"input": name, "grad after the first backward()": "None",
+                     f".grad now, after {passes} backward()": "None", "ratio": "-"})
     return rows
 
 

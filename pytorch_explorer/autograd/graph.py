@@ -313,6 +313,20 @@ class AutogradGraph:
     def output_name(self) -> str:
         return self.nodes[self.output_id].name or "out"
 
+    @property
+    def unused_leaves(self) -> list[str]:
+        """Inputs with requires_grad that no recorded path leads back to: backward leaves their .grad None."""
+        reached = {node.name for node in self.nodes.values() if node.kind == "accumulate"}
+        return [name for name, t in self.inputs.items() if t.requires_grad and name not in reached]
+
+    def first_non_finite(self) -> GraphNode | None:
+        """The first box (in the order they were computed) whose forward value holds inf or nan."""
+        for node in self.nodes.values():   # a node is added after the nodes it uses
+            value = node.value
+            if value is not None and value.is_floating_point() and not bool(torch.isfinite(value).all()):
+                return node
+        return None
+
 
 # ----------------------------------------------------------------------------- entry points
 def trace(source: str, inputs: dict[str, torch.Tensor]) -> AutogradGraph:

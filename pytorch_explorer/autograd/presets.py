@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import torch
 
 from pytorch_explorer.autograd.graph import AutogradGraph, GraphError, trace, trace_function
+from pytorch_explorer.autograd.names import not_a_value_message, trace_expression, unknown_names
 from pytorch_explorer.tensors.expressions import evaluate
 
 MAX_INPUT_ELEMENTS = 1_000
@@ -100,6 +101,24 @@ PRESETS: dict[str, Preset] = {p.key: p for p in [
 ]}
 
 
+def preset_applies(key: str, expression: str, specs: list[InputSpec] | tuple[InputSpec, ...]) -> bool:
+    """Whether the page still shows preset `key` as it was loaded (its notes describe what is on screen).
+
+    Once the learner edits the expression or an input (name, value or requires_grad), the preset's
+    notes (its numbers, which node does what) no longer apply.
+    """
+    preset = PRESETS.get(key)
+    if preset is None:
+        return False
+    typed = [InputSpec(s.name.strip(), s.value.strip(), s.requires_grad) for s in specs]
+    given = [InputSpec(s.name, s.value.strip(), s.requires_grad) for s in preset.inputs]
+    return expression.strip() == preset.expression and typed == given
+
+
+PRESET_EDITED = ("Your own expression and inputs: the preset's notes no longer apply. Choose a preset again to "
+                 "get one back.")
+
+
 def make_input(spec: InputSpec, seed: int = 0) -> torch.Tensor:
     """The tensor an InputSpec describes: numbers become float32 (int64 stays for integer data)."""
     if not spec.name.isidentifier():
@@ -109,6 +128,9 @@ def make_input(spec: InputSpec, seed: int = 0) -> torch.Tensor:
         try:
             value = evaluate(spec.value, {})
         except ValueError as exc:
+            names = unknown_names(spec.value, ())
+            if names and names[0] in str(exc):
+                raise GraphError(not_a_value_message(spec.name, names[0])) from exc
             raise GraphError(f"Input {spec.name}: {exc}") from exc
     if isinstance(value, torch.Tensor):
         t = value.detach().clone()
@@ -117,6 +139,7 @@ def make_input(spec: InputSpec, seed: int = 0) -> torch.Tensor:
             t = torch.tensor(value)
         except (TypeError, ValueError, RuntimeError) as exc:
             raise GraphError(f"Input {spec.name}: {spec.value!r} is not a number or a list of numbers.") from exc
+    check_finite(spec, value, t)
     if t.numel() > MAX_INPUT_ELEMENTS:
         raise GraphError(f"Input {spec.name} has {t.numel()} elements; keep inputs to {MAX_INPUT_ELEMENTS} or fewer.")
     if t.is_complex():
@@ -126,6 +149,26 @@ def make_input(spec: InputSpec, seed: int = 0) -> torch.Tensor:
     if spec.requires_grad and not t.is_floating_point():
         t = t.float()   # requires_grad needs floating point: 3 -> 3.0
     return t.requires_grad_(spec.requires_grad)
+
+
+def check_finite(spec: InputSpec, value: object, t: torch.Tensor) -> None:
+    """Refuse an input that holds inf or nan, saying why: most often a number too big for float32."""
+    if not t.is_floating_point() or bool(torch.isfinite(t.float()).all()):
+        return
+    try:
+        wide = value.detach().double() if isinstance(value, torch.Tensor) else torch.tensor(value, dtype=torch.float64)
+    except (TypeError, ValueError, RuntimeError):
+        wide = t.double()
+    if bool(torch.isfinite(wide).all()):
+        raise GraphError(
+            f"Input {spec.name}: {spec.value} holds a number too big for float32, the dtype inputs have here (the largest "
+            f"float32 is about {torch.finfo(torch.float32).max:.1e}), so it would become inf, and everything "
+            "computed from it, gradients included, inf or nan. Use a smaller number."
+        )
+    raise GraphError(
+        f"Input {spec.name} holds inf or nan (a number too big for float32 becomes inf; 0/0 gives nan): "
+        "nothing computed from it can be checked. Use finite numbers."
+    )
 
 
 def make_inputs(specs: list[InputSpec] | tuple[InputSpec, ...]) -> dict[str, torch.Tensor]:
@@ -151,7 +194,7 @@ def explore(expression: str, specs: list[InputSpec] | tuple[InputSpec, ...],
     Returns the graph and each leaf's .grad after the first backward() ({} when passes is 0),
     so the page can show how the gradients accumulate.
     """
-    graph = trace(expression, make_inputs(specs))
+    graph = trace_expression(expression, make_inputs(specs))
     first_grads: dict[str, torch.Tensor] = {}
     for n in range(passes):
         graph.backward()

@@ -8,6 +8,9 @@ view and the code views cannot drift apart.
 
 from __future__ import annotations
 
+import io
+import textwrap
+import tokenize
 from dataclasses import dataclass
 
 from pytorch_explorer.toy.autograd_nn import NN_ACTIVATIONS
@@ -310,13 +313,79 @@ def aligned_rows(s: ToySettings = ToySettings(), torch_impl: str = "torch-articl
     return table
 
 
-def aligned_columns(s: ToySettings = ToySettings(), torch_impl: str = "torch-article") -> tuple[str, str]:
+def aligned_columns(s: ToySettings = ToySettings(), torch_impl: str = "torch-article",
+                    width: int | None = None) -> tuple[str, str]:
     """The same rows as aligned_rows, as two code texts with equal line counts (numpy, torch).
 
     Shown side by side with line numbers, line n of one is the twin of line n of the other.
-    The article's defect lines end with their '# <- DEFECT n' note.
+    The article's defect lines end with their '# <- DEFECT n' note. With `width`, a line longer
+    than that is broken where Python allows it (wrap_code_line) and its twin padded with blank
+    lines, so that two narrow columns stay aligned without scrolling sideways.
     """
-    rows = aligned_rows(s, torch_impl)
-    numpy_text = "\n".join(r["numpy"] for r in rows)
-    torch_text = "\n".join(r["torch"] + (f"  # <- {r['note'].split(':')[0]}" if r["note"] else "") for r in rows)
-    return numpy_text, torch_text
+    numpy_lines: list[str] = []
+    torch_lines: list[str] = []
+    for r in aligned_rows(s, torch_impl):
+        left = r["numpy"]
+        right = r["torch"] + (f"  # <- {r['note'].split(':')[0]}" if r["note"] else "")
+        left_parts = wrap_code_line(left, width) if width else [left]
+        right_parts = wrap_code_line(right, width) if width else [right]
+        rows = max(len(left_parts), len(right_parts))
+        numpy_lines += left_parts + [""] * (rows - len(left_parts))
+        torch_lines += right_parts + [""] * (rows - len(right_parts))
+    return "\n".join(numpy_lines), "\n".join(torch_lines)
+
+
+BREAK_AFTER = {",", "(", "[", "{", "=", "+", "-", "*", "/", "@", "**", "+=", "-=", "*=", "/="}
+
+
+def wrap_code_line(line: str, width: int) -> list[str]:
+    """One line of Python as lines of at most `width` characters, the same code when joined back.
+
+    Breaks only after a comma, an opening bracket, `=` or an arithmetic operator (Python's tokenizer
+    finds them, so nothing inside a string is split). Inside brackets the line simply continues;
+    outside, the piece ends with a backslash, so a break inside brackets is preferred. Continuation
+    lines are indented 4 more. A trailing comment moves to its own line above (`# <- DEFECT 1` becomes `# ↓ DEFECT 1`), a comment line is
+    wrapped as words. A part that cannot be broken (a long name or string) stays longer than `width`.
+    """
+    if len(line) <= width:
+        return [line]
+    indent = " " * (len(line) - len(line.lstrip()))
+    text = line.strip()
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text + "\n").readline))
+    except (tokenize.TokenError, SyntaxError):
+        return [line]
+    comment = next((t for t in tokens if t.type == tokenize.COMMENT), None)
+    if comment is not None and comment.start[1] == 0:      # a comment line: wrapped as words
+        words = textwrap.wrap(text.lstrip("# "), max(width - len(indent) - 2, 20))
+        return [f"{indent}# {w}" for w in words]
+    if comment is not None:                                # a trailing comment that does not fit goes above
+        code, note = text[:comment.start[1]].rstrip(), comment.string
+        note = "# ↓ " + note[4:].strip() if note.startswith("# <-") else note   # '# <- DEFECT 1' points below now
+        return [*wrap_code_line(indent + note, width), *wrap_code_line(indent + code, width)]
+    breaks: list[tuple[int, bool]] = []          # (offset in text after which to break, inside brackets)
+    depth = 0
+    for before, token, after in zip([None, *tokens], tokens, tokens[1:], strict=False):
+        subscript = token.string == "[" and before is not None and before.end == token.start
+        keyword = token.string == "=" and depth > 0                       # dtype=torch.float64 stays whole
+        if (token.type == tokenize.OP and token.string in BREAK_AFTER and not subscript and not keyword
+                and after.type not in (tokenize.COMMENT, tokenize.NEWLINE, tokenize.ENDMARKER)):
+            breaks.append((token.end[1], depth > 0 or token.string in "([{"))
+        if token.type == tokenize.OP and token.string in "([{":
+            depth += 1
+        elif token.type == tokenize.OP and token.string in ")]}":
+            depth -= 1
+    pieces, start, prefix = [], 0, indent
+    while len(prefix) + len(text) - start > width:
+        fitting = [(end, inside) for end, inside in breaks
+                   if end > start and len(prefix) + end - start + (0 if inside else 2) <= width
+                   and len(text) - end > 4]                     # no tail of a few characters alone
+        later = [(end, inside) for end, inside in breaks if end > start]
+        if not later:
+            break
+        in_brackets = [b for b in fitting if b[1] and b[0] - start >= (width - len(prefix)) // 3]
+        end, inside = (in_brackets or fitting or later)[-1 if (in_brackets or fitting) else 0]
+        pieces.append(prefix + text[start:end].rstrip() + ("" if inside else " \\"))
+        start, prefix = end + len(text[end:]) - len(text[end:].lstrip()), indent + "    "
+    pieces.append(prefix + text[start:])
+    return pieces

@@ -195,6 +195,55 @@ class PlaygroundTrainer:
         return float(((self.predict_proba(self.X) > 0.5) == (self.y == 1)).mean())
 
 
+# ---------------------------------------------------------------- what the numbers say
+HINT_MIN_STEPS = 100   # before this, a run is too young to judge
+
+
+def status_line(trainer: PlaygroundTrainer) -> str:
+    """The metrics line above the plots: step, loss and accuracy, or that nothing has been trained yet."""
+    if not trainer.losses:
+        return (f"**not trained yet** · training accuracy {trainer.accuracy:.1%} with the starting weights "
+                "· press **Train**")
+    return f"**step {trainer.step}** · loss {trainer.losses[-1]:.4f} · training accuracy {trainer.accuracy:.1%}"
+
+
+def training_hint(losses: list[float], lr: float, optimizer: str = "adam") -> str:
+    """A hint when the loss says the learning rate is wrong; '' when it looks healthy (or it is too early).
+
+    `optimizer` is the one that ran ("sgd" for version 4's update by hand); it picks the rates suggested.
+
+    - diverged: the loss is inf or nan;
+    - too high: after HINT_MIN_STEPS steps the recent loss is no lower than at the start and has come back up from
+      its best, or it has lost a third of the way it had come down (each step jumps past the minimum);
+    - stalled: the recent loss is still within 10 % of where it started: too low when it fell at 90 % of the
+      recent steps (slowly, steadily), too high when it jumps about.
+    The recent loss is the mean of the last tenth of the steps (at least 10).
+    """
+    suggestion = "0.03 or 0.01" if optimizer == "adam" else "0.3 or 0.1"
+    if losses and not np.isfinite(losses[-1]):
+        return (f"The loss is {losses[-1]}: training diverged. The learning rate ({lr:g}) is far too high: every "
+                f"step overshoots and the weights blow up. Try {suggestion}.")
+    if len(losses) < HINT_MIN_STEPS:
+        return ""
+    start, best = losses[0], min(losses)
+    recent = float(np.mean(losses[-max(10, len(losses) // 10):]))
+    came_back = recent >= 0.98 * start and recent - best > 0.02 * start
+    lost_ground = best < 0.9 * start and recent > best + (start - best) / 3
+    if came_back or lost_ground:
+        return (f"The learning rate ({lr:g}) looks too high: the loss got down to {best:.3f} but is back at "
+                f"{recent:.3f} (it started at {start:.3f}). Each step jumps past the minimum instead of settling "
+                f"into it. Try {suggestion}.")
+    if recent >= 0.9 * start:
+        window = np.diff(losses[-max(10, len(losses) // 10):])
+        if np.mean(window < 0) >= 0.9:   # falling at every step, only slowly
+            return (f"The loss has hardly moved in {len(losses)} steps ({start:.3f} → {recent:.3f}), falling slowly "
+                    f"but steadily: the learning rate ({lr:g}) is probably too low. "
+                    + (f"Try {min(10 * lr, 3):g}, or train longer." if lr < 3 else "Train longer."))
+        return (f"The loss has hardly moved in {len(losses)} steps ({start:.3f} → {recent:.3f}) and jumps about "
+                f"instead of falling: the learning rate ({lr:g}) is probably too high. Try {suggestion}.")
+    return ""
+
+
 def trainer_for(settings: PlaygroundSettings, current: PlaygroundTrainer | None = None) -> PlaygroundTrainer:
     """`current` if it was made for these settings (training goes on from there), else a fresh trainer."""
     if current is not None and current.settings == settings:
