@@ -6,10 +6,10 @@ import torch
 from pytorch_explorer.tensors import factory as tf
 from pytorch_explorer.tensors import info as ti
 from pytorch_explorer.core.devices import device_choices
-from pytorch_explorer.tensors.numpy_twin import CLOSE, EQUAL, NO_TWIN, run_with_twin
-from pytorch_explorer.tensors.figures import figure_for
 from pytorch_explorer.tensors.catalogue import CATALOGUE, GROUPS, OPS, param_text, parse_value, search
+from pytorch_explorer.tensors.guards import MAX_ELEMENTS
 from ui import code_expander, friendly_errors
+from ui.tensor_playground import last_source, run_and_keep, show_last_result, show_tensor
 
 st.title("Tensor playground")
 st.markdown(
@@ -17,6 +17,7 @@ st.markdown(
     "most with a near-identical **numpy twin**. Make some tensors, apply operations from the catalogue "
     "or type an expression, and see for yourself where PyTorch and numpy agree, and where they differ by design."
 )
+st.caption(f"Size limit: a tensor here, made or computed, holds at most {MAX_ELEMENTS:,} elements.")
 
 state = st.session_state
 if "tp_specs" not in state:
@@ -26,28 +27,6 @@ if "tp_specs" not in state:
     state.tp_tensors = {s.name: tf.build(s) for s in start}
     state.tp_result = None
 tensors: dict = state.tp_tensors
-
-
-def show_tensor(t: torch.Tensor, key: str) -> None:
-    """Metadata line, then a table (small), a heatmap (2-D) or statistics (large)."""
-    info = ti.describe(t)
-    st.caption(f"shape {info.shape} · {info.dtype} · {info.device} · strides {info.strides} · "
-               f"{'contiguous' if info.contiguous else 'not contiguous'} · requires_grad {info.requires_grad}"
-               + (f" · grad_fn {info.grad_fn}" if info.grad_fn else ""))
-    frame = ti.values_frame(t)
-    if frame is not None:
-        st.dataframe(frame, width="stretch")
-    else:
-        st.json(ti.summary(t), expanded=False)
-    fig = figure_for(t)
-    if fig is not None and (t.dim() == 2 or frame is None):
-        with st.expander("Heatmap" if t.dim() == 2 else "Distribution", expanded=frame is None):
-            st.plotly_chart(fig, key=f"fig_{key}", width="stretch")
-
-
-def set_result(source: str) -> None:
-    result, twin, verdict = run_with_twin(source, tensors)
-    state.tp_result = {"source": source, "value": result, "twin": twin, "verdict": verdict}
 
 
 left, right = st.columns([2, 3], gap="large")
@@ -101,7 +80,7 @@ with left:
                 del tensors[tname]
                 state.tp_specs.pop(tname, None)
                 st.rerun()
-            show_tensor(tensors[tname], f"card_{tname}")
+            show_tensor(tensors[tname], f"card_{tname}", tname)
     if not tensors:
         st.info("No tensors yet: create one above.")
 
@@ -152,14 +131,13 @@ with right:
                 source = op.expression(parsed)
                 st.code(source, language="python")
                 if st.button("Apply", key="tp_apply", type="primary"):
-                    set_result(source)
+                    run_and_keep(source, tensors)
     with tab_expr:
         st.caption("Numbers, lists, your tensors, operators (+ - * / // % ** @), indexing and slicing, "
                    "and calls of torch functions and tensor methods. Nothing else runs.")
         source = st.text_input("Expression", value="a @ b.t() + 1", key="tp_expr")
         if st.button("Evaluate", key="tp_eval", type="primary"):
-            with friendly_errors("That expression"):
-                set_result(source)
+            run_and_keep(source, tensors)
     with tab_bcast:
         st.caption("For a binary op, shapes line up from the right; each pair of sizes must be equal, or one of them 1.")
         c1, c2 = st.columns(2)
@@ -197,33 +175,6 @@ with right:
                 c1.code(f"# x after\n{report.base_after}", language=None)
                 c2.code(f"# result after\n{report.result_after}", language=None)
 
-    result = state.tp_result
-    if result is not None:
-        st.subheader("Last result")
-        st.code(result["source"], language="python")
-        value, twin, verdict = result["value"], result["twin"], result["verdict"]
-        st.markdown("**PyTorch**")
-        with friendly_errors("Showing the result"):
-            if isinstance(value, torch.Tensor):
-                show_tensor(value, "result")
-            else:
-                st.text(ti.value_text(value))
-        st.markdown("**numpy twin**")
-        if twin.code:
-            st.code("import numpy as np\n" + twin.code, language="python")
-        box = {EQUAL: st.success, CLOSE: st.success, NO_TWIN: st.info}.get(verdict.kind, st.warning)
-        box(f"**{verdict.kind}** — {verdict.message}")
-        for note in twin.notes:
-            st.caption(f"Why: {note}")
-        if isinstance(value, torch.Tensor):
-            c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-            keep = c1.text_input("Keep the result as", value=f"r{len(tensors)}", key="tp_keep_name")
-            if c2.button("Keep", key="tp_keep"):
-                with friendly_errors("Keeping the result"):
-                    tf.check_name(keep, set(tensors))
-                    tensors[keep] = value
-                    state.tp_specs[keep] = tf.TensorSpec(keep, source=result["source"])
-                    st.rerun()
+    show_last_result(tensors, state.tp_specs)
 
-last = state.tp_result["source"] if state.tp_result else None
-code_expander(tf.state_code(list(state.tp_specs.values()), last))
+code_expander(tf.state_code(list(state.tp_specs.values()), last_source()))

@@ -7,5 +7,6 @@ One expression language, one tree walker, two backends:
 - numpy_twin: the numpy backend, which runs an expression's numpy twin and judges it (equal / close / differs).
 - catalogue: the torch operations the playground offers, grouped and searchable; ops: one entry
   (signature, numpy twin as a function plus the code shown); op_table: the entries themselves.
-- factory, info, figures: making, describing and drawing tensors.
+- hints: a learner's hint for PyTorch's common errors (dtypes, shapes, broadcasting, numpy spellings).
+- factory, info, figures: making, describing and drawing tensors (one size limit: guards.MAX_ELEMENTS).
 """

@@ -61,6 +61,7 @@ from pytorch_explorer.tensors.guards import (
     Budget,
     check_sequence,
 )
+from pytorch_explorer.tensors.hints import flip_hint, reversed_dims
 from pytorch_explorer.tensors.language import (
     BINARY_OPERATORS,
     COMPARISONS,
@@ -202,6 +203,9 @@ class TorchBackend:
 
     def subscript(self, node: ast.Subscript, value: Any, index: Any) -> Any:
         if isinstance(value, torch.Tensor):
+            if dims := reversed_dims(index, value.dim()):  # numpy's a[::-1]: PyTorch's words, and torch.flip
+                raise ExpressionError(f"step must be greater than zero{snippet(node)}",
+                                      hint=flip_hint(ast.unparse(node.value), dims))
             return self.budget.call("getitem", operator.getitem, (value, index), {}, node)
         if isinstance(value, (list, tuple, str)):
             if not isinstance(index, (int, slice)):

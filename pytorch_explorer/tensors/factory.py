@@ -16,11 +16,11 @@ import torch
 
 from pytorch_explorer.core.errors import ExplorerError
 from pytorch_explorer.tensors.expressions import evaluate
+from pytorch_explorer.tensors.guards import MAX_ELEMENTS
 
 KINDS = ("literal", "zeros", "ones", "full", "arange", "linspace", "eye", "rand", "randn", "randint")
 DTYPES = ("float32", "float64", "float16", "bfloat16", "int32", "int64", "bool")
 RANDOM_KINDS = ("rand", "randn", "randint")
-MAX_CREATE = 1_000_000  # elements in a tensor made on the page
 RESERVED_NAMES = {"torch", "F", "np", "numpy"}
 
 
@@ -90,9 +90,9 @@ def build(spec: TensorSpec) -> torch.Tensor:
         raise SpecError("Only floating-point tensors can require gradients: choose float32 or float64.")
     if spec.kind in ("rand", "randn") and not floating:
         raise SpecError(f"torch.{spec.kind} makes floating-point numbers: choose a float dtype, or use randint.")
-    numel = math.prod(spec.shape)
-    if spec.kind not in ("literal", "arange", "linspace") and numel > MAX_CREATE:
-        raise SpecError(f"{numel:,} elements is more than this page makes ({MAX_CREATE:,}): choose a smaller shape.")
+    numel = math.prod(spec.shape) * (spec.shape[0] if spec.kind == "eye" and len(spec.shape) == 1 else 1)
+    if spec.kind not in ("literal", "arange", "linspace") and numel > MAX_ELEMENTS:
+        raise SpecError(f"{numel:,} elements is more than a tensor may hold here ({MAX_ELEMENTS:,}): choose a smaller shape.")
     g = torch.Generator().manual_seed(int(spec.seed))
     size = tuple(spec.shape)
     if spec.kind == "literal":
@@ -111,12 +111,12 @@ def build(spec: TensorSpec) -> torch.Tensor:
         if spec.step == 0 or (spec.end - spec.start) / spec.step < 0:
             raise SpecError("arange needs a step that moves from start towards end (and is not 0).")
         count = math.ceil((spec.end - spec.start) / spec.step)
-        if count > MAX_CREATE:
-            raise SpecError(f"arange would make {count:,} values; this page makes at most {MAX_CREATE:,}.")
+        if count > MAX_ELEMENTS:
+            raise SpecError(f"arange would make {count:,} values; a tensor may hold at most {MAX_ELEMENTS:,} here.")
         t = torch.arange(*_arange_args(spec), dtype=dtype)
     elif spec.kind == "linspace":
-        if not 0 <= spec.steps <= MAX_CREATE:
-            raise SpecError(f"linspace needs between 0 and {MAX_CREATE:,} steps.")
+        if not 0 <= spec.steps <= MAX_ELEMENTS:
+            raise SpecError(f"linspace needs between 0 and {MAX_ELEMENTS:,} steps.")
         t = torch.linspace(spec.start, spec.end, int(spec.steps), dtype=dtype)
     elif spec.kind == "eye":
         if len(size) not in (1, 2):

@@ -19,7 +19,7 @@ import torch
 
 from pytorch_explorer.tensors.language import ExpressionError, UnsafeExpressionError, first_line, snippet
 
-MAX_ELEMENTS = 10_000_000  # in any one tensor, created or resulting
+MAX_ELEMENTS = 10_000_000  # the one size limit of the playground: elements in any tensor made or computed
 MAX_TOTAL_ELEMENTS = 50_000_000  # in all tensors one expression creates
 MAX_SEQUENCE_ITEMS = 1_000_000  # in a Python list/tuple (nested lists count their leaves)
 MAX_PIECES = 10_000  # tensors returned by split/unbind/chunk-like calls

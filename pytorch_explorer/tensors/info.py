@@ -2,6 +2,7 @@
 
 - `describe(t)`: shape, dtype, device, strides, contiguity, requires_grad, ... as a dataclass.
 - `values_frame(t)` / `summary(t)`: a small tensor as a table, a large one as statistics.
+- `slice_2d(t, leading)`: one 2-D slice of a tensor with 3 or more dims, to look at its values.
 - `broadcast(shape_a, shape_b)`: how the shapes line up (from the right) and the result shape,
   or exactly which dims clash.
 - `shares_storage(a, b)` and `view_or_copy(...)`: whether a result is a view of its input, and
@@ -71,6 +72,24 @@ def values_frame(t: torch.Tensor) -> pd.DataFrame | None:
         return pd.DataFrame([data], index=["[ ]"], columns=[str(i) for i in range(len(data))])
     return pd.DataFrame(data, index=[f"[{i}]" for i in range(data.shape[0])],
                         columns=[str(j) for j in range(data.shape[1])])
+
+
+def slice_2d(t: torch.Tensor, leading: tuple[int, ...]) -> torch.Tensor:
+    """The 2-D slice `t[i, j, ...]` of a tensor with 3 or more dims, one index per leading dim.
+
+    A 2x3x4x5 tensor has leading dims (2, 3): `slice_2d(t, (1, 2))` is `t[1, 2]`, a 4x5 matrix.
+    """
+    if t.dim() < 3:
+        raise ValueError(f"Slices are for tensors of 3 or more dims; this one has {t.dim()}.")
+    sizes = tuple(t.shape[:-2])
+    if len(leading) != len(sizes) or any(not 0 <= i < n for i, n in zip(leading, sizes, strict=True)):
+        raise ValueError(f"Give one index per leading dim, each in range: the leading sizes are {sizes}.")
+    return t[tuple(leading)]
+
+
+def slice_text(name: str, leading: tuple[int, ...]) -> str:
+    """`x[1, 2]`, `x[1, 2, :, :]` written the short way, for captions."""
+    return f"{name}[{', '.join(str(i) for i in leading)}]"
 
 
 def summary(t: torch.Tensor) -> dict[str, Any]:

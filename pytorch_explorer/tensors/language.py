@@ -31,7 +31,14 @@ MAX_INT_BITS = 1_024  # size of any Python integer
 
 
 class ExpressionError(ExplorerError, ValueError):
-    """A legal expression that could not be computed (PyTorch's reason is in the message)."""
+    """A legal expression that could not be computed (PyTorch's reason is in the message).
+
+    `hint`, when given, is a learner's hint more precise than `hints.hint_for` finds in the message.
+    """
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.hint = hint
 
 
 class UnsafeExpressionError(ExpressionError):

@@ -28,7 +28,7 @@ from pytorch_explorer.tensors.allowed import ALLOWED_CONSTANTS
 from pytorch_explorer.tensors.catalogue import OPS, REQUIRED, Op, Twin
 from pytorch_explorer.tensors.expressions import MAX_ELEMENTS, ExpressionError, UnsafeExpressionError, evaluate
 from pytorch_explorer.tensors.language import BINARY_OPERATORS, COMPARISONS, UNARY_OPERATORS, Walker
-from pytorch_explorer.tensors.ops import NoTwin
+from pytorch_explorer.tensors.ops import FLOAT_DEFAULT_NOTE, NoTwin
 
 __all__ = [
     "CLOSE", "DIFFERS", "EQUAL", "NO_TWIN", "ExpressionError", "NoTwin", "NumpySide", "UnsafeExpressionError",
@@ -110,7 +110,19 @@ def run_with_twin(source: str, tensors: Mapping[str, Any]) -> tuple[Any, NumpySi
     twin = numpy_side(source, arrays, bf16)
     if twin.code is None:
         return result, twin, Verdict(NO_TWIN, twin.reason)
+    if _float32_vs_float64(result, twin.value):
+        twin.notes.append(FLOAT_DEFAULT_NOTE)
     return result, twin, compare(result, twin.value)
+
+
+def _float32_vs_float64(torch_value: Any, numpy_value: Any) -> bool:
+    """Whether torch gives float32 (or complex64) where numpy gives float64 (complex128), anywhere in the result."""
+    if isinstance(torch_value, (tuple, list)) and isinstance(numpy_value, (tuple, list)):
+        return any(_float32_vs_float64(t, n) for t, n in zip(torch_value, numpy_value, strict=False))
+    if not isinstance(torch_value, torch.Tensor):
+        return False
+    numpy_dtype = getattr(numpy_value, "dtype", None)
+    return (torch_value.dtype, numpy_dtype) in ((torch.float32, np.float64), (torch.complex64, np.complex128))
 
 
 def numpy_side(source: str, arrays: dict[str, Any], bfloat16_names: bool = False) -> NumpySide:
@@ -226,7 +238,7 @@ class NumpyBackend:
             raise NoTwin(f"`{shown}` is not in the catalogue, so it has no numpy twin here.")
         if op.twin is None:
             raise NoTwin(f"`{shown}`: {op.note or 'numpy has no equivalent.'}")
-        if op.note:
+        if op.note and op.note != FLOAT_DEFAULT_NOTE:  # that one is said only if the result shows it
             self.notes.append(f"{op.name}: {op.note}")
         bound = _bind(op, [*receiver, *args], kwargs)
         return _apply(_choose(op, bound), bound, op.defaults())
@@ -245,6 +257,11 @@ def _bind(op: Op, args: list[Numpy], kwargs: dict[str, Numpy]) -> dict[str, Any]
                 bound[param.name] = rest[0]
             else:
                 bound[param.name] = Numpy(tuple(r.value for r in rest), [r.code for r in rest])  # type: ignore[arg-type]
+            rest = []
+            break
+        if (param.kind in ("shape", "dims") and param is positional[-1] and len(rest) > 1
+                and all(isinstance(r.value, int) for r in rest)):  # a.reshape(3, 2), a.permute(1, 0)
+            bound[param.name] = Numpy(tuple(r.value for r in rest), ast.Tuple([r.code for r in rest]))
             rest = []
             break
         bound[param.name] = rest.pop(0)

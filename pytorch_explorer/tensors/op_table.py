@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from pytorch_explorer.tensors.guards import MAX_ELEMENTS
-from pytorch_explorer.tensors.ops import NoTwin, Op, Twin, given, given_array, make_op
+from pytorch_explorer.tensors.ops import FLOAT_DEFAULT_NOTE, NoTwin, Op, Twin, given, given_array, make_op
 
 GROUPS = (
     "pointwise", "reductions", "linear algebra", "shape and indexing", "comparison", "creation",
@@ -294,8 +294,8 @@ _op("torch.unique_consecutive(input: Tensor)", "reductions", "Drop repeats that 
 _op("torch.bincount(input: Tensor, minlength: int = 0)", "reductions", "How often each value 0, 1, 2, ... occurs.",
     Twin(lambda input, minlength=0: np.bincount(input, minlength=minlength), "np.bincount({input}, minlength={minlength})"),
     inputs={"input": ("index", (10,))})
-_op("torch.histc(input: Tensor, bins: int = 10)", "reductions", "Histogram with equal bins between min and max.",
-    Twin(lambda input, bins=10: np.histogram(input, bins=bins)[0], "np.histogram({input}, bins={bins})[0]"),
+_op("torch.histc(input: Tensor, bins: int = 100)", "reductions", "Histogram with equal bins between min and max.",
+    Twin(lambda input, bins=100: np.histogram(input, bins=bins)[0], "np.histogram({input}, bins={bins:keep})[0]"),
     "histc returns float counts; np.histogram returns integer counts.",
     example={"bins": 5})
 _op("torch.kthvalue(input: Tensor, k: int)", "reductions", "k-th smallest along the last dim, with its index.",
@@ -708,7 +708,7 @@ _op("Tensor.type_as(self: Tensor, other: Tensor)", _SH, "Convert to the dtype of
     Twin(lambda self, other: self.astype(other.dtype), "{self}.astype({other}.dtype)"), inputs={"other": "int"})
 
 # ---------------------------------------------------------------- creation
-_FLOAT_NOTE = "numpy's default float is float64; PyTorch's is float32, so the values agree but the dtypes do not."
+_FLOAT_NOTE = FLOAT_DEFAULT_NOTE  # shown only when the result's dtypes do differ (numpy_twin.run_with_twin)
 _op("torch.zeros(*size: int, dtype: dtype | None = None)", "creation", "Tensor of zeros.",
     (Twin(lambda size, dtype=None: np.zeros(size, dtype=dtype), "np.zeros({size}, dtype={dtype})", when=given("dtype")), Twin(lambda size, dtype=None: np.zeros(size), "np.zeros({size})")), _FLOAT_NOTE, example={"size": (2, 3)})
 _op("torch.ones(*size: int, dtype: dtype | None = None)", "creation", "Tensor of ones.",
@@ -716,8 +716,10 @@ _op("torch.ones(*size: int, dtype: dtype | None = None)", "creation", "Tensor of
 _op("torch.full(size: shape, fill_value: float)", "creation", "Tensor filled with one value.",
     Twin(lambda size, fill_value: np.full(size, fill_value), "np.full({size}, {fill_value})"), _FLOAT_NOTE, example={"size": (2, 3),
     "fill_value": 7.0})
-_op("torch.arange(start: number, end: number, step: number = 1)", "creation", "Evenly spaced values in [start, end).",
-    Twin(lambda start, end, step=1: np.arange(start, end, step), "np.arange({start}, {end}, {step})"),
+_op("torch.arange(start: number, end: number | None = None, step: number = 1)", "creation",
+    "Evenly spaced values in [start, end); with one number n, the values 0, 1, ..., n - 1.",
+    (Twin(lambda start, end=None, step=1: np.arange(start, end, step), "np.arange({start}, {end}, {step})", when=given("end")),
+     Twin(lambda start, end=None, step=1: np.arange(start), "np.arange({start})")),
     example={"start": 0, "end": 10, "step": 2})
 _op("torch.linspace(start: float, end: float, steps: int)", "creation", "`steps` values from start to end inclusive.",
     Twin(lambda start, end, steps: np.linspace(start, end, steps), "np.linspace({start}, {end}, {steps})"),

@@ -23,6 +23,8 @@ import numpy as np
 import torch
 
 EQUAL_OR_CLOSE = ("equal", "close")
+FLOAT_DEFAULT_NOTE = "numpy's default float is float64, PyTorch's is float32: here torch gives float32 and numpy float64."
+"""The note of ops whose numpy twin makes float64 where PyTorch makes float32; shown only when it does."""
 
 
 class NoTwin(Exception):
@@ -51,7 +53,7 @@ REQUIRED: Any = _Required()
 # Widget kinds, from a parameter's annotation in the signature.
 _KINDS = {
     "Tensor": "tensor", "Tensor | None": "tensor?", "list[Tensor]": "tensors", "int": "int",
-    "int | None": "int?", "float": "float", "float | None": "float?", "number": "number",
+    "int | None": "int?", "float": "float", "float | None": "float?", "number": "number", "number | None": "number?",
     "bool": "bool", "str": "str", "dtype": "dtype", "dtype | None": "dtype?", "shape": "shape",
     "dims": "dims", "dims | None": "dims?", "literal": "literal",
 }

@@ -130,6 +130,8 @@ def test_factory_refuses_bad_recipes_with_advice():
         tf.build(tf.TensorSpec("a", "zeros", dtype="int64", requires_grad=True))
     with pytest.raises(tf.SpecError, match="smaller"):
         tf.build(tf.TensorSpec("a", "zeros", (10_000, 10_000)))
+    with pytest.raises(tf.SpecError, match="smaller"):
+        tf.build(tf.TensorSpec("a", "eye", (5_000,)))  # 5,000 x 5,000 elements
     with pytest.raises(tf.SpecError, match="not a list"):
         tf.build(tf.TensorSpec("a", "literal", literal="__import__('os')"))
     with pytest.raises(tf.SpecError, match="low < high"):
@@ -201,3 +203,47 @@ def test_the_state_code_runs_as_a_script_and_rebuilds_the_tensors():
     r = a @ b.t() + 1
     assert f"{r.sum().item()}" in out
     assert "tensor(" in out
+
+
+def test_one_size_limit_for_making_and_computing_tensors():
+    from pytorch_explorer.tensors.expressions import UnsafeExpressionError, evaluate
+    from pytorch_explorer.tensors.guards import MAX_ELEMENTS
+
+    limit = f"{MAX_ELEMENTS:,}"
+    over = MAX_ELEMENTS + 1
+    with pytest.raises(tf.SpecError, match=limit):
+        tf.build(tf.TensorSpec("a", "zeros", (over,)))
+    with pytest.raises(tf.SpecError, match=limit):
+        tf.build(tf.TensorSpec("a", "arange", start=0, end=over, step=1, dtype="int64"))
+    with pytest.raises(UnsafeExpressionError, match=limit):
+        evaluate(f"torch.zeros({over})")
+    at_limit = (MAX_ELEMENTS // 1000, 1000)
+    assert tf.build(tf.TensorSpec("a", "zeros", at_limit, dtype="bool")).numel() == MAX_ELEMENTS
+    assert evaluate(f"torch.zeros({at_limit[0]}, 1000, dtype=torch.bool)").numel() == MAX_ELEMENTS
+    assert not hasattr(tf, "MAX_CREATE"), "one limit, stated once"
+
+
+def test_a_large_matrix_is_drawn_as_a_heatmap_of_block_means():
+    big = torch.arange(1_000_000.0).reshape(1000, 1000)
+    fig = figs.figure_for(big)
+    assert fig.data[0].type == "heatmap" and fig.data[0].z.shape == (200, 200)
+    assert fig.data[0].z[0][0] == pytest.approx(big[:5, :5].double().mean().item())
+    assert figs.figure_label(big).startswith("Heatmap") and "5 x 5 block" in figs.figure_label(big)
+    assert figs.figure_label(torch.randn(2, 3)) == "Heatmap"
+    assert figs.figure_label(torch.randn(1000)).startswith("Histogram")
+    assert figs.figure_label(torch.randn(5)).startswith("Bars")
+    assert figs.figure_label(torch.tensor(1.0)) is None
+    uneven = figs.block_means(torch.ones(201, 3))
+    assert uneven.shape == (101, 3) and torch.equal(uneven, torch.ones(101, 3, dtype=torch.float64))
+
+
+def test_a_tensor_of_more_dims_is_seen_through_2d_slices():
+    t = torch.arange(120).reshape(2, 3, 4, 5)
+    assert torch.equal(ti.slice_2d(t, (1, 2)), t[1, 2])
+    assert ti.slice_text("t", (1, 2)) == "t[1, 2]"
+    with pytest.raises(ValueError, match="leading sizes are \\(2, 3\\)"):
+        ti.slice_2d(t, (2, 0))
+    with pytest.raises(ValueError):
+        ti.slice_2d(t, (0,))
+    with pytest.raises(ValueError):
+        ti.slice_2d(torch.zeros(2, 3), ())

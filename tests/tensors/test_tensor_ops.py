@@ -243,3 +243,34 @@ def test_a_numpy_twin_never_builds_an_array_over_the_element_limit():
     side = nt.numpy_side("x + y", {"x": np.zeros((4000, 1)), "y": np.zeros((1, 4000))})
     assert side.code is None and "too large" in side.reason
     assert nt.numpy_side("torch.cdist(x, y)", {"x": x[:3, :4], "y": x[:2, :4]}).value.shape == (3, 2)
+
+
+@pytest.mark.parametrize(("source", "code"), [
+    ("torch.ones(3, 1) + torch.arange(4)", "np.ones((3, 1)) + np.arange(4)"),  # one-argument arange is legal
+    ("torch.arange(5)", "np.arange(5)"),
+    ("torch.arange(2, 6)", "np.arange(2, 6)"),
+    ("a.reshape(3, 2)", "np.reshape(a, (3, 2))"),  # the method takes the sizes one by one
+    ("a.permute(1, 0)", "np.transpose(a, (1, 0))"),
+    ("torch.histc(a)", "np.histogram(a, bins=100)[0]"),  # torch's default is 100 bins, numpy's 10
+])
+def test_short_legal_calls_have_their_twin(source, code):
+    a = torch.randn(2, 3, generator=torch.Generator().manual_seed(0))
+    _, twin, verdict = nt.run_with_twin(source, {"a": a})
+    assert twin.code == code, twin.reason
+    assert verdict.kind in (nt.EQUAL, nt.CLOSE), verdict
+
+
+@pytest.mark.parametrize(("source", "float_note"), [
+    ("torch.tensor([7, -7]) // 2", False),  # int64 in both: nothing about floats to explain
+    ("torch.zeros(2, dtype=torch.int64)", False),
+    ("torch.full((2,), 7)", False),
+    ("torch.ones(3).long()", False),
+    ("torch.tensor([7, -7]) / 2", True),  # true division: float32 in torch, float64 in numpy
+    ("torch.ones(2)", True),
+    ("torch.max(torch.ones(2, 2), dim=1)", True),
+])
+def test_the_why_note_matches_the_actual_difference(source, float_note):
+    result, twin, verdict = nt.run_with_twin(source, {})
+    notes = " ".join(twin.notes)
+    assert ("float64" in notes) == float_note, (source, twin.notes)
+    assert ("dtypes: torch float32, numpy float64" in verdict.message) == float_note, verdict.message

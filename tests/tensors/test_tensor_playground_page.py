@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 from conftest import ROOT, expect_no_exception, open_page, screenshot, wait_idle
@@ -117,6 +119,80 @@ def test_bad_expressions_show_an_error_not_a_traceback(source, message):
     assert message in texts(at.error)
 
 
+def evaluate_on_page(at: AppTest, source: str) -> AppTest:
+    at.text_input(key="tp_expr").set_value(source)
+    at.button(key="tp_eval").click().run(timeout=30)
+    assert not at.exception
+    return at
+
+
+def result_shown(at: AppTest) -> bool:
+    """Whether the page shows a result (its PyTorch value and its numpy twin)."""
+    return any(m.value in ("**PyTorch**", "**numpy twin**") for m in at.markdown)
+
+
+def test_an_error_replaces_the_last_result_and_comes_with_a_hint():
+    at = evaluate_on_page(fresh(), "a @ b.t() + 1")
+    assert result_shown(at) and at.session_state.tp_result["verdict"].kind in ("equal", "close")
+    evaluate_on_page(at, "torch.arange(12).reshape(3,4) @ torch.ones(4,2)")
+    assert "same dtype" in texts(at.error), "PyTorch's own message stays visible"
+    assert "Hint" in texts(at.info) and ".float()" in texts(at.info) and "torch.arange(12.)" in texts(at.info)
+    assert not result_shown(at)
+    verdicts = [str(x.value) for x in [*at.success, *at.warning] if str(x.value).startswith(("**equal", "**close", "**differs"))]
+    assert not verdicts and "value" not in at.session_state.tp_result, "the old result is gone"
+    assert "result =" not in at.code[-1].value, "the page's code does not claim a result"
+    evaluate_on_page(at, "a @ b")
+    assert "cannot be multiplied (2x3 and 2x3)" in texts(at.error) and "B.T" in texts(at.info)
+    evaluate_on_page(at, "a[:, ::-1]")
+    assert "step must be greater than zero" in texts(at.error)
+    assert "numpy allows a negative step" in texts(at.info) and "torch.flip(a, dims=(1,))" in texts(at.info)
+    evaluate_on_page(at, "a.sum()")
+    assert not at.error and result_shown(at), "a good expression brings the result back"
+
+
+def test_a_failing_catalogue_op_replaces_the_last_result_too():
+    at = fresh()
+    at.button(key="tp_apply").click().run(timeout=30)  # the first op on a: works
+    assert at.session_state.tp_result.get("value") is not None
+    at.text_input(key="tp_op_search").set_value("mm").run()
+    at.selectbox(key="tp_op").set_value("torch.mm").run()
+    at.button(key="tp_apply").click().run(timeout=30)  # a and b are both 2x3
+    assert not at.exception and "cannot be multiplied" in texts(at.error) and "B.T" in texts(at.info)
+    assert not result_shown(at)
+
+
+def test_a_large_matrix_shows_a_heatmap_and_a_4d_tensor_shows_slices():
+    at = evaluate_on_page(fresh(), "torch.randn(1000, 1000)")
+    result = next(e for e in at.expander if e.label.startswith("Heatmap of 5 x 5 block means"))
+    chart = json.loads(next(iter(result.children.values())).proto.spec)
+    assert [trace["type"] for trace in chart["data"]] == ["heatmap"]
+    for expander in at.expander:  # every figure is what its title says
+        charts = [c for c in expander.children.values() if hasattr(c, "proto") and hasattr(c.proto, "spec")]
+        for c in charts:
+            kind = json.loads(c.proto.spec)["data"][0]["type"]
+            assert expander.label.lower().startswith({"heatmap": "heatmap", "histogram": "histogram", "bar": "bars"}[kind])
+    evaluate_on_page(at, "torch.arange(120.).reshape(2, 3, 4, 5)")
+    at.number_input(key="tp_slice_result_0").set_value(1).run()
+    at.number_input(key="tp_slice_result_1").set_value(2).run()
+    assert not at.exception
+    shown = at.dataframe[-1].value
+    assert shown.shape == (4, 5) and shown.to_numpy().tolist() == torch.arange(120.).reshape(2, 3, 4, 5)[1, 2].tolist()
+    assert "result[1, 2]" in texts(at.markdown)
+
+
+def test_the_why_note_matches_the_difference_and_the_limit_is_stated():
+    at = evaluate_on_page(fresh(), "torch.tensor([7, -7]) // 2")
+    assert at.session_state.tp_result["value"].tolist() == [3, -4]
+
+    def why() -> str:
+        return texts(c for c in at.caption if str(c.value).startswith("Why:"))
+
+    assert "float" not in why(), "int64 in torch and numpy: no note about floats"
+    evaluate_on_page(at, "torch.tensor([7, -7]) / 2")
+    assert "float32" in why() and "float64" in why()
+    assert "10,000,000 elements" in texts(at.caption)
+
+
 def test_keeping_and_deleting_tensors():
     at = fresh()
     at.text_input(key="tp_expr").set_value("a.sum(dim=0)")
@@ -200,7 +276,25 @@ def test_playground_in_the_browser(page, app_url):
     expect_no_exception(page)
     alert = page.locator('[data-testid="stAlert"]').filter(has_text="torch.load")
     assert alert.count() == 1 and alert.first.is_visible()
+    # a PyTorch error: its message, a hint under it, and the old result gone
+    _fill(page, "tp_expr", "a @ b")
+    _click(page, "tp_eval")
+    expect_no_exception(page)
+    alerts = page.locator('[data-testid="stAlert"]')
+    assert alerts.filter(has_text="cannot be multiplied (2x3 and 2x3)").count() == 1
+    hint = alerts.filter(has_text="Hint")
+    assert hint.count() == 1 and hint.first.is_visible() and "B.T" in hint.first.text_content()
+    assert page.locator('[data-testid="stCode"]').filter(has_text="np.exp(a)").count() == 0, "the old result is gone"
+    assert alerts.filter(has_text="torch.load").count() == 0
     screenshot(page, "tensor_playground_error")
+    # a 4-D result is seen through 2-D slices chosen by its leading indices
+    _fill(page, "tp_expr", "torch.arange(120.).reshape(2, 3, 4, 5)")
+    _click(page, "tp_eval")
+    _fill(page, "tp_slice_result_1", "2")
+    expect_no_exception(page)
+    assert page.get_by_text("result[0, 2]").count() == 1
+    assert page.locator('[data-testid="stAlert"]').filter(has_text="Hint").count() == 0
+    screenshot(page, "tensor_playground_slices")
     # broadcasting and views
     page.get_by_role("tab", name="Broadcasting").click()
     _fill(page, "tp_bc_b", "4, 1, 3")
