@@ -13,7 +13,7 @@ from pytorch_explorer.core.errors import ExplorerError
 def code_expander(code: str, title: str = "PyTorch code", expanded: bool = False) -> None:
     """The expander every page ends with: the code that reproduces what the page just did."""
     with st.expander(title, expanded=expanded):
-        st.code(code, language="python")
+        st.code(code, language="python", wrap_lines=True)
 
 
 @contextmanager
@@ -23,8 +23,19 @@ def friendly_errors(what: str = "That") -> Iterator[None]:
         yield
     except ExplorerError as exc:
         st.error(str(exc))
+        show_hint(exc)
     except (ValueError, TypeError, RuntimeError) as exc:
         st.error(f"{what} did not work: {exc}")
+        show_hint(exc)
+
+
+def show_hint(error: BaseException) -> None:
+    """Under PyTorch's own message, a learner's hint when one fits (dtype, shape, in-place, ...)."""
+    from pytorch_explorer.tensors.hints import hint_for
+
+    hint = hint_for(error)
+    if hint:
+        st.info(f"**Hint:** {hint}")
 
 
 def model_shelf():

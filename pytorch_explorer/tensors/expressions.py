@@ -130,8 +130,9 @@ class TorchBackend:
             if callable(value) and not isinstance(value, torch.Tensor):
                 raise UnsafeExpressionError(f"`{node.id}` is not a tensor or a number, so it cannot be used here.")
             return value
-        known = ", ".join(sorted(self.names)) or "none"
-        raise UnsafeExpressionError(f"Unknown name `{node.id}` (the names you can use: torch, {known}).")
+        tensors = sorted(self.names)
+        known = f"the tensors {', '.join(tensors)}, torch and F" if tensors else "only torch and F (no tensors are named here)"
+        raise UnsafeExpressionError(f"Unknown name `{node.id}`: it is not defined here. You can use {known}.")
 
     def sequence(self, node: ast.List | ast.Tuple, items: list[Any]) -> Any:
         return check_sequence(items if isinstance(node, ast.List) else tuple(items), node)

@@ -372,3 +372,12 @@ def test_any_text_either_evaluates_or_raises_an_expression_error(source):
         evaluate(source, NAMES)
     except ExpressionError:
         pass
+
+
+def test_an_unknown_name_is_said_in_a_learners_words():
+    with pytest.raises(UnsafeExpressionError) as info:
+        evaluate("abc + 1", {"a": torch.ones(2), "b": torch.ones(2)})
+    assert "`abc`" in str(info.value) and "the tensors a, b, torch and F" in str(info.value)
+    with pytest.raises(UnsafeExpressionError) as info:
+        evaluate("abc + 1", {})
+    assert "no tensors are named here" in str(info.value) and "none" not in str(info.value)
