@@ -5,6 +5,12 @@
 
 With --json the last line is one JSON object (device, article_samples_per_s, trainer_samples_per_s,
 speedup, matmul_gflops, fraction_of_matmul, png timings, latency_ms_median, ...).
+
+    python -m pytorch_explorer bench load --sessions N [--json] [--epochs N] [--hidden N] [--source SPEC]
+        [--url http://localhost:8501] [--max-cpu-jobs N] [--threads-per-job N]
+
+N training jobs at once through the job scheduler against one alone (pytorch_explorer.jobs.load_bench);
+with --url, the app's health endpoint is polled meanwhile. `bench` without `load` is unchanged.
 """
 
 from __future__ import annotations
@@ -33,6 +39,45 @@ def register(commands: argparse._SubParsersAction) -> None:
     bench.add_argument("--png-count", type=int, help="PNG files to generate and load (default 49,000)")
     bench.add_argument("--no-png", action="store_true", help="skip the PNG-folder timing")
     bench.set_defaults(func=bench_command)
+    register_load(bench.add_subparsers(dest="bench_command", metavar="[load]"))
+
+
+def register_load(subcommands: argparse._SubParsersAction) -> None:
+    """Add `bench load`: N concurrent training jobs through the scheduler."""
+    load = subcommands.add_parser("load", help="N training jobs at once through the scheduler vs one alone",
+                                  description="Drive N concurrent training jobs and compare with one alone.")
+    load.add_argument("--sessions", type=int, default=4, help="concurrent training jobs (default 4)")
+    load.add_argument("--json", action="store_true", help="end with one JSON object")
+    load.add_argument("--epochs", type=int, default=30, help="epochs per job (default 30)")
+    load.add_argument("--hidden", type=int, default=500, help="hidden units (default 500)")
+    load.add_argument("--batch-size", type=int, default=128, help="batch size (default 128)")
+    load.add_argument("--source", default="bundled", help="data source spec (default bundled)")
+    load.add_argument("--device", default="cpu", help="cpu (default), cuda, auto")
+    load.add_argument("--url", help="a running app (http://localhost:8501): poll its health endpoint meanwhile")
+    load.add_argument("--max-cpu-jobs", type=int, help="CPU jobs at once (default: the scheduler's, the cores)")
+    load.add_argument("--threads-per-job", type=int, help="torch threads per job (default: cores / jobs at once)")
+    load.add_argument("--no-alone", action="store_true", help="skip timing one job alone")
+    load.set_defaults(func=load_command)
+
+
+def load_command(args: argparse.Namespace) -> int:
+    from pytorch_explorer.jobs.load_bench import LoadBenchConfig, report_lines as load_report_lines, run_load_bench
+
+    for flag in ("sessions", "epochs", "hidden", "batch_size", "max_cpu_jobs", "threads_per_job"):
+        value = getattr(args, flag)
+        if value is not None and value < 1:
+            raise ExplorerError(f"--{flag.replace('_', '-')} must be at least 1, not {value}")
+    if args.url and not args.url.startswith(("http://", "https://")):
+        raise ExplorerError(f"--url must start with http:// or https://, not {args.url!r}")
+    config = LoadBenchConfig(sessions=args.sessions, epochs=args.epochs, hidden=args.hidden, batch_size=args.batch_size,
+                             source=args.source, device=args.device, url=args.url, max_cpu_jobs=args.max_cpu_jobs,
+                             threads_per_job=args.threads_per_job, alone=not args.no_alone)
+    result = run_load_bench(config)
+    for line in load_report_lines(result):
+        print(line)
+    if args.json:
+        print(json.dumps(result))
+    return 0
 
 
 def bench_config(args: argparse.Namespace):

@@ -18,8 +18,8 @@ import numpy as np
 from PIL import Image
 
 from pytorch_explorer.core.errors import DataError
+from pytorch_explorer.core.paths import data_dir
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
 SIDE = 28  # MNIST digits are 28 x 28 pixels
 Progress = Callable[[int, int], None]  # progress(done, total)
 
@@ -38,11 +38,6 @@ class DigitDataset:
 
     def __len__(self) -> int:
         return len(self.labels)
-
-
-def data_dir() -> Path:
-    """Where datasets live and downloads are cached: $PTE_DATA_DIR, else data/ in the repo."""
-    return Path(os.environ.get("PTE_DATA_DIR") or REPO_ROOT / "data")
 
 
 def cache_dir() -> Path:
