@@ -26,7 +26,7 @@ from pytorch_explorer.digits.probe import figures as figs
 from pytorch_explorer.digits.data import DigitDataset, load_digits
 from pytorch_explorer.digits.models import TrainedModel, load_checkpoint
 from pytorch_explorer.digits.preprocess import (
-    ImageError, PreprocessResult, is_blank_canvas, load_image_bytes, preprocess_digit,
+    LIMIT_NOTE, ImageError, PreprocessResult, is_blank_canvas, load_image_bytes, preprocess_digit,
 )
 from pytorch_explorer.digits.shelf import ModelShelf
 from ui import friendly_errors, model_shelf
@@ -150,7 +150,7 @@ def digit_from_canvas() -> PreprocessResult | None:
 
 def digit_from_upload() -> PreprocessResult | None:
     """The picture uploader and a preview; the preprocessed picture, or an error that says why not."""
-    upload = st.file_uploader("A picture of one digit (PNG, JPEG, BMP, GIF, WebP; a photo is fine)",
+    upload = st.file_uploader(f"A picture of one digit (PNG, JPEG, BMP, GIF, WebP; {LIMIT_NOTE})",
                               type=UPLOAD_TYPES, key="probe_upload")
     if upload is None:
         return None
@@ -158,7 +158,9 @@ def digit_from_upload() -> PreprocessResult | None:
         picture = load_image_bytes(upload.getvalue(), upload.name)
         preview = figs.preview(picture)
         if preview is not None:
-            st.image(preview, width=220, caption=f"{upload.name} ({picture.width}x{picture.height})")
+            width, height = picture.info.get("original_size", picture.size)
+            shrunk = f", shrunk to {picture.width}x{picture.height}" if (width, height) != picture.size else ""
+            st.image(preview, width=220, caption=f"{upload.name} ({width}x{height}{shrunk})")
         return preprocess_digit(picture, name=upload.name)
     except ImageError as exc:
         st.error(str(exc))

@@ -9,6 +9,7 @@ and the datasets every browser session shares.
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import time
@@ -49,6 +50,7 @@ clear. Train one of each and compare them in the history below."""
 FAST_HELP = ("A fused optimizer (Adam's kernel called directly); on a CUDA GPU the whole step replayed as a CUDA "
              "graph. Off: the optimizer's plain for-loop step. Same results either way (within rounding); "
              "compare the samples/s of two runs in the history.")
+METRIC_CHARS = 8  # a live metric's value longer than this is cut off in a fifth of the page
 HISTORY_FIRST = ["name", "mode", "status", "val_acc", "train_acc", "seconds", "samples_per_s", "device", "fast_path"]
 
 
@@ -217,17 +219,34 @@ def show_live_run(run: LiveRun) -> None:
     ended = {"done": "finished", "stopped": "stopped", "diverged": "diverged"}.get(event.kind)
     loop = f"{config.label} loop on {run.device}"
     st.progress(min(event.progress, 1.0), text=f"{loop} {ended} at {where}" if ended else f"{loop}: {where}")
-    m = st.columns(5)
-    m[0].metric("Loss", f"{event.loss:.4f}")
-    m[1].metric("Running accuracy", f"{event.accuracy:.1%}")
-    m[2].metric("Validation accuracy", f"{run.val_acc[-1]:.1%}" if run.val_acc else "after epoch 1")
-    m[3].metric("Samples/s", f"{event.samples_per_s:,.0f}")
-    m[4].metric("Elapsed", f"{event.elapsed_s:.1f} s")
+    for column, (label, value, help_) in zip(st.columns(5), live_metrics(event, run.val_acc), strict=True):
+        column.metric(label, value, help=help_)
     c = st.columns(2)
     c[0].plotly_chart(figs.loss_figure(run.steps, run.losses, total_steps=run.total_steps),
                       key="dt_loss_chart", config={"displayModeBar": False})
     c[1].plotly_chart(figs.accuracy_figure(run.epochs, run.train_acc, run.val_acc, total_epochs=config.epochs),
                       key="dt_acc_chart", config={"displayModeBar": False})
+
+
+def compact(number: float) -> str:
+    """A count in at most 6 characters: 987, 12,345, 123.4k, 12.3M."""
+    if not math.isfinite(number) or abs(number) < 100_000:
+        return f"{number:,.0f}"
+    return f"{number / 1e3:.1f}k" if abs(number) < 1e6 else f"{number / 1e6:.1f}M"
+
+
+def live_metrics(event: TrainingEvent, val_acc: list[float]) -> list[tuple[str, str, str | None]]:
+    """The live run's five figures as (label, value, help). Each value fits METRIC_CHARS characters, what a
+    fifth of the page shows at the metrics' font before Streamlit cuts it to "after epo..."."""
+    seconds = f"{event.elapsed_s:.1f} s" if event.elapsed_s < 1000 else f"{event.elapsed_s / 60:.0f} min"
+    return [
+        ("Loss", f"{event.loss:.4g}", "mean cross-entropy over the last few steps; ln 10 = 2.303 is guessing"),
+        ("Running accuracy", f"{event.accuracy:.1%}", "on this epoch's training batches so far"),
+        ("Validation accuracy", f"{val_acc[-1]:.1%}" if val_acc else "—",
+         "on the held-out digits, measured after each epoch" + ("" if val_acc else ": after epoch 1")),
+        ("Samples/s", compact(event.samples_per_s), f"{event.samples_per_s:,.0f} training samples a second"),
+        ("Elapsed", seconds, None),
+    ]
 
 
 def checkpoint_filename(name: str) -> str:

@@ -12,6 +12,7 @@ loaded with `weights_only=True`.
 from __future__ import annotations
 
 import io
+import pickle
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -114,27 +115,85 @@ def save_checkpoint(trained: TrainedModel, target: str | Path | BinaryIO | None 
     return None
 
 
+MODEL_FILE = ("A model file is the .pt file this app saves (\"Download the current model\" on the trainer page, "
+              "or `digits train --save PATH`): the weights (a state_dict), the model's shape and its training "
+              "settings, in one dictionary saved with torch.save.")
+_FILE_KINDS = {b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"GIF8": "a GIF image",
+               b"%PDF": "a PDF document", b"\x93NUMPY": "a numpy .npy file"}
+_TORCH_MAGIC = (b"PK\x03\x04", b"\x80\x02")  # torch.save's zip archive, its legacy pickle format
+
+
+def _first_bytes(source: str | Path | bytes | BinaryIO, n: int = 8) -> bytes:
+    """The first bytes of a file, an upload or a stream (left where it was), to say what it is."""
+    try:
+        if isinstance(source, bytes):
+            return source[:n]
+        if isinstance(source, (str, Path)):
+            with open(source, "rb") as handle:
+                return handle.read(n)
+        where = source.tell()
+        head = source.read(n)
+        source.seek(where)
+        return head
+    except (OSError, ValueError, AttributeError):  # a missing file (torch.load says so), an unseekable stream
+        return b"?"
+
+
+def _what_it_is_not(head: bytes, refusal: Exception) -> str:
+    """Why torch.load refused a file, in words: what the file is (as far as its first bytes tell)."""
+    if not head:
+        return "it is empty"
+    kind = next((kind for magic, kind in _FILE_KINDS.items() if head.startswith(magic)), None)
+    if kind is not None:
+        return f"it is {kind}, not a PyTorch file"
+    if head.startswith(_TORCH_MAGIC) and not isinstance(refusal, pickle.UnpicklingError):
+        return "it starts like a PyTorch file but cannot be read (cut short, or another kind of zip archive)"
+    if head.startswith(_TORCH_MAGIC):  # weights_only=True refused what the file holds
+        return ("it is a PyTorch file holding Python objects (a whole pickled model, numpy arrays, ...), and loading "
+                "those could run code from the file, so this app loads only tensors and plain values")
+    return "it is not a file saved with torch.save (text, or another program's format)"
+
+
+def _what_it_holds(payload: object) -> str:
+    if isinstance(payload, torch.Tensor):
+        return "a single tensor"
+    if isinstance(payload, dict) and payload and all(isinstance(v, torch.Tensor) for v in payload.values()):
+        return "a bare state_dict (weights without the model's shape and settings)"
+    if isinstance(payload, dict):
+        return "a dictionary without this app's model format"
+    return f"a {type(payload).__name__}"
+
+
 def load_checkpoint(source: str | Path | bytes | BinaryIO, name: str | None = None) -> TrainedModel:
-    """Load a checkpoint written by save_checkpoint (weights_only=True), or raise CheckpointError."""
+    """Load a checkpoint written by save_checkpoint (weights_only=True), or raise CheckpointError.
+
+    The error says what the file is not (not a PyTorch file at all, a PyTorch file of something else,
+    a damaged model file) and what a model file is (MODEL_FILE).
+    """
     label = name or (str(source) if isinstance(source, (str, Path)) else "the uploaded file")
     stream = io.BytesIO(source) if isinstance(source, bytes) else source
+    head = _first_bytes(source)  # read (and put back) first: what the file is, should torch.load refuse it
     try:
         payload = torch.load(stream, map_location="cpu", weights_only=True)
     except FileNotFoundError as exc:
         raise CheckpointError(f"{label}: no such file.") from exc
     except Exception as exc:  # pickle errors, zip errors, unsafe globals: all mean "not our checkpoint"
-        raise CheckpointError(
-            f"{label} is not a PyTorch Explorer model file ({type(exc).__name__}). "
-            "Save one from the Digits trainer page or with `digits train --save PATH`."
-        ) from exc
+        raise CheckpointError(f"{label} is not a PyTorch Explorer model file: {_what_it_is_not(head, exc)}. "
+                              f"{MODEL_FILE}") from exc
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
-        raise CheckpointError(f"{label} is a PyTorch file, but not a PyTorch Explorer digit model.")
+        raise CheckpointError(f"{label} is a PyTorch file, but not a PyTorch Explorer model file: it holds "
+                              f"{_what_it_holds(payload)}. {MODEL_FILE}")
     try:
         config = MLPConfig(**payload["config"])
         model = build_mlp(config)
         model.load_state_dict(payload["state_dict"])
-    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-        raise CheckpointError(f"{label} is damaged: {exc}") from exc
+    except KeyError as exc:
+        raise CheckpointError(f"{label} is a PyTorch Explorer model file, but damaged: its {exc} entry is missing. "
+                              "Save it again.") from exc
+    except (TypeError, ValueError, RuntimeError) as exc:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else "its contents do not fit together"
+        raise CheckpointError(f"{label} is a PyTorch Explorer model file, but damaged: {detail}. "
+                              "Save it again.") from exc
     model.eval()
     return TrainedModel(
         model=model,

@@ -8,13 +8,16 @@ it, one visible stage at a time:
 
 1. greyscale: luminance of the colours (transparent pixels composited on a suitable background);
 2. white ink on black: if the ink is darker than the paper, invert; then remove the paper's
-   (possibly uneven) brightness and stretch the contrast so the ink's core is 255;
-3. cropped to the ink: the bounding box of the ink, ignoring specks;
+   brightness, estimated locally (tinted paper, uneven light, shadows), drop the ink that is not
+   the digit (specks, strips and blobs along the picture's edge, blobs far thicker than a stroke)
+   and stretch the contrast so the ink's core is 255;
+3. cropped to the ink: the bounding box of the ink (a dot or a dash is refused: not a digit);
 4. scaled to 20 px: the longer side becomes 20 pixels (thin strokes are thickened first, so a
    pen line in a big photo does not vanish when shrunk);
 5. centred by mass: pasted into 28x28 with the centre of mass at pixel (14, 14).
 
-Bad input (not an image, a truncated file, a decompression bomb, a blank or all-ink picture) raises
+Big photos are shrunk as they are loaded (up to MAX_PIXELS). Bad input (not an image, a truncated
+file, a decompression bomb, a blank or all-ink picture, a dot) raises
 `ImageError` with a message that says what to do; nothing here guesses a digit from nothing.
 """
 
@@ -25,11 +28,12 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from pytorch_explorer.core.errors import ExplorerError
 
-MAX_PIXELS = 40_000_000  # the decompression-bomb cap: 40 megapixels (a 48 MP phone photo must be shrunk)
+MAX_PIXELS = 120_000_000  # larger pictures are refused before decoding (a decompression bomb claims billions)
+LOAD_SIZE = 2048  # pictures up to MAX_PIXELS are shrunk to this longer side as they are loaded
 WORKING_SIZE = 1024  # larger images are shrunk to this longer side first (detail beyond it cannot reach 20 px)
 BOX_SIZE = 20  # MNIST: the digit's longer side
 FIELD_SIZE = 28  # MNIST: the image
@@ -37,6 +41,12 @@ CENTRE = 14.0  # MNIST digits' mean centre of mass (row, column), measured on th
 MIN_CONTRAST = 24.0  # grey levels between paper and ink below which an image counts as blank
 HAZE = 0.1  # in pictures of 64 px and more, ink fainter than 10 % of the strokes' core is dropped
 SPECK_FRACTION = 0.02  # connected blobs with less than this share of the ink are specks
+BACKGROUND_SIZE = 128  # the paper's level is estimated on a copy this size (longer side) ...
+BACKGROUND_WINDOW = 31  # ... over windows of 31 px (a quarter of the side): wider than a stroke's blots
+CLUTTER_SIZE = 128  # ink blobs are sorted (digit, speck, edge, shadow) on a copy this size
+STRIP_COVER = 0.5  # a row or column along the picture's side that is half ink or more is not the digit
+BLOB_FACTOR = 3.0  # a blob more than 3x as thick as the digit's strokes is not part of it (a shadow, a thumb)
+MIN_EXTENT = 2.2  # ink under 2.2 stroke widths across is a dot or a dash (a disc: 1.7; MNIST: 2.5 and up)
 TARGET_STROKE = 2.5  # MNIST strokes are about 2-3 px wide at the 20 px scale
 FORMATS = "PNG, JPEG, BMP, GIF or WebP"
 HIGH_DEPTH_MODES = ("I", "I;16", "I;16B", "I;16L", "F")  # Pillow modes of 16-bit and float pixels
@@ -57,6 +67,7 @@ class PreprocessResult:
     scale: float = 1.0  # working pixels -> 20 px box
     thickened_by: int = 0  # pixels added to the stroke width before shrinking
     specks_removed: int = 0
+    clutter_removed: dict[str, int] = field(default_factory=dict)  # {"speck"|"edge"|"blob": blobs dropped}
     notes: list[str] = field(default_factory=list)  # one sentence per decision, for the page
 
 
@@ -64,10 +75,12 @@ class PreprocessResult:
 def load_image_bytes(data: bytes, name: str = "the image") -> Image.Image:
     """Decode PNG/JPEG/BMP/GIF/WebP bytes into a loaded PIL image, or raise ImageError.
 
-    Refuses files over MAX_PIXELS before decoding them (a small file can claim a huge size: a
-    decompression bomb), truncated or damaged files, and anything Pillow cannot identify. Photos
-    are turned upright from their EXIF orientation; an animation gives its first frame. Big JPEGs
-    are decoded at a reduced scale (JPEG's draft mode), which is faster and needs less memory.
+    The size a file declares is checked before anything is decoded (Image.open reads the header
+    only): up to MAX_PIXELS (a 48 or 108 megapixel phone photo is fine) the picture is loaded and
+    shrunk to LOAD_SIZE (JPEGs are decoded at a reduced scale in the first place, JPEG's draft mode);
+    beyond it, or a file that claims a huge size (a decompression bomb), it is refused. Truncated or
+    damaged files and anything Pillow cannot identify are refused too. Photos are turned upright from
+    their EXIF orientation; an animation gives its first frame.
     """
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise ImageError(f"{name}: expected the bytes of an image file, got {type(data).__name__}.")
@@ -75,19 +88,16 @@ def load_image_bytes(data: bytes, name: str = "the image") -> Image.Image:
         raise ImageError(f"{name} is empty (0 bytes). Choose a {FORMATS} file of a digit.")
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit is checked below
             image = Image.open(io.BytesIO(bytes(data)))
-            width, height = image.size
-            _check_pixel_count(width, height, name)
-            if image.format == "JPEG":
-                image.draft("L" if image.mode == "L" else "RGB", (WORKING_SIZE, WORKING_SIZE))
+            _check_pixel_count(image.width, image.height, name)
             if getattr(image, "n_frames", 1) > 1:
                 image.seek(0)
-            image.load()
+            image = shrink_on_load(image)
     except ImageError:
         raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageError(f"{name} is too large to open safely ({exc}). Shrink it below 40 megapixels.") from exc
+    except Image.DecompressionBombError as exc:
+        raise ImageError(f"{name} is too large to open safely ({exc}). {_LIMIT_WORDS}") from exc
     except UnidentifiedImageError as exc:
         raise ImageError(f"{name} is not an image this app can read. Use a {FORMATS} file.") from exc
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError) as exc:
@@ -97,6 +107,28 @@ def load_image_bytes(data: bytes, name: str = "the image") -> Image.Image:
         image = ImageOps.exif_transpose(image)
     except Exception:  # noqa: BLE001 - a broken EXIF block only loses the rotation
         pass
+    return image
+
+
+def shrink_on_load(image: Image.Image) -> Image.Image:
+    """Load an opened image, shrunk so that its longer side is at most LOAD_SIZE.
+
+    A JPEG is decoded at 1/2, 1/4 or 1/8 scale when that is still large enough (`draft`), then
+    Pillow's `thumbnail` area-averages the rest. 1-bit and palette pictures become grey or colour
+    first (a palette can only be resized pixel by pixel, which would drop thin strokes).
+    """
+    original = image.size
+    if max(original) <= LOAD_SIZE:
+        image.load()
+        return image
+    if image.format == "JPEG" and image.mode in ("L", "RGB"):
+        image.draft(image.mode, (LOAD_SIZE, LOAD_SIZE))
+    if image.mode == "1":
+        image = image.convert("L")
+    elif image.mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    image.thumbnail((LOAD_SIZE, LOAD_SIZE), Image.Resampling.BOX)
+    image.info["original_size"] = original  # (width, height) as the file declared it, for the page to say
     return image
 
 
@@ -115,14 +147,16 @@ def load_image_file(path: str, name: str | None = None) -> Image.Image:
     return load_image_bytes(data, label)
 
 
+_LIMIT_WORDS = (f"Pictures up to {MAX_PIXELS // 1_000_000} megapixels are shrunk as they are loaded; "
+                "larger ones are refused. Crop or shrink it first.")
+LIMIT_NOTE = f"a photo is fine, up to {MAX_PIXELS // 1_000_000} megapixels"  # what the uploader says
+
+
 def _check_pixel_count(width: int, height: int, name: str) -> None:
     if width <= 0 or height <= 0:
         raise ImageError(f"{name} has no pixels ({width}x{height}).")
     if width * height > MAX_PIXELS:
-        raise ImageError(
-            f"{name} is {width}x{height} pixels ({width * height / 1e6:.0f} megapixels); the limit is "
-            f"{MAX_PIXELS / 1e6:.0f} megapixels. Crop or shrink it first."
-        )
+        raise ImageError(f"{name} is {width}x{height} pixels ({width * height / 1e6:.0f} megapixels). {_LIMIT_WORDS}")
 
 
 # ----------------------------------------------------------------------------- stage 1: greyscale
@@ -219,26 +253,38 @@ def _ink_is_dark(grey: np.ndarray) -> bool:
     return bool(dark_tail > bright_tail)
 
 
-def _paper_level(ink: np.ndarray) -> np.ndarray:
-    """The paper's brightness at each pixel (ink is bright here): a lower envelope at coarse scale.
+def _background(ink: np.ndarray) -> np.ndarray:
+    """The paper's level at each pixel, estimated locally (ink is bright here).
 
-    Shrink to about 32 px, take the minimum over 5x5 cells (which steps over strokes narrower than
-    about a sixth of the image), and stretch it back smoothly. Uneven lighting in a photo becomes a
-    smooth background that is subtracted; a flat background gives a constant.
+    A grey-level opening on a copy shrunk to BACKGROUND_SIZE: the darkest value over a window of
+    BACKGROUND_WINDOW (wider than a stroke), then the brightest over the same window. Strokes narrower
+    than the window vanish; lighting gradients, shadows and tinted paper, which are wider, stay (a
+    shadow's edge included). Stretched back to full size. Pictures under 64 px (MNIST-sized) have no room for
+    uneven light: their background is their median.
     """
     h, w = ink.shape
     if max(h, w) < 64:
         return np.full_like(ink, float(np.median(ink)))
-    small = Image.fromarray(_shrink(ink, 32).astype(np.float32), "F")
-    envelope = small.filter(ImageFilter.MinFilter(5)).filter(ImageFilter.MaxFilter(3)).filter(ImageFilter.MinFilter(3))
-    return np.asarray(envelope.resize((w, h), Image.Resampling.BILINEAR), dtype=np.float32)
+    small = _shrink(ink, BACKGROUND_SIZE).astype(np.float32)
+    window = BACKGROUND_WINDOW if max(small.shape) >= BACKGROUND_SIZE else max(3, max(small.shape) // 4 | 1)
+    opened = Image.fromarray(_dilate(-_dilate(-small, window), window), "F")  # erode (min), then dilate (max)
+    return np.asarray(opened.resize((w, h), Image.Resampling.BILINEAR), dtype=np.float32)
 
 
 def _white_ink_on_black(grey: np.ndarray) -> tuple[np.ndarray, bool]:
-    """Invert if needed, subtract the paper, stretch the ink's core to 255. Returns (image, inverted)."""
+    """Invert if needed, remove the local background, stretch the ink's core to 255. Returns (image, inverted).
+
+    Dark ink on paper: the ink is measured as a fraction of the paper's local brightness (what a
+    shadow or a dim corner takes from the paper it takes from the ink too), so a stroke in the shade
+    counts as much as one in the light. Light ink on a dark ground: the background is subtracted.
+    """
     inverted = _ink_is_dark(grey)
     ink = 255.0 - grey if inverted else grey.copy()
-    residual = np.clip(ink - _paper_level(ink), 0.0, None)
+    background = _background(ink)
+    residual = np.clip(ink - background, 0.0, None)
+    if inverted and max(ink.shape) >= 64:  # relative to the paper's local brightness (255 - background)
+        paper = np.maximum(255.0 - background, MIN_CONTRAST)
+        residual = np.clip(residual * (float(np.median(paper)) / paper), 0.0, 255.0)
     # The paper's remaining noise: most pixels are paper, so the lower half of the values is noise.
     p10, p50 = np.percentile(residual, [10, 50])
     floor = p50 + 4.0 * max(p50 - p10, 0.0) / 1.28
@@ -248,11 +294,16 @@ def _white_ink_on_black(grey: np.ndarray) -> tuple[np.ndarray, bool]:
             "The image looks blank: no ink stands out from the background. "
             "Draw a digit, or upload a picture of one (dark on light or light on dark)."
         )
+    return cleaned, inverted
+
+
+def _stretch_ink(cleaned: np.ndarray) -> np.ndarray:
+    """The ink's core (95th percentile of the inked pixels) to 255; in photos, the faint haze dropped."""
     peak = float(np.percentile(cleaned[cleaned > 0], 95))
     ink = np.clip(cleaned * (255.0 / max(peak, MIN_CONTRAST)), 0.0, 255.0)
     if max(ink.shape) >= 64:  # a scan or photo: drop the faint haze that JPEG/WebP leave around strokes
         ink[ink < HAZE * 255.0] = 0.0  # (MNIST-sized inputs keep every faint edge pixel)
-    return ink, inverted
+    return ink
 
 
 # ----------------------------------------------------------------------------- stage 3: crop to the ink
@@ -299,28 +350,101 @@ def components(mask: np.ndarray) -> tuple[np.ndarray, int]:
     return labels, len(ids)
 
 
-def _drop_specks(ink: np.ndarray) -> tuple[np.ndarray, int]:
-    """Zero the blobs that hold less than SPECK_FRACTION of the ink (dust, noise, a stray dot).
+CLUTTER_WORDS = {"speck": "small speck{s} away from the digit",
+                 "edge": "ink blob{s} touching the picture's edge (the page's edge, a table, a darker strip)",
+                 "blob": "blob{s} far thicker than the digit's strokes (a shadow, a thumb)"}
 
-    Components are found on a copy shrunk to at most 128 px (fast), and each kept blob keeps a
-    one-cell margin, so nothing of the digit itself is trimmed.
-    """
-    small = _shrink(ink, 128)
+
+@dataclass
+class Blob:
+    """One connected piece of ink (on the CLUTTER_SIZE copy): how much ink, how thick, where."""
+
+    label: int
+    mass: float  # summed ink
+    thickness: float  # 2 x area / boundary: a stroke's width, half a disc's diameter
+    on_edge: int  # its pixels in the picture's outermost rows and columns (0: it does not touch the edge)
+
+
+def edge_strips(mask: np.ndarray) -> np.ndarray:
+    """The rows and columns, from each side of the picture inwards, that are mostly ink (at least
+    STRIP_COVER of their length): a darker strip, a table or the page's edge along the photo's side.
+    Returns a boolean mask of them."""
+    strips = np.zeros_like(mask, dtype=bool)
+    for axis in (0, 1):  # 0: rows from the top and the bottom; 1: columns from the left and the right
+        cover = mask.mean(axis=1 - axis)
+        for order in (range(len(cover)), range(len(cover) - 1, -1, -1)):
+            for i in order:
+                if cover[i] < STRIP_COVER:
+                    break
+                if axis == 0:
+                    strips[i, :] = True
+                else:
+                    strips[:, i] = True
+    return strips
+
+
+def _blobs(small: np.ndarray) -> tuple[np.ndarray, list[Blob]]:
     mask = small > 0.05 * 255
-    labels, count = components(mask)
-    if count <= 1:
-        return ink, 0
-    mass = np.bincount(labels.ravel(), weights=small.ravel(), minlength=count + 1)[1:]
-    keep_ids = np.nonzero(mass >= SPECK_FRACTION * mass.sum())[0] + 1
-    dropped = count - len(keep_ids)
-    if dropped == 0:
-        return ink, 0
-    keep = np.isin(labels, keep_ids)
+    strips = edge_strips(mask)
+    labels, count = components(mask & ~strips)
+    mass = np.bincount(labels.ravel(), weights=small.ravel(), minlength=count + 1)
+    area = np.bincount(labels.ravel(), minlength=count + 1)
+    padded = np.pad(labels, 1)
+    interior = (padded[1:-1, 1:-1] == padded[:-2, 1:-1]) & (padded[1:-1, 1:-1] == padded[2:, 1:-1]) & (
+        padded[1:-1, 1:-1] == padded[1:-1, :-2]) & (padded[1:-1, 1:-1] == padded[1:-1, 2:])
+    boundary = np.bincount(labels[~interior].ravel(), minlength=count + 1)
+    rim = np.concatenate([labels[0], labels[-1], labels[1:-1, 0], labels[1:-1, -1]])
+    on_edge = np.bincount(rim, minlength=count + 1)
+    blobs = [Blob(i, float(mass[i]), 2.0 * area[i] / max(boundary[i], 1), int(on_edge[i])) for i in range(1, count + 1)]
+    if strips.any():  # the strips, as one blob on the edge
+        labels[strips] = count + 1
+        blobs.append(Blob(count + 1, float(small[strips].sum()), float("inf"), int(strips.sum())))
+    return labels, blobs
+
+
+def _drop_clutter(ink: np.ndarray) -> tuple[np.ndarray, dict[str, int]]:
+    """Zero the ink that is not the digit; returns (ink, {kind: blobs dropped}), kinds as in CLUTTER_WORDS.
+
+    Sorted on a copy shrunk to CLUTTER_SIZE, in this order:
+    - specks: blobs holding less than SPECK_FRACTION of the ink (dust, noise, a stray dot);
+    - the picture's edge: blobs that touch the border (a table, the page's edge, a darker strip along
+      the photo's side), when ink that does not touch it remains (a digit drawn up to the edge of a
+      canvas is kept);
+    - shadows and thumbs: blobs more than BLOB_FACTOR times as thick as the remaining ink's strokes.
+    Each kept blob keeps a one-cell margin, so nothing of the digit itself is trimmed.
+    """
+    small = _shrink(ink, CLUTTER_SIZE)
+    labels, blobs = _blobs(small)
+    if len(blobs) <= 1:
+        return ink, {}
+    total = sum(b.mass for b in blobs)
+    kept = [b for b in blobs if b.mass >= SPECK_FRACTION * total]
+    dropped = {"speck": len(blobs) - len(kept), "edge": 0, "blob": 0}
+    inside = [b for b in kept if not b.on_edge]
+    if inside and len(inside) < len(kept):
+        dropped["edge"], kept = len(kept) - len(inside), inside
+    stroke = max(kept, key=lambda b: b.mass).thickness
+    thin = [b for b in kept if b.thickness <= BLOB_FACTOR * stroke]
+    dropped["blob"], kept = len(kept) - len(thin), thin
+    if len(kept) == len(blobs):
+        return ink, {}
+    keep = np.isin(labels, [b.label for b in kept])
     keep = _dilate(keep.astype(np.float32), 3) > 0  # one cell of margin
     if keep.shape != ink.shape:
         keep = np.asarray(Image.fromarray(keep.astype(np.uint8) * 255).resize(
             (ink.shape[1], ink.shape[0]), Image.Resampling.NEAREST)) > 0
-    return np.where(keep, ink, 0.0), dropped
+    return np.where(keep, ink, 0.0), {kind: n for kind, n in dropped.items() if n}
+
+
+def _check_extent(crop: np.ndarray, name: str) -> None:
+    """Refuse a dot or a dash: ink whose longer side is under MIN_EXTENT stroke widths is not a digit."""
+    width = stroke_width(crop)
+    if width > 0 and max(crop.shape) < MIN_EXTENT * width:
+        raise ImageError(
+            f"This does not look like a digit: the ink in {name} is a dot or a short dash "
+            f"({max(crop.shape)} px across, with strokes {width:.0f} px wide). Draw the whole digit, "
+            "several times taller than the pen is wide."
+        )
 
 
 def _bounding_box(ink: np.ndarray) -> tuple[int, int, int, int]:
@@ -331,13 +455,14 @@ def _bounding_box(ink: np.ndarray) -> tuple[int, int, int, int]:
 
 # ----------------------------------------------------------------------------- stage 4: scale to 20 px
 def _dilate(image: np.ndarray, size: int) -> np.ndarray:
-    """Grey-level dilation with a size x size square (separable running maximum, numpy only)."""
+    """Grey-level dilation with a size x size square (separable running maximum, numpy only); the
+    picture's edge values extend beyond it, so `-_dilate(-image, size)` is the matching erosion."""
     if size <= 1:
         return image
     before, after = (size - 1) // 2, size // 2
     out = image
     for axis in (0, 1):
-        padded = np.pad(out, [(before, after) if a == axis else (0, 0) for a in (0, 1)])
+        padded = np.pad(out, [(before, after) if a == axis else (0, 0) for a in (0, 1)], mode="edge")
         n = out.shape[axis]
         result = np.take(padded, range(0, n), axis=axis)
         for shift in range(1, size):
@@ -414,6 +539,9 @@ def to_greyscale(image: Image.Image | np.ndarray | bytes, name: str = "the image
     if isinstance(image, (bytes, bytearray, memoryview)):
         image = load_image_bytes(bytes(image), name)
     if isinstance(image, Image.Image):
+        _check_pixel_count(image.width, image.height, name)
+        if max(image.size) > LOAD_SIZE:  # shrunk in Pillow before it becomes a float array
+            image = shrink_on_load(image.copy())
         grey = _image_to_grey(image, name)
     elif isinstance(image, np.ndarray):
         if image.size == 0:
@@ -435,12 +563,15 @@ def preprocess_digit(image: Image.Image | np.ndarray | bytes, name: str = "the i
             "Draw a digit, or choose a picture of one."
         )
 
-    ink, inverted = _white_ink_on_black(grey)
+    cleaned, inverted = _white_ink_on_black(grey)
     notes.append("The ink was darker than the paper, so the image was inverted (MNIST is white ink on black)."
                  if inverted else "The ink was already lighter than the background (like MNIST): no inversion.")
-    ink, specks = _drop_specks(ink)
-    if specks:
-        notes.append(f"Ignored {specks} small speck{'s' if specks > 1 else ''} away from the digit.")
+    if max(grey.shape) >= 64:
+        notes.append("The paper's brightness was estimated locally (uneven light and shadows removed).")
+    ink, dropped = _drop_clutter(_stretch_ink(cleaned))
+    if dropped:
+        ink = _stretch_ink(ink)  # the ink's core again, without what was dropped
+    notes += [f"Ignored {n} {CLUTTER_WORDS[kind].format(s='s' if n > 1 else '')}." for kind, n in dropped.items()]
     stages.append(("white ink on black", _u8(ink)))
 
     solid = ink > 127.5
@@ -448,6 +579,7 @@ def preprocess_digit(image: Image.Image | np.ndarray | bytes, name: str = "the i
         raise ImageError("There is hardly any ink: draw the digit larger or with a thicker stroke.")
     top, left, bottom, right = _bounding_box(ink > 0)
     crop = ink[top:bottom, left:right]
+    _check_extent(crop, name)
     stages.append(("cropped to the ink", _u8(crop)))
 
     box, scale, thickened = _scale_to_box(crop)
@@ -464,7 +596,8 @@ def preprocess_digit(image: Image.Image | np.ndarray | bytes, name: str = "the i
     notes.append(f"Pasted at row {dy}, column {dx} of a 28x28 field: its centre of mass is at ({cy:.1f}, {cx:.1f}).")
     stages.append(("centred by mass (28x28)", final_u8))
     return PreprocessResult(final=final_u8, stages=stages, inverted=inverted, bbox=(top, left, bottom, right),
-                            scale=scale, thickened_by=thickened, specks_removed=specks, notes=notes)
+                            scale=scale, thickened_by=thickened, specks_removed=dropped.get("speck", 0),
+                            clutter_removed=dropped, notes=notes)
 
 
 def is_blank_canvas(image_data: np.ndarray | None) -> bool:
@@ -479,7 +612,8 @@ def is_blank_canvas(image_data: np.ndarray | None) -> bool:
 
 
 __all__ = [
-    "BOX_SIZE", "FIELD_SIZE", "HIGH_DEPTH_MODES", "MAX_PIXELS", "ImageError", "PreprocessResult", "centre_by_mass",
-    "centre_of_mass", "components", "is_blank_canvas", "load_image_bytes", "load_image_file", "preprocess_digit",
-    "stretch_levels", "stroke_width", "to_greyscale",
+    "BOX_SIZE", "FIELD_SIZE", "HIGH_DEPTH_MODES", "LIMIT_NOTE", "LOAD_SIZE", "MAX_PIXELS", "ImageError",
+    "PreprocessResult", "centre_by_mass", "centre_of_mass", "components", "edge_strips", "is_blank_canvas",
+    "load_image_bytes", "load_image_file", "preprocess_digit", "shrink_on_load", "stretch_levels", "stroke_width",
+    "to_greyscale",
 ]

@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pytest
 from conftest import ROOT, expect_no_exception, open_page, screenshot, wait_idle
-from PIL import Image
+from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 
 from pytorch_explorer.digits.data import load_bundled
@@ -159,10 +159,30 @@ def test_upload_a_photo_of_a_digit(tiny):
     assert "saliency_chart" in " ".join(c.proto.id for c in at.get("plotly_chart"))
 
 
+def dot_picture() -> Image.Image:
+    """One dot of a pen on white paper: ink, but not a digit."""
+    image = Image.new("L", (300, 300), 255)
+    ImageDraw.Draw(image).ellipse((140, 140, 162, 162), fill=0)
+    return image
+
+
+def test_a_48_megapixel_photo_is_shrunk_not_refused(tiny):
+    at = probe_page(tiny)
+    at.radio(key="probe_source").set_value("Upload").run(timeout=60)
+    assert "a photo is fine, up to 120 megapixels" in at.file_uploader(key="probe_upload").proto.label
+    photo = Image.new("L", (8000, 6000), 250)
+    ImageDraw.Draw(photo).line([(3000, 1500), (5000, 1500), (3600, 4500)], fill=20, width=300)  # a 7
+    at.file_uploader(key="probe_upload").set_value(("phone.jpg", png_of(photo, "JPEG"), "image/jpeg")).run(timeout=60)
+    assert not at.exception and not at.error
+    assert any("phone.jpg (8000x6000, shrunk to 2048x1536)" in c for c in captions(at))
+    assert metric(at, "Prediction") in list("0123456789")
+
+
 @pytest.mark.parametrize("name, data, message", [
     ("notes.png", b"definitely not a picture", "notes.png is not an image"),
     ("blank.png", png_of(Image.new("L", (200, 200), 255)), "no digit in blank.png"),
     ("cut.png", png_of(Image.new("RGB", (300, 300), (9, 9, 9)))[:200], "cut.png is damaged or truncated"),
+    ("dot.png", png_of(dot_picture()), "does not look like a digit"),
 ])
 def test_a_bad_upload_says_why_and_predicts_nothing(tiny, name, data, message):
     at = probe_page(tiny)
@@ -291,6 +311,21 @@ def test_draw_a_seven_and_see_the_prediction(page, app_url):
 
     page.get_by_role("button", name="Clear").click()  # a fresh canvas: no digit, no prediction
     page.get_by_text("No digit yet").wait_for(timeout=60_000)
+    wait_idle(page, 60)
+
+    # A dot is not a digit: no disc blown up to 20 px and called "8".
+    canvas = page.locator("canvas.upper-canvas").last
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + 140, box["y"] + 140)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 143, box["y"] + 142, steps=3)
+    page.mouse.up()
+    page.get_by_text("does not look like a digit").wait_for(timeout=60_000)
+    wait_idle(page, 60)
+    expect_no_exception(page)
+    assert prediction.count() == 0 and page.get_by_text("No digit yet").is_visible()
+    screenshot(page, "digits-probe-dot")
+    page.get_by_role("button", name="Clear").click()
     wait_idle(page, 60)
 
     # A click on a confusion-matrix cell shows that cell's digits.

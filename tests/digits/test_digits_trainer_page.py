@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import math
 import re
 import time
 
 import pytest
 from conftest import ROOT, expect_no_exception, open_page, screenshot, wait_idle
 from streamlit.testing.v1 import AppTest
+
+from pytorch_explorer.digits.training import TrainingEvent
+from ui.digits_trainer import METRIC_CHARS, live_metrics
 
 PAGE = str(ROOT / "pages" / "digits_trainer.py")
 
@@ -38,6 +43,15 @@ def run_until_idle(at: AppTest, limit: int = 200) -> AppTest:
         at.run()
         assert not at.exception, at.exception
     raise AssertionError("the run did not finish")
+
+
+def metric_values(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def chart(at: AppTest, key: str) -> dict:
+    (found,) = [c for c in at.get("plotly_chart") if c.proto.id.endswith(key)]
+    return json.loads(found.proto.spec)
 
 
 def texts(at: AppTest) -> str:
@@ -126,6 +140,10 @@ def test_stop_keeps_the_partial_model():
     at = small_settings(fresh(), epochs=30, hidden=64)
     at.button(key="dt_train").click().run()
     assert at.session_state["dt_run"].active, "30 epochs cannot finish in one chunk"
+    before_epoch_1 = not at.session_state["dt_run"].val_acc
+    assert (metric_values(at)["Validation accuracy"] == "—") == before_epoch_1  # no "after epo..." cut off
+    assert chart(at, "dt_acc_chart")["layout"]["xaxis"]["dtick"] == 5  # 30 epochs: a tick every 5
+    assert all(len(v) <= METRIC_CHARS for v in metric_values(at).values()), metric_values(at)
     assert not at.button(key="dt_stop").disabled and at.button(key="dt_train").disabled
     at.button(key="dt_stop").click().run()
     run_until_idle(at, limit=5)
@@ -145,9 +163,28 @@ def test_a_divergent_run_is_reported_and_not_kept_as_the_model():
     at.button(key="dt_train").click().run()
     run_until_idle(at)
     assert any("diverged" in e.value and "learning rate" in e.value for e in at.error)
+    assert all(len(v) <= METRIC_CHARS for v in metric_values(at).values()), metric_values(at)
+    loss = chart(at, "dt_loss_chart")
+    top = loss["layout"]["yaxis"]["range"][1]
+    last_step = at.session_state["dt_run"].steps[-1]
+    drawn = [(x, y) for trace in loss["data"] for x, y in zip(trace["x"], trace["y"], strict=True)]
+    assert all(y is not None and 0 <= y <= top for _, y in drawn)  # nothing off the chart, NaN included
+    assert last_step in {x for x, _ in drawn}  # the diverged step is drawn
     shelf = at.session_state["model_shelf"]
     assert shelf.current is None and len(shelf) == 0
     assert shelf.rows()[-1]["status"] == "diverged"
+
+
+@pytest.mark.parametrize("loss, samples_per_s, elapsed_s", [
+    (2.302585, 812.4, 0.4), (math.inf, 45_000.0, 12.25), (3.7e4, 12_345_678.0, 5_000.0), (math.nan, 0.0, 999.9)])
+def test_live_figures_fit_their_column(loss, samples_per_s, elapsed_s):
+    event = TrainingEvent("step", 10, 1, loss, 0.5, samples_per_s, elapsed_s)
+    for val_acc in ([], [0.9731]):
+        shown = live_metrics(event, val_acc)
+        assert [label for label, _, _ in shown] == ["Loss", "Running accuracy", "Validation accuracy", "Samples/s",
+                                                    "Elapsed"]
+        assert all(len(value) <= METRIC_CHARS for _, value, _ in shown), shown
+    assert live_metrics(event, [0.9731])[2][1] == "97.3%"
 
 
 def test_a_missing_folder_is_a_clear_error_and_train_is_disabled():
@@ -252,6 +289,10 @@ def test_train_live_stop_and_load_in_the_browser(page, app_url, tmp_path):
     page.get_by_role("button", name="Train", exact=True).click()
     page.get_by_text(re.compile(r"loop on cpu: epoch \d+ of 30, step \d+")).wait_for(timeout=60_000)
     time.sleep(1.0)
+    cut = page.evaluate(  # a live figure cut off with an ellipsis ("after epo...")
+        "() => [...document.querySelectorAll('[data-testid=\"stMetricValue\"], [data-testid=\"stMetricValue\"] *')]"
+        ".filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)")
+    assert not cut, cut
     page.get_by_role("button", name="Stop", exact=True).click()
     page.get_by_text("stopped early (the partial model is kept)").wait_for(timeout=60_000)
     wait_idle(page)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 from collections import deque
 
 import numpy as np
@@ -14,6 +16,9 @@ from PIL import Image, ImageDraw, ImageFilter
 from pytorch_explorer.digits.data import load_bundled
 from pytorch_explorer.core.errors import ExplorerError
 from pytorch_explorer.digits.preprocess import (
+    LIMIT_NOTE,
+    LOAD_SIZE,
+    MAX_PIXELS,
     ImageError,
     centre_of_mass,
     components,
@@ -134,6 +139,60 @@ def test_a_jpeg_compressed_photo_of_paper(reference):
     assert similarity(result.final, reference) > 0.8
 
 
+def tinted_photo_of_seven(strip: bool) -> bytes:
+    """The issue's photo: a 7 on tinted paper, rotated 4 degrees, a slightly darker strip along one edge."""
+    ink = np.asarray(draw_seven(size=(704, 615), box=(230, 120, 470, 470), width=22).rotate(4, Image.Resampling.BILINEAR))
+    paper = np.array([236.0, 228.0, 196.0]) * np.linspace(0.85, 1.0, 704)[None, :, None]  # tinted, lit from the right
+    rgb = paper * (1 - ink[..., None] / 255) + np.array([40.0, 40.0, 60.0]) * (ink[..., None] / 255)
+    if strip:
+        rgb[:, :40] *= 0.8  # the edge of the desk, or the page's shadow
+    return to_bytes(Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8)), "JPEG", quality=80)
+
+
+def test_a_darker_strip_along_a_photos_edge_is_not_ink(reference):
+    plain = preprocess_digit(tinted_photo_of_seven(strip=False))
+    with_strip = preprocess_digit(tinted_photo_of_seven(strip=True))
+    assert with_strip.bbox[1] > 150  # the ink box starts at the 7, not at the strip (was 704x615: all of it)
+    assert with_strip.clutter_removed.get("edge") == 1
+    assert any("edge" in note for note in with_strip.notes)
+    assert similarity(with_strip.final, plain.final) > 0.97
+    assert similarity(with_strip.final, reference) > 0.85  # (rotated 4 degrees)
+
+
+def test_a_shadow_and_a_thumb_are_not_ink(reference):
+    h, w = 600, 500
+    ink = np.asarray(draw_seven(size=(w, h), box=(150, 140, 350, 420), width=22)) / 255
+    yy, xx = np.mgrid[0:h, 0:w]
+    light = np.where(np.hypot(xx - 60, yy - 520) < 300, 0.7, 1.0)  # a hand's shadow over a corner
+    grey = 235 * light * (1 - ink) + 30 * ink
+    grey[(xx - 470) ** 2 / 60**2 + (yy - 300) ** 2 / 110**2 < 1] = 90  # a thumb at the right edge
+    result = preprocess_digit(to_bytes(Image.fromarray(grey.astype(np.uint8)), "JPEG", quality=75))
+    assert result.bbox[3] < 400  # the ink box ends at the 7, not at the thumb
+    assert similarity(result.final, reference) > 0.9
+
+
+def canvas_with(draw) -> np.ndarray:
+    """A 280x280 canvas (white strokes on transparent), drawn on by `draw(ImageDraw)`."""
+    image = Image.new("RGBA", (280, 280), (0, 0, 0, 0))
+    draw(ImageDraw.Draw(image))
+    return np.asarray(image)
+
+
+@pytest.mark.parametrize("mark", [
+    lambda d: d.ellipse((130, 130, 150, 150), fill=(255, 255, 255, 255)),  # one click with the 20 px pen
+    lambda d: d.ellipse((20, 30, 60, 70), fill=(255, 255, 255, 255)),  # a bigger blot
+    lambda d: d.line((120, 140, 140, 140), fill=(255, 255, 255, 255), width=20),  # a short dash
+])
+def test_a_dot_is_not_a_digit(mark):
+    with pytest.raises(ImageError, match="does not look like a digit"):
+        preprocess_digit(canvas_with(mark), name="the drawing")
+
+
+def test_a_one_is_a_digit_however_thick():
+    one = canvas_with(lambda d: d.line((140, 60, 140, 220), fill=(255, 255, 255, 255), width=40))
+    assert_mnist_shaped(preprocess_digit(one).final)
+
+
 def test_the_canvas_rgba_with_and_without_transparency(reference):
     white_on_black = np.asarray(draw_seven().convert("RGBA"))
     assert similarity(preprocess_digit(white_on_black).final, reference) > 0.99
@@ -210,14 +269,32 @@ def test_a_truncated_file():
         preprocess_digit(jpeg[: len(jpeg) // 3])
 
 
-def test_a_decompression_bomb_is_refused_before_decoding():
-    bomb = Image.new("1", (8000, 6000), 0)  # 48 megapixels in a ~6 kB PNG
-    data = to_bytes(bomb, "PNG")
-    assert len(data) < 100_000
+def png_claiming(width: int, height: int) -> bytes:
+    """A small PNG whose header claims width x height (a decompression bomb, as far as the header goes)."""
+    data = bytearray(to_bytes(Image.new("1", (8, 8), 0), "PNG"))
+    assert data[12:16] == b"IHDR"
+    data[16:24] = struct.pack(">II", width, height)
+    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))
+    return bytes(data)
+
+
+def test_a_48_megapixel_photo_is_shrunk_on_load(reference):
+    assert MAX_PIXELS >= 100_000_000 and str(MAX_PIXELS // 1_000_000) in LIMIT_NOTE  # the uploader states it
+    for fmt, mode in (("JPEG", "L"), ("PNG", "1")):  # JPEG: decoded at 1/4 scale; PNG: decoded, then shrunk
+        photo = draw_seven(size=(8000, 6000), box=(2700, 1200, 5270, 4800), width=310, ink=0, paper=255, mode=mode)
+        image = load_image_bytes(to_bytes(photo, fmt), f"phone.{fmt.lower()}")
+        assert max(image.size) <= LOAD_SIZE and image.info["original_size"] == (8000, 6000)
+        assert similarity(preprocess_digit(image).final, reference) > 0.95, fmt
+    assert similarity(preprocess_digit(photo).final, reference) > 0.95  # a big PIL image passed directly
+
+
+def test_a_picture_over_the_limit_is_refused_before_decoding():
+    with pytest.raises(ImageError, match=f"{MAX_PIXELS // 1_000_000} megapixels are shrunk"):
+        load_image_bytes(png_claiming(20_000, 7_000), "bomb.png")  # 140 MP claimed by a tiny file
+    with pytest.raises(ImageError, match="too large"):
+        load_image_bytes(png_claiming(100_000, 100_000), "bomb.png")  # Pillow's own bomb check
     with pytest.raises(ImageError, match="megapixels"):
-        load_image_bytes(data, "bomb.png")
-    with pytest.raises(ImageError, match="megapixels"):
-        preprocess_digit(np.zeros((7000, 7000), np.uint8))
+        preprocess_digit(np.zeros((12_000, 12_000), np.uint8))
 
 
 @pytest.mark.parametrize("picture", [

@@ -1,6 +1,7 @@
 """Plotly figures for the digit trainer, as functions of plain data (so tests can check them).
 
-- loss_figure: the loss against optimizer steps, drawn live while a run trains;
+- loss_figure: the loss against optimizer steps, drawn live while a run trains (a diverged point stays on
+  the chart: the axis stops at loss_ceiling and higher points sit on its top edge with their value);
 - accuracy_figure: train and validation accuracy after each epoch;
 - runs_overlay_figure: several runs' loss curves and validation accuracies side by side;
 - digit_grid_figure: sample digits as one mosaic, each cell titled with its label.
@@ -25,15 +26,50 @@ def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
     return fig
 
 
+def epoch_tick_step(epochs: int) -> int:
+    """A tick every 1, 2, 5 or 10 epochs: at most about 10 ticks, so 30 epochs do not crowd the axis."""
+    return next((step for step in (1, 2, 5, 10) if epochs <= 10 * step), 10 * (1 + epochs // 100))
+
+
+def loss_ceiling(*curves: Sequence[float]) -> float:
+    """The loss axis' top: 15 % over the 90th percentile of all the curves' finite points (taken from the
+    points, not interpolated towards an outlier) and over ln 10. A spike, a diverged step or an infinite loss
+    is among the top 10 % and does not squash the curves flat; a run that is high throughout sets the scale."""
+    finite = np.asarray([v for curve in curves for v in curve if np.isfinite(v)], dtype=float)
+    typical = float(np.percentile(finite, 90, method="lower")) if finite.size else 0.0
+    return 1.15 * max(CHANCE_LOSS, typical)
+
+
+def clip_losses(losses: Sequence[float], ceiling: float) -> tuple[list[float], list[int]]:
+    """The losses with each point above the ceiling (or NaN, or infinite) moved onto it, and where those were."""
+    clipped = [i for i, v in enumerate(losses) if not np.isfinite(v) or v > ceiling]
+    return [ceiling if not np.isfinite(v) or v > ceiling else float(v) for v in losses], clipped
+
+
+def _off_scale_markers(fig: go.Figure, steps: Sequence[int], losses: Sequence[float], clipped: list[int],
+                       ceiling: float, color: str, name: str, **where: int) -> None:
+    """A triangle on the top edge for each clipped point, its real value written beside it."""
+    if not clipped:
+        return
+    fig.add_trace(go.Scatter(x=[steps[i] for i in clipped], y=[ceiling] * len(clipped), mode="markers+text",
+                             marker={"symbol": "triangle-up", "size": 11, "color": color}, showlegend=False,
+                             text=[f"{losses[i]:.3g}" for i in clipped], textposition="bottom center",
+                             name=f"{name}: off the scale", legendgroup=name, cliponaxis=False), **where)
+
+
 def loss_figure(steps: Sequence[int], losses: Sequence[float], title: str = "Training loss",
                 total_steps: int | None = None) -> go.Figure:
-    """Mean cross-entropy loss per logging window against the optimizer step."""
-    fig = go.Figure(go.Scatter(x=list(steps), y=list(losses), mode="lines+markers", name="loss",
+    """Mean cross-entropy loss per logging window against the optimizer step; a diverged (huge, NaN or
+    infinite) loss is drawn on the top edge with its value, so it stays on the chart."""
+    ceiling = loss_ceiling(losses)
+    y, clipped = clip_losses(losses, ceiling)
+    fig = go.Figure(go.Scatter(x=list(steps), y=y, mode="lines+markers", name="loss",
                                marker={"size": 4}, line={"color": PALETTE[0]}))
+    _off_scale_markers(fig, list(steps), losses, clipped, ceiling, PALETTE[1], "loss")
     fig.add_hline(y=CHANCE_LOSS, line={"dash": "dot", "color": "grey"},
                   annotation_text="guessing (ln 10)", annotation_position="top right")
     fig.update_xaxes(title="step", range=[0, total_steps] if total_steps else None)
-    fig.update_yaxes(title="loss", rangemode="tozero")
+    fig.update_yaxes(title="loss" + (f" (clipped at {ceiling:.3g})" if clipped else ""), range=[0, ceiling * 1.04])
     return _layout(fig, title, 320)
 
 
@@ -45,25 +81,38 @@ def accuracy_figure(epochs: Sequence[int], train_acc: Sequence[float], val_acc: 
                              line={"color": PALETTE[0]}))
     fig.add_trace(go.Scatter(x=list(epochs), y=list(val_acc), mode="lines+markers", name="validation",
                              line={"color": PALETTE[1]}))
-    upper = max(total_epochs or 0, max(epochs, default=1)) + 0.5
-    fig.update_xaxes(title="epoch", range=[0.5, upper], dtick=1)
+    last = max(total_epochs or 0, max(epochs, default=1))
+    fig.update_xaxes(title="epoch", range=[0.5, last + 0.5], tick0=1, dtick=epoch_tick_step(last))
     fig.update_yaxes(title="accuracy", range=[0, 1.02], tickformat=".0%")
     return _layout(fig, title, 320)
 
 
 def runs_overlay_figure(runs: Mapping[str, Mapping[str, Any]]) -> go.Figure:
-    """Each run's loss curve (left) and validation accuracy per epoch (right); runs maps name -> metrics."""
+    """Each run's loss curve (left) and validation accuracy per epoch (right); runs maps name -> metrics.
+
+    The loss axis is shared, so it stops at loss_ceiling of all the runs: a spike or a diverged run is drawn
+    on its top edge (with its value) instead of squashing the other runs flat; the axis title says so.
+    """
+    curves = {name: list(metrics.get("loss_history", [])) for name, metrics in runs.items()}
+    ceiling = loss_ceiling(*curves.values())
+    any_clipped = False
     fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Validation accuracy"))
     for i, (name, metrics) in enumerate(runs.items()):
         color = PALETTE[i % len(PALETTE)]
-        fig.add_trace(go.Scatter(x=list(metrics.get("loss_steps", [])), y=list(metrics.get("loss_history", [])),
-                                 mode="lines", name=name, legendgroup=name, line={"color": color}), row=1, col=1)
+        steps = list(metrics.get("loss_steps", []))
+        y, clipped = clip_losses(curves[name], ceiling)
+        any_clipped = any_clipped or bool(clipped)
+        fig.add_trace(go.Scatter(x=steps, y=y, mode="lines", name=name, legendgroup=name, line={"color": color}),
+                      row=1, col=1)
+        _off_scale_markers(fig, steps, curves[name], clipped, ceiling, color, name, row=1, col=1)
         val = list(metrics.get("epoch_val_acc", []))
         fig.add_trace(go.Scatter(x=list(range(1, len(val) + 1)), y=val, mode="lines+markers", name=name,
                                  legendgroup=name, showlegend=False, line={"color": color}), row=1, col=2)
+    epochs = max((len(m.get("epoch_val_acc", [])) for m in runs.values()), default=1)
     fig.update_xaxes(title="step", row=1, col=1)
-    fig.update_xaxes(title="epoch", dtick=1, row=1, col=2)
-    fig.update_yaxes(title="loss", rangemode="tozero", row=1, col=1)
+    fig.update_xaxes(title="epoch", tick0=1, dtick=epoch_tick_step(epochs), row=1, col=2)
+    loss_title = f"loss (clipped at {ceiling:.3g}: higher points on the top edge)" if any_clipped else "loss"
+    fig.update_yaxes(title=loss_title, range=[0, ceiling * 1.04], row=1, col=1)
     fig.update_yaxes(tickformat=".0%", row=1, col=2)
     return _layout(fig, "Runs compared", 360)
 
