@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui.workspace import workspace
+
 PAGES = [
     ("pages/tensor_playground.py", "Tensor playground", "tensors", ":material/grid_on:",
      "Make tensors, apply 200+ torch operations and expressions, and check each against numpy."),
@@ -57,4 +59,6 @@ def navigation() -> st.navigation:
 
 
 st.set_page_config(page_title="PyTorch Explorer", page_icon=":material/local_fire_department:", layout="wide")
-navigation().run()
+page = navigation()
+workspace()  # this browser's workspace id, kept in the URL (?ws=...) on every page
+page.run()

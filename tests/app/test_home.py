@@ -44,3 +44,23 @@ def test_every_page_renders_in_the_browser(page, app_url):
         expect(page.get_by_role("heading", name=title).first).to_be_visible()
         expect_no_exception(page)
         screenshot(page, url_path)
+
+
+def test_every_browser_gets_a_workspace_in_the_url_and_keeps_a_valid_one():
+    from pytorch_explorer.runs import is_workspace_id, new_workspace_id
+
+    at = AppTest.from_file(str(ROOT / "app.py")).run(timeout=30)
+    assert is_workspace_id(at.query_params["ws"])
+    mine = new_workspace_id()
+    at = AppTest.from_file(str(ROOT / "app.py"))
+    at.query_params["ws"] = mine
+    at.run(timeout=30)
+    assert at.session_state["workspace"] == mine and not at.warning
+
+
+def test_a_hostile_workspace_id_opens_a_new_workspace_with_a_note():
+    at = AppTest.from_file(str(ROOT / "app.py"))
+    at.query_params["ws"] = "../../etc/passwd"
+    at.run(timeout=30)
+    assert not at.exception and at.session_state["workspace"] != "../../etc/passwd"
+    assert "not a valid workspace id" in at.warning[0].value
