@@ -17,6 +17,8 @@ PAGES = [
      "Train the article's digit MLP on CPU or GPU, as the article wrote it and done right."),
     ("pages/digits_probe.py", "Digits: probe", "digits-probe", ":material/draw:",
      "Draw or upload a digit and see what the model thinks, and why."),
+    ("pages/runs.py", "Runs", "runs", ":material/history:",
+     "Every run of this workspace: compare their curves, rename, export or import models, open one in the probe."),
 ]
 
 

@@ -1,0 +1,161 @@
+"""What the Runs page shows, as plain data: the table of a workspace's runs, its filters, the curves of
+several runs side by side, safe file names for exports, and the code that loads an exported model.
+
+    rows = run_rows(filter_runs(records, page="Digits: train", source="bundled"), now)     # one dict a run, for st.dataframe
+    series = overlay_series(store, workspace, run_ids, run_labels(records))
+    figure = runs_overlay_figure(series)                                  # loss per step, val. accuracy per epoch
+
+Run names and data sources come from learners and files: `as_code` turns one into a Markdown code span,
+so a name like `**[click](http://...)**` is shown, never rendered.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from pytorch_explorer.digits.models import MLPConfig, mlp_code
+from pytorch_explorer.digits.training.figures import runs_overlay_figure
+from pytorch_explorer.runs.store import RunRecord, RunStore
+
+ALL_PAGES, ALL_SOURCES = "All pages", "All data sources"  # the filters' "no filter" choices
+PAGE_OF_KIND = {"digits": "Digits: train", "toy": "Toy networks"}  # which page makes runs of each kind
+COLUMNS = ("name", "page", "status", "source", "device", "accuracy", "samples/s", "started", "duration")
+
+__all__ = ["ALL_PAGES", "ALL_SOURCES", "COLUMNS", "PAGE_OF_KIND", "as_code", "escape_markdown", "file_stem", "filter_options", "filter_runs",
+           "format_duration", "load_code", "overlay_series", "page_of", "run_duration", "run_labels", "run_rows",
+           "runs_overlay_figure"]
+
+
+def page_of(kind: str) -> str:
+    """The page a run of this kind came from ("digits" -> "Digits: train"); an unknown kind as it is."""
+    return PAGE_OF_KIND.get(kind, kind)
+
+
+def filter_options(records: Iterable[RunRecord]) -> tuple[list[str], list[str]]:
+    """The choices of the two filters: ALL_PAGES and each page the runs came from; ALL_SOURCES and each
+    data source they trained on. Labels are the values (a bound widget keeps its label in the URL)."""
+    records = list(records)
+    return ([ALL_PAGES, *sorted({page_of(r.kind) for r in records})],
+            [ALL_SOURCES, *sorted({r.source for r in records})])
+
+
+def filter_runs(records: Iterable[RunRecord], page: str | None = ALL_PAGES, source: str | None = ALL_SOURCES
+                ) -> list[RunRecord]:
+    """The runs from one page and one data source (ALL_PAGES, ALL_SOURCES or None: any), in the order given."""
+    return [r for r in records
+            if page in (None, ALL_PAGES, page_of(r.kind)) and source in (None, ALL_SOURCES, r.source)]
+
+
+def format_duration(seconds: float | None) -> str:
+    """42 s, 3 min 05 s, 1 h 02 min; empty when unknown."""
+    if seconds is None or not math.isfinite(seconds) or seconds < 0:
+        return ""
+    if seconds < 60:
+        return f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:.1f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def run_duration(record: RunRecord, now: float) -> float | None:
+    """Seconds from start to finish (to `now` while it trains); None for a run that never started."""
+    if record.started is None:
+        return None
+    end = record.finished if record.finished is not None else (now if record.active else record.updated)
+    return max(0.0, end - record.started)
+
+
+def run_rows(records: Iterable[RunRecord], now: float) -> list[dict[str, Any]]:
+    """One row a run for the table (COLUMNS): accuracy as 0-1, started as a local datetime."""
+    rows = []
+    for r in records:
+        started = r.started if r.started is not None else r.created
+        rows.append({"name": r.name, "page": page_of(r.kind), "status": r.status, "source": r.source,
+                     "device": r.device, "accuracy": r.val_acc,
+                     "samples/s": round(r.samples_per_s) if r.samples_per_s else None,
+                     "started": datetime.fromtimestamp(started), "duration": format_duration(run_duration(r, now))})
+    return rows
+
+
+def run_labels(records: Sequence[RunRecord]) -> dict[str, str]:
+    """run id -> a label for pickers and legends: the name, with a short id where two runs share it."""
+    counts: dict[str, int] = {}
+    for r in records:
+        counts[r.name] = counts.get(r.name, 0) + 1
+    return {r.id: r.name if counts[r.name] == 1 else f"{r.name} ({r.id[:6]})" for r in records}
+
+
+def _number(value: Any) -> float:
+    return float(value) if isinstance(value, (int, float)) else math.nan
+
+
+def overlay_series(store: RunStore, workspace: str, run_ids: Iterable[str], labels: Mapping[str, str]
+                   ) -> dict[str, dict[str, list[float]]]:
+    """label -> the curves runs_overlay_figure draws: loss per step (loss_steps, loss_history) and the
+    validation accuracy after each epoch (epoch_val_acc). A run without readings (an imported one) has
+    empty lists. A NaN loss stays NaN: the figure puts it on the top edge, as a diverged point."""
+    series = {}
+    for run_id in run_ids:
+        steps = store.metrics(workspace, run_id, "step")  # SQLite keeps a NaN loss as NULL: back to NaN
+        epochs = store.metrics(workspace, run_id, "epoch")
+        series[labels.get(run_id, run_id)] = {
+            "loss_steps": [m["step"] for m in steps],
+            "loss_history": [_number(m["loss"]) for m in steps],
+            "epoch_val_acc": [_number(m["val_acc"]) for m in sorted(epochs, key=lambda m: m["epoch"])],
+        }
+    return series
+
+
+def as_code(text: str) -> str:
+    """`text` as one Markdown code span (CommonMark: a fence longer than any run of backticks inside),
+    on one line: a learner's run name or a file's data source is shown as typed, never as Markdown."""
+    text = " ".join(str(text).split())
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or not text else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def escape_markdown(text: str) -> str:
+    """`text` with every ASCII punctuation character backslash-escaped (CommonMark), for prose such as a run's
+    status message that may quote a file name or a data source: it reads as typed, nothing renders."""
+    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", " ".join(str(text).split()))
+
+
+def file_stem(name: str) -> str:
+    """A file name made from a run name: letters, digits, '-', '_' and '.', at most 60 characters."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")[:60].strip("-.")
+    return stem or "run"
+
+
+def load_code(file_name: str = "run.pt", config: Mapping[str, Any] | None = None) -> str:
+    """The PyTorch code that loads an exported .pt file (weights_only=True) and rebuilds its model."""
+    known = {k: v for k, v in (config or {}).items() if k in ("hidden", "depth", "activation")}
+    try:
+        mlp = MLPConfig(**known)
+    except (TypeError, ValueError):
+        mlp = MLPConfig()
+    return "\n".join([
+        "import torch",
+        "",
+        "# A checkpoint holds tensors and plain values only, so weights_only=True can load it:",
+        "# no code from the file runs.",
+        f"checkpoint = torch.load({file_name!r}, map_location=\"cpu\", weights_only=True)",
+        "print(checkpoint[\"config\"], checkpoint[\"metrics\"].get(\"val_acc\"))",
+        "",
+        "# Rebuild the same layers (checkpoint[\"config\"] says how wide and deep), then load the weights.",
+        mlp_code(mlp),
+        "model.load_state_dict(checkpoint[\"state_dict\"])",
+        "model.eval()",
+        "",
+        "# images: uint8 digits, shape (N, 28, 28), white on black as in MNIST",
+        "with torch.no_grad():",
+        "    probabilities = model(images.reshape(-1, 28 * 28).float() / 255).softmax(dim=1)",
+        "print(probabilities.argmax(dim=1))",
+    ])
