@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
+import ui.settings
 from pytorch_explorer.autograd.check import finite_difference_check
 from pytorch_explorer.autograd.code import graph_code
 from pytorch_explorer.autograd.figures import (
@@ -15,16 +16,28 @@ from pytorch_explorer.autograd.graph import AutogradGraph
 from pytorch_explorer.autograd.presets import (
     PRESET_EDITED, PRESETS, InputSpec, branch_text, explore, preset_applies, trace_branch, trace_loop,
 )
+from ui.settings import report_ignored
 
 MAX_INPUTS = 6
+KEEP = ui.settings.KEEP        # a setting: in the URL (a reload or a shared link opens it) and kept across pages
+KEPT = {"persist_state": "session"}   # kept across pages only: shown after Run backward, which a reload undoes
+SETTING_KEYS = ["ag_preset", "ag_expr", "ag_n_inputs", "ag_dyn_kind", "ag_loop_n", "ag_branch_x"] + [
+    f"ag_{what}_{i}" for i in range(MAX_INPUTS) for what in ("name", "value", "grad")]
 ss = st.session_state
+raw_query = ui.settings.snapshot()  # the settings in the address, before the controls take them
+
+
+def preset_input(key: str, i: int) -> InputSpec:
+    """Input row i of a preset (a spare row when the preset has fewer inputs)."""
+    inputs = PRESETS[key].inputs
+    return inputs[i] if i < len(inputs) else InputSpec(f"v{i}", "0.0")
 
 
 def load_preset() -> None:
     preset = PRESETS[ss.ag_preset]
     ss.ag_expr, ss.ag_n_inputs = preset.expression, len(preset.inputs)
     for i in range(MAX_INPUTS):
-        spec = preset.inputs[i] if i < len(preset.inputs) else InputSpec(f"v{i}", "0.0")
+        spec = preset_input(ss.ag_preset, i)
         ss[f"ag_name_{i}"], ss[f"ag_value_{i}"], ss[f"ag_grad_{i}"] = spec.name, spec.value, spec.requires_grad
 
 
@@ -36,10 +49,6 @@ def move_step(delta: int, n_steps: int) -> None:
     ss.ag_step = min(max(1, ss.get("ag_step", 1) + delta), n_steps)
 
 
-if "ag_preset" not in ss:
-    ss.ag_preset = "linear"
-    load_preset()
-
 st.title("Autograd explorer")
 st.write(
     "The article calls autograd *a recorder of the operations we performed, replayed backwards to compute "
@@ -49,22 +58,27 @@ st.write(
     "Then run backward, one node at a time if you like, and check the gradients against finite differences."
 )
 
+url_note = st.container()  # filled at the end: a note on the address's values the controls could not take
 left, right = st.columns([3, 2], gap="large")
 with left:
-    st.selectbox("Preset", list(PRESETS), format_func=lambda k: PRESETS[k].title, key="ag_preset", on_change=load_preset)
+    # Each control's default is the chosen preset's value (load_preset sets them all when the preset changes),
+    # so the URL holds the preset and what the learner changed in it, and a reload or a shared link rebuilds both.
+    preset = st.selectbox("Preset", list(PRESETS), format_func=lambda k: PRESETS[k].title, key="ag_preset",
+                          on_change=load_preset, **KEEP)
     about = st.empty()   # the preset's notes, filled in once the inputs are read
-    st.text_input("Expression (the safe evaluator of the tensor playground: torch.*, F.*, tensor methods)", key="ag_expr")
-    st.number_input("Number of inputs", 1, MAX_INPUTS, key="ag_n_inputs")
+    st.text_input("Expression (the safe evaluator of the tensor playground: torch.*, F.*, tensor methods)",
+                  PRESETS[preset].expression, key="ag_expr", **KEEP)
+    n_inputs = st.number_input("Number of inputs", 1, MAX_INPUTS, len(PRESETS[preset].inputs), key="ag_n_inputs",
+                               **KEEP)
     specs = []
-    for i in range(ss.ag_n_inputs):
+    for i in range(n_inputs):
         c_name, c_value, c_grad = st.columns([1, 3, 1.3], vertical_alignment="bottom")
         shown = "visible" if i == 0 else "collapsed"
-        ss.setdefault(f"ag_name_{i}", f"v{i}")   # a row hidden earlier lost its state: start it afresh
-        ss.setdefault(f"ag_value_{i}", "1.0")
-        ss.setdefault(f"ag_grad_{i}", True)
-        name = c_name.text_input("name", key=f"ag_name_{i}", label_visibility=shown)
-        value = c_value.text_input("value (number, list or torch.* call)", key=f"ag_value_{i}", label_visibility=shown)
-        grad = c_grad.checkbox("requires_grad", key=f"ag_grad_{i}")
+        start = preset_input(preset, i)
+        name = c_name.text_input("name", start.name, key=f"ag_name_{i}", label_visibility=shown, **KEEP)
+        value = c_value.text_input("value (number, list or torch.* call)", start.value, key=f"ag_value_{i}",
+                                   label_visibility=shown, **KEEP)
+        grad = c_grad.checkbox("requires_grad", start.requires_grad, key=f"ag_grad_{i}", **KEEP)
         specs.append(InputSpec(name.strip(), value, grad))
     about.caption(PRESETS[ss.ag_preset].about if preset_applies(ss.ag_preset, ss.ag_expr, specs) else PRESET_EDITED)
     st.caption("Whole numbers make an integer tensor, as `torch.tensor` does (class labels); write `1.0` for a float. "
@@ -86,12 +100,12 @@ if graph is not None:
         st.caption(backward_note(graph) if graph.output.requires_grad else
                    "The output does not require grad: tick requires_grad on an input it depends on.")
         if ss.ag_passes and graph.steps:
-            view = st.radio("Show", ["every gradient", "backward step by step"], key="ag_view", horizontal=True)
+            view = st.radio("Show", ["every gradient", "backward step by step"], key="ag_view", horizontal=True, **KEPT)
             n_steps = len(graph.steps)
             if view == "backward step by step":
                 ss.ag_step = min(max(1, ss.get("ag_step", 1)), n_steps)
                 if n_steps > 1:
-                    st.slider("Backward step", 1, n_steps, key="ag_step")
+                    st.slider("Backward step", 1, n_steps, key="ag_step", **KEPT)
                 p, n = st.columns(2)
                 p.button("◀ Previous", key="ag_prev", on_click=move_step, args=(-1, n_steps), disabled=ss.ag_step <= 1,
                          width="stretch")
@@ -140,16 +154,19 @@ if graph is not None:
 st.subheader("Dynamic graph: define-by-run")
 st.write("The graph is rebuilt every time the code runs, so Python's own `for` and `if` decide what gets "
          "recorded. Move the slider: the data (or the count) changes, and so does the graph.")
-kind = st.radio("Example", ["a loop", "a branch"], key="ag_dyn_kind", horizontal=True)
+kind = st.radio("Example", ["a loop", "a branch"], key="ag_dyn_kind", horizontal=True, **KEEP)
 if kind == "a loop":
-    n = st.slider("n, the number of times x = x * w runs", 0, 6, 3, key="ag_loop_n")
+    n = st.slider("n, the number of times x = x * w runs", 0, 6, 3, key="ag_loop_n", **KEEP)
     dynamic = trace_loop(n)
 else:
     x0 = st.slider("x[0] (the branch is chosen by x.sum() > 0, with x = [x[0], 0.5])", -2.0, 2.0, 1.0, 0.25,
-                   key="ag_branch_x")
+                   key="ag_branch_x", **KEEP)
     dynamic = trace_branch(x0)
     st.write(branch_text(x0))
 dynamic.backward()
 d1, d2 = st.columns([3, 2])
 d1.graphviz_chart(graph_to_dot(dynamic))
 d2.code(dynamic.code_body, language="python", wrap_lines=True)
+
+with url_note:
+    report_ignored(raw_query, SETTING_KEYS, {"ag_preset": lambda key: PRESETS[key].title})

@@ -9,7 +9,13 @@ from pytorch_explorer.core.devices import device_choices
 from pytorch_explorer.tensors.catalogue import CATALOGUE, GROUPS, OPS, param_text, parse_value, search
 from pytorch_explorer.tensors.guards import MAX_ELEMENTS
 from ui import code_expander, friendly_errors
-from ui.tensor_playground import last_source, run_and_keep, show_last_result, show_tensor
+from ui.settings import KEEP, report_ignored, snapshot
+from ui.tensor_playground import (
+    SETTING_KEYS, URL_LABELS, kind_label, last_source, op_label, run_and_keep, show_last_result,
+    show_tensor, view_label,
+)
+
+raw_query = snapshot()  # the settings in the address, before the controls take them
 
 st.title("Tensor playground")
 st.markdown(
@@ -19,6 +25,8 @@ st.markdown(
 )
 st.caption(f"Size limit: a tensor here, made or computed, holds at most {MAX_ELEMENTS:,} elements.")
 
+url_note = st.container()  # filled at the end: a note on the address's values the controls could not take
+url_keys, url_labels = list(SETTING_KEYS), dict(URL_LABELS)   # and the settings of the operation chosen below
 state = st.session_state
 if "tp_specs" not in state:
     start = [tf.TensorSpec("a", "randn", (2, 3), seed=0),
@@ -34,36 +42,36 @@ left, right = st.columns([2, 3], gap="large")
 with left:
     st.subheader("Your tensors")
     with st.expander("Create a tensor", expanded=False):
-        name = st.text_input("Name", value=f"x{len(tensors)}", key="tp_new_name")
-        kind = st.selectbox("Made by", tf.KINDS, index=tf.KINDS.index("randn"), key="tp_new_kind",
-                            format_func=lambda k: "a literal like [[1, 2], [3, 4]]" if k == "literal" else f"torch.{k}")
+        name = st.text_input("Name", value=f"x{len(tensors)}", key="tp_new_name", **KEEP)
+        kind = st.selectbox("Made by", tf.KINDS, index=tf.KINDS.index("randn"), key="tp_new_kind", **KEEP,
+                            format_func=kind_label)
         spec = tf.TensorSpec(name, kind)
         if kind == "literal":
-            spec.literal = st.text_input("Values", value="[[1, 2], [3, 4]]", key="tp_new_literal")
+            spec.literal = st.text_input("Values", value="[[1, 2], [3, 4]]", key="tp_new_literal", **KEEP)
         elif kind not in ("arange", "linspace"):
-            shape_text = st.text_input("Shape", value="3, 4", key="tp_new_shape")
+            shape_text = st.text_input("Shape", value="3, 4", key="tp_new_shape", **KEEP)
         if kind == "full":
-            spec.fill_value = st.number_input("Fill value", value=1.0, key="tp_new_fill")
+            spec.fill_value = st.number_input("Fill value", value=1.0, key="tp_new_fill", **KEEP)
         if kind in ("arange", "linspace"):
             c1, c2, c3 = st.columns(3)
-            spec.start = c1.number_input("start", value=0.0, key="tp_new_start")
-            spec.end = c2.number_input("end", value=10.0 if kind == "arange" else 1.0, key="tp_new_end")
+            spec.start = c1.number_input("start", value=0.0, key="tp_new_start", **KEEP)
+            spec.end = c2.number_input("end", value=10.0 if kind == "arange" else 1.0, key="tp_new_end", **KEEP)
             if kind == "arange":
-                spec.step = c3.number_input("step", value=1.0, key="tp_new_step")
+                spec.step = c3.number_input("step", value=1.0, key="tp_new_step", **KEEP)
             else:
-                spec.steps = int(c3.number_input("steps", value=5, min_value=0, step=1, key="tp_new_steps"))
+                spec.steps = int(c3.number_input("steps", value=5, min_value=0, step=1, key="tp_new_steps", **KEEP))
         if kind == "randint":
             c1, c2 = st.columns(2)
-            spec.low = int(c1.number_input("low", value=0, step=1, key="tp_new_low"))
-            spec.high = int(c2.number_input("high (excluded)", value=10, step=1, key="tp_new_high"))
+            spec.low = int(c1.number_input("low", value=0, step=1, key="tp_new_low", **KEEP))
+            spec.high = int(c2.number_input("high (excluded)", value=10, step=1, key="tp_new_high", **KEEP))
         c1, c2 = st.columns(2)
         default_dtype = "int64" if kind in ("randint", "arange") else "float32"
-        spec.dtype = c1.selectbox("dtype", tf.DTYPES, index=tf.DTYPES.index(default_dtype), key=f"tp_new_dtype_{default_dtype}")
+        spec.dtype = c1.selectbox("dtype", tf.DTYPES, index=tf.DTYPES.index(default_dtype), key=f"tp_new_dtype_{default_dtype}", **KEEP)
         devices = [d for d in device_choices() if d != "auto"]
-        spec.device = c2.selectbox("device", devices, key="tp_new_device")
+        spec.device = c2.selectbox("device", devices, key="tp_new_device", **KEEP)
         c1, c2 = st.columns(2)
-        spec.seed = int(c1.number_input("seed", value=0, step=1, key="tp_new_seed", disabled=kind not in tf.RANDOM_KINDS))
-        spec.requires_grad = c2.checkbox("requires_grad", key="tp_new_grad")
+        spec.seed = int(c1.number_input("seed", value=0, step=1, key="tp_new_seed", **KEEP, disabled=kind not in tf.RANDOM_KINDS))
+        spec.requires_grad = c2.checkbox("requires_grad", key="tp_new_grad", **KEEP)
         if st.button("Create", key="tp_create", type="primary"):
             with friendly_errors("Creating the tensor"):
                 if kind not in ("literal", "arange", "linspace"):
@@ -90,42 +98,45 @@ with right:
     tab_ops, tab_expr, tab_bcast, tab_views = st.tabs(["Operation catalogue", "Expression", "Broadcasting", "Views & copies"])
     with tab_ops:
         c1, c2 = st.columns([3, 2])
-        query = c1.text_input("Search", key="tp_op_search", placeholder="e.g. softmax, norm, transpose")
-        group = c2.selectbox("Group", ("all",) + GROUPS, key="tp_op_group")
+        query = c1.text_input("Search", key="tp_op_search", **KEEP, placeholder="e.g. softmax, norm, transpose")
+        group = c2.selectbox("Group", ("all",) + GROUPS, key="tp_op_group", **KEEP)
         found = search(query, None if group == "all" else group)
         st.caption(f"{len(found)} of {len(CATALOGUE)} operations")
         if found:
-            op = OPS[st.selectbox("Operation", [o.name for o in found], key="tp_op",
-                                  format_func=lambda n: f"{n} — {OPS[n].description}")]
+            op = OPS[st.selectbox("Operation", [o.name for o in found], key="tp_op", **KEEP,
+                                  format_func=op_label)]
             st.code(op.signature, language="python")
             st.caption(f"{op.group} · {op.description}")
             values = {}
             tensor_i = 0
             for p in op.params:
                 key = f"tp_p_{op.name}_{p.name}"
+                url_keys.append(key)
                 label = p.name + (" (tensors)" if p.kind == "tensors" else "")
                 if p.kind in ("tensor", "tensor?"):
                     options = (["None"] if p.kind == "tensor?" else []) + names
                     pick = min(tensor_i, len(names) - 1) + (1 if p.kind == "tensor?" else 0)
-                    values[p.name] = st.selectbox(label, options, index=max(pick, 0) if options else None, key=key)
+                    values[p.name] = st.selectbox(label, options, index=max(pick, 0) if options else None, key=key, **KEEP)
                     tensor_i += 1
                     if values[p.name] == "None":
                         values[p.name] = None
                 elif p.kind == "tensors":
-                    values[p.name] = st.multiselect(label, names, default=names[:2], key=key)
+                    url_labels[key] = str
+                    values[p.name] = st.multiselect(label, names, default=names[:2], key=key, **KEEP)
                 elif p.kind == "bool":
-                    values[p.name] = st.checkbox(p.name, value=bool(op.start_value(p)), key=key)
+                    values[p.name] = st.checkbox(p.name, value=bool(op.start_value(p)), key=key, **KEEP)
                 elif p.kind == "choice":
-                    values[p.name] = st.selectbox(label, p.choices, index=p.choices.index(op.start_value(p)), key=key,
+                    url_labels[key] = repr
+                    values[p.name] = st.selectbox(label, p.choices, index=p.choices.index(op.start_value(p)), key=key, **KEEP,
                                                   format_func=repr)
                 elif p.kind in ("dtype", "dtype?"):
                     start_dtype = op.start_value(p)
                     dtype_name = str(start_dtype).replace("torch.", "") if start_dtype is not None else "float64"
-                    chosen = st.selectbox(label, tf.DTYPES, index=tf.DTYPES.index(dtype_name), key=key)
+                    chosen = st.selectbox(label, tf.DTYPES, index=tf.DTYPES.index(dtype_name), key=key, **KEEP)
                     values[p.name] = getattr(torch, chosen)
                 else:
                     hint = p.kind.rstrip("?") + (", empty for None" if p.kind.endswith("?") else "")
-                    values[p.name] = st.text_input(f"{p.name} ({hint})", value=param_text(op, p), key=key)
+                    values[p.name] = st.text_input(f"{p.name} ({hint})", value=param_text(op, p), key=key, **KEEP)
             with friendly_errors("That operation"):
                 parsed = {p.name: parse_value(p, values[p.name]) for p in op.params}
                 source = op.expression(parsed)
@@ -135,7 +146,7 @@ with right:
     with tab_expr:
         st.caption("Numbers, lists, your tensors, operators (+ - * / // % ** @), indexing and slicing, "
                    "and calls of torch functions and tensor methods. Nothing else runs.")
-        source = st.text_input("Expression", value="a @ b.t() + 1", key="tp_expr")
+        source = st.text_input("Expression", value="a @ b.t() + 1", key="tp_expr", **KEEP)
         if st.button("Evaluate", key="tp_eval", type="primary"):
             run_and_keep(source, tensors)
     with tab_bcast:
@@ -143,8 +154,8 @@ with right:
         c1, c2 = st.columns(2)
         first = tensors[names[0]].shape if names else (2, 3)
         second = tensors[names[1]].shape if len(names) > 1 else (3,)
-        sa = c1.text_input("shape of a", value=", ".join(map(str, first)), key="tp_bc_a")
-        sb = c2.text_input("shape of b", value=", ".join(map(str, second)), key="tp_bc_b")
+        sa = c1.text_input("shape of a", value=", ".join(map(str, first)), key="tp_bc_a", **KEEP)
+        sb = c2.text_input("shape of b", value=", ".join(map(str, second)), key="tp_bc_b", **KEEP)
         with friendly_errors("Broadcasting"):
             plan = ti.broadcast(tf.parse_shape(sa), tf.parse_shape(sb))
             st.dataframe(plan.table(), width="stretch")
@@ -155,12 +166,12 @@ with right:
                    "This runs on a copy of your tensor, so your tensors stay as they are.")
         if names:
             c1, c2 = st.columns(2)
-            base_name = c1.selectbox("Tensor x", names, key="tp_view_x")
-            expr = c2.selectbox("Operation", list(ti.VIEW_EXAMPLES), key="tp_view_expr",
-                                format_func=lambda e: f"{e}   ({ti.VIEW_EXAMPLES[e]})")
+            base_name = c1.selectbox("Tensor x", names, key="tp_view_x", **KEEP)
+            expr = c2.selectbox("Operation", list(ti.VIEW_EXAMPLES), key="tp_view_expr", **KEEP,
+                                format_func=view_label)
             c1, c2 = st.columns(2)
-            in_place = c1.selectbox("Then, in place", ti.IN_PLACE_EXAMPLES, key="tp_view_inplace")
-            target = c2.radio("on", ["result", "x"], horizontal=True, key="tp_view_target")
+            in_place = c1.selectbox("Then, in place", ti.IN_PLACE_EXAMPLES, key="tp_view_inplace", **KEEP)
+            target = c2.radio("on", ["result", "x"], horizontal=True, key="tp_view_target", **KEEP)
             with friendly_errors("That view"):
                 report = ti.view_or_copy(tensors[base_name], expr, in_place, target)
                 (st.info if report.shares_storage else st.success)(report.explanation)
@@ -178,3 +189,6 @@ with right:
     show_last_result(tensors, state.tp_specs)
 
 code_expander(tf.state_code(list(state.tp_specs.values()), last_source()))
+
+with url_note:
+    report_ignored(raw_query, url_keys, url_labels)

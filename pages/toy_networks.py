@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
+import ui.settings
 from pytorch_explorer.toy import code as toy_code
 from pytorch_explorer.toy import figures as toy_figures
 from pytorch_explorer.toy import playground as toy_playground
@@ -16,6 +17,9 @@ from pytorch_explorer.toy.settings import IMPLEMENTATION_TITLES as TITLES
 from pytorch_explorer.toy.settings import IMPLEMENTATIONS, LOSS_NAME
 from pytorch_explorer.toy.training import side_by_side_results
 from ui import toy_networks as view
+from ui.settings import report_ignored
+
+raw_query = ui.settings.snapshot()  # the settings in the address, before the controls take them
 
 st.title("Toy networks")
 st.write(
@@ -25,6 +29,7 @@ st.write(
     "Here it runs five ways side by side, including the article's PyTorch code exactly as printed "
     "(it has two bugs) and the versions PyTorch would have you write (autograd, `nn` + `optim`)."
 )
+url_note = st.container()  # filled at the end: a note on the address's values the controls could not take
 tab_article, tab_gradients, tab_speed, tab_playground = st.tabs(
     ["The article's network", "Gradient check", "Speed", "Playground (2-D)"]
 )
@@ -33,7 +38,7 @@ settings = None
 with tab_article, ui.friendly_errors("Those settings"):
     settings = view.toy_settings_controls()
     impls = st.multiselect("Train these side by side", IMPLEMENTATIONS, default=["numpy", "torch-article"],
-                           format_func=TITLES.get, key="toy_impls")
+                           format_func=TITLES.get, key="toy_impls", **ui.settings.KEEP)
     train_clicked = st.button("Train side by side", type="primary", key="toy_train", disabled=not impls)
     chart = st.empty()
     progress = st.empty()
@@ -58,7 +63,7 @@ with tab_article, ui.friendly_errors("Those settings"):
             view.show_defects(results["torch-article"])
     else:
         st.info("Choose versions and press **Train side by side**: the curves are drawn as they learn.")
-    shown = st.selectbox("Code of", IMPLEMENTATIONS, format_func=TITLES.get, key="toy_code_impl",
+    shown = st.selectbox("Code of", IMPLEMENTATIONS, format_func=TITLES.get, key="toy_code_impl", **ui.settings.KEEP,
                          index=IMPLEMENTATIONS.index(impls[0]) if impls else 0)
     st.code(toy_code.implementation_code(shown, settings), language="python", wrap_lines=True)   # full width
     view.aligned_view(settings)
@@ -80,8 +85,8 @@ with tab_speed, ui.friendly_errors("The timing"):
         "hidden units. Measured on this machine when you press the button, so numbers vary run to run."
     )
     s1, s2 = st.columns(2)
-    tiny_epochs = s1.number_input("Epochs timed, tiny problem", 10, 20_000, 500, step=10, key="toy_speed_tiny")
-    large_epochs = s2.number_input("Epochs timed, large problem", 1, 200, 10, key="toy_speed_large")
+    tiny_epochs = s1.number_input("Epochs timed, tiny problem", 10, 20_000, 500, step=10, key="toy_speed_tiny", **ui.settings.KEEP)
+    large_epochs = s2.number_input("Epochs timed, large problem", 1, 200, 10, key="toy_speed_large", **ui.settings.KEEP)
     if st.button("Measure", key="toy_speed_run"):
         with st.spinner("Timing numpy and torch..."):
             rows = toy_speed.speed_table({"tiny": int(tiny_epochs), "large": int(large_epochs)})
@@ -107,8 +112,8 @@ with tab_playground, ui.friendly_errors("The playground"):
     b2.button("Stop", key="pg_stop", help="Stops after the current chunk; Train goes on from here.")
     if b3.button("Reset", key="pg_reset"):
         trainer = st.session_state.pg_trainer = toy_playground.PlaygroundTrainer(pg_settings)
-    steps = b4.number_input("Steps per Train", 10, 20_000, 500, step=10, key="pg_steps")
-    every = b5.number_input("Redraw every (steps)", 5, 1000, 25, step=5, key="pg_every")
+    steps = b4.number_input("Steps per Train", 10, 20_000, 500, step=10, key="pg_steps", **ui.settings.KEEP)
+    every = b5.number_input("Redraw every (steps)", 5, 1000, 25, step=5, key="pg_every", **ui.settings.KEEP)
     note = "Train goes on from where it stopped; changing a setting above starts a fresh network."
     if pg_settings.impl == "autograd":
         note += " Version 4 updates by plain SGD, which usually wants a larger learning rate (0.3 to 1) than Adam."
@@ -130,3 +135,6 @@ if settings is not None:
         "\n\n".join(f"# ---- {TITLES[impl]}\n{toy_code.implementation_code(impl, settings)}" for impl in chosen),
         title="PyTorch code of the versions chosen above, with these settings",
     )
+
+with url_note:
+    report_ignored(raw_query, view.SETTING_KEYS, view.URL_LABELS)

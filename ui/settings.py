@@ -13,7 +13,7 @@ default; `report_ignored` then says so, instead of leaving the learner to wonder
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import streamlit as st
@@ -23,13 +23,16 @@ GLOBAL_PARAMS = ("ws", "lang")  # query keys every page may carry (the workspace
 MAX_SHOWN = 80  # characters of a rejected value repeated back to the learner
 
 
-def snapshot() -> dict[str, str]:
-    """The query parameters as they were when the page started (the last value of a repeated key)."""
-    return {key: st.query_params.get(key, "") for key in st.query_params.keys()}
+def snapshot() -> dict[str, list[str]]:
+    """The query parameters as they were when the page started (every value of a repeated key)."""
+    return {key: st.query_params.get_all(key) for key in st.query_params.keys()}
 
 
-def same_value(text: str, value: Any) -> bool:
-    """Does the query text stand for the widget's value? ("1e-3" is 0.001, "true" is True.)"""
+def same_value(text: str, value: Any, label: Callable[[Any], Any] | None = None) -> bool:
+    """Does the query text stand for the widget's value? ("1e-3" is 0.001, "true" is True; a select
+    with a format_func writes the label the learner sees, which stands for its option too.)"""
+    if label is not None and text == str(label(value)):
+        return True
     if isinstance(value, bool):
         return text.strip().lower() == str(value).lower()
     if str(value) == text:
@@ -41,17 +44,26 @@ def same_value(text: str, value: Any) -> bool:
     return isinstance(value, (int, float)) and math.isclose(number, float(value), rel_tol=1e-9, abs_tol=0.0)
 
 
-def ignored(raw: Mapping[str, str], values: Mapping[str, Any], also_known: Iterable[str] = GLOBAL_PARAMS
-            ) -> list[tuple[str, str, str]]:
+def stands_for(texts: list[str], value: Any, label: Callable[[Any], Any] | None = None) -> bool:
+    """Do the query values stand for the control's value (a multiselect's list: one text per choice)?"""
+    if isinstance(value, (list, tuple)):
+        return len(texts) == len(value) and all(same_value(t, v, label) for t, v in zip(texts, value, strict=True))
+    return bool(texts) and same_value(texts[-1], value, label)
+
+
+def ignored(raw: Mapping[str, str | list[str]], values: Mapping[str, Any],
+            labels: Mapping[str, Callable[[Any], Any]] | None = None,
+            also_known: Iterable[str] = GLOBAL_PARAMS) -> list[tuple[str, str, str]]:
     """(key, value, why) for each query parameter the page did not use: not one of its settings, or a
-    value its control could not take (so the control shows its default)."""
-    known = set(values) | set(also_known)
+    value its control could not take (so the control shows something else, usually its default)."""
+    known, labels = set(values) | set(also_known), labels or {}
     out = []
-    for key, text in raw.items():
+    for key, given in raw.items():
+        texts = [given] if isinstance(given, str) else list(given)
         if key not in known:
-            out.append((key, text, "not a setting of this page"))
-        elif key in values and not same_value(text, values[key]):
-            out.append((key, text, "not a value this control can take; the default is used"))
+            out.append((key, ", ".join(texts), "not a setting of this page"))
+        elif key in values and not stands_for(texts, values[key], labels.get(key)):
+            out.append((key, ", ".join(texts), "not a value this control can take, so it was not used"))
     return out
 
 
@@ -61,9 +73,13 @@ def quoted(text: str) -> str:
     return "`" + text.replace("`", "'").replace("\n", " ") + "`"
 
 
-def report_ignored(raw: Mapping[str, str], keys: Iterable[str]) -> None:
-    """A visible note for the query values the page could not use (after its widgets have run)."""
-    problems = ignored(raw, {key: st.session_state.get(key) for key in keys})
+def report_ignored(raw: Mapping[str, str | list[str]], keys: Iterable[str],
+                   labels: Mapping[str, Callable[[Any], Any]] | None = None) -> None:
+    """A visible note for the query values the page could not use (after its widgets have run).
+
+    labels: key -> the control's format_func, for controls that show (and so bind) labels, not options.
+    """
+    problems = ignored(raw, {key: st.session_state.get(key) for key in keys}, labels)
     if problems:
         lines = [f"- {quoted(key)} = {quoted(value)}: {why}" for key, value, why in problems[:10]]
         st.warning("Some settings in this page's address were not used:\n" + "\n".join(lines),

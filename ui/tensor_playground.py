@@ -17,12 +17,39 @@ import torch
 from pytorch_explorer.core.errors import ExplorerError
 from pytorch_explorer.tensors import factory as tf
 from pytorch_explorer.tensors import info as ti
+from pytorch_explorer.tensors.catalogue import OPS
 from pytorch_explorer.tensors.figures import figure_for, figure_label
 from pytorch_explorer.tensors.hints import hint_for
 from pytorch_explorer.tensors.numpy_twin import CLOSE, EQUAL, NO_TWIN, run_with_twin
 from ui import friendly_errors
 
 RESULT_KEY = "tp_result"  # session key of the last outcome: {"source", "value", "twin", "verdict"} or {"source", "error", "hint"}
+KEPT = {"persist_state": "session"}  # kept across pages, not in the URL: it names a result a reload does not keep
+
+
+def kind_label(kind: str) -> str:
+    """How the "Made by" select shows a way of making a tensor."""
+    return "a literal like [[1, 2], [3, 4]]" if kind == "literal" else f"torch.{kind}"
+
+
+def op_label(name: str) -> str:
+    """How the "Operation" select shows a catalogue operation."""
+    return f"{name} — {OPS[name].description}"
+
+
+def view_label(expr: str) -> str:
+    """How the views tab shows one of its operations."""
+    return f"{expr}   ({ti.VIEW_EXAMPLES[expr]})"
+
+
+# The page's settings, each a control bound to the URL (ui.settings.KEEP), besides the chosen operation's own
+# (tp_p_<op>_<param>); URL_LABELS: how the URL spells those shown through a format_func (by what the learner sees).
+SETTING_KEYS = ["tp_new_name", "tp_new_kind", "tp_new_literal", "tp_new_shape", "tp_new_fill", "tp_new_start",
+                "tp_new_end", "tp_new_step", "tp_new_steps", "tp_new_low", "tp_new_high", "tp_new_dtype_float32",
+                "tp_new_dtype_int64", "tp_new_device", "tp_new_seed", "tp_new_grad", "tp_op_search", "tp_op_group",
+                "tp_op", "tp_expr", "tp_bc_a", "tp_bc_b", "tp_view_x", "tp_view_expr", "tp_view_inplace",
+                "tp_view_target"]
+URL_LABELS = {"tp_new_kind": kind_label, "tp_op": op_label, "tp_view_expr": view_label}
 
 
 def show_tensor(t: torch.Tensor, key: str, name: str = "x") -> None:
@@ -108,7 +135,7 @@ def show_last_result(tensors: MutableMapping[str, Any], specs: MutableMapping[st
         st.caption(f"Why: {note}")
     if isinstance(value, torch.Tensor):
         c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-        keep = c1.text_input("Keep the result as", value=f"r{len(tensors)}", key="tp_keep_name")
+        keep = c1.text_input("Keep the result as", value=f"r{len(tensors)}", key="tp_keep_name", **KEPT)
         if c2.button("Keep", key="tp_keep"):
             with friendly_errors("Keeping the result"):
                 tf.check_name(keep, set(tensors))

@@ -28,8 +28,20 @@ from pytorch_explorer.toy.settings import (
     ToySettings,
 )
 from pytorch_explorer.toy.training import ToyResult, predictions_rows, summary_rows
+from ui.settings import KEEP
 
 LR_CHOICES = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0]
+INIT_TITLES = {"uniform": "uniform [0, 1) (numpy's code)", "normal": "normal (torch.randn)"}
+PG_IMPL_TITLES = {"nn": "5. nn.Sequential + optim", "autograd": "4. autograd, manual SGD"}
+# The page's settings: each is a control bound to the URL (ui.settings.KEEP), so a reload or a shared link opens
+# the same; URL_LABELS: how the URL spells those shown through a format_func (by what the learner sees).
+SETTING_KEYS = ["toy_epochs", "toy_lr", "toy_hidden", "toy_seed", "toy_init", "toy_activation", "toy_optimizer",
+                "toy_dtype", "toy_same_init", "toy_impls", "toy_code_impl", "toy_align_with", "toy_speed_tiny",
+                "toy_speed_large", "pg_dataset", "pg_noise", "pg_points", "pg_impl", "pg_optimizer", "pg_layers",
+                "pg_units", "pg_activation", "pg_lr", "pg_seed", "pg_steps", "pg_every"]
+URL_LABELS = {"toy_init": INIT_TITLES.get, "toy_optimizer": str.upper, "toy_impls": IMPLEMENTATION_TITLES.get,
+              "toy_code_impl": IMPLEMENTATION_TITLES.get, "toy_align_with": IMPLEMENTATION_TITLES.get,
+              "pg_impl": PG_IMPL_TITLES.get, "pg_optimizer": str.upper}
 ALIGNED_WIDTH = 45   # characters that fit a half-width code column at the 1400 px viewport the browser tests use
 
 
@@ -37,18 +49,18 @@ ALIGNED_WIDTH = 45   # characters that fit a half-width code column at the 1400 
 def toy_settings_controls() -> ToySettings:
     """The sliders and boxes of the first tab, as ToySettings (the article's by default)."""
     c1, c2, c3, c4 = st.columns(4)
-    epochs = c1.slider("Epochs", 100, 20000, 5000, step=100, key="toy_epochs")
-    lr = c1.select_slider("Learning rate", LR_CHOICES, value=0.1, key="toy_lr")
-    hidden = c2.slider("Hidden units", 1, 16, 3, key="toy_hidden")
-    seed = c2.number_input("Seed", 0, 10_000, 0, key="toy_seed")
-    init = c3.selectbox("Initial weights", INITS, key="toy_init",
-                        format_func={"uniform": "uniform [0, 1) (numpy's code)", "normal": "normal (torch.randn)"}.get)
-    activation = c3.selectbox("Hidden activation", ACTIVATIONS, key="toy_activation")
-    optimizer = c4.selectbox("Optimizer (version 5)", OPTIMIZERS, key="toy_optimizer", format_func=str.upper)
-    dtype = c4.selectbox("Precision", DTYPES, key="toy_dtype",
+    epochs = c1.slider("Epochs", 100, 20000, 5000, step=100, key="toy_epochs", **KEEP)
+    lr = c1.select_slider("Learning rate", LR_CHOICES, value=0.1, key="toy_lr", **KEEP)
+    hidden = c2.slider("Hidden units", 1, 16, 3, key="toy_hidden", **KEEP)
+    seed = c2.number_input("Seed", 0, 10_000, 0, key="toy_seed", **KEEP)
+    init = c3.selectbox("Initial weights", INITS, key="toy_init", **KEEP,
+                        format_func=INIT_TITLES.get)
+    activation = c3.selectbox("Hidden activation", ACTIVATIONS, key="toy_activation", **KEEP)
+    optimizer = c4.selectbox("Optimizer (version 5)", OPTIMIZERS, key="toy_optimizer", **KEEP, format_func=str.upper)
+    dtype = c4.selectbox("Precision", DTYPES, key="toy_dtype", **KEEP,
                          help="numpy computes in float64 by default, PyTorch in float32.")
     same = st.checkbox(
-        "Same initial weights for all, so that differences come only from the code", value=True, key="toy_same_init",
+        "Same initial weights for all, so that differences come only from the code", value=True, key="toy_same_init", **KEEP,
         help="Off: each version draws its own (numpy: np.random, torch: torch.rand/randn, nn: nn.Linear's default).",
     )
     return ToySettings(epochs=int(epochs), lr=float(lr), hidden=int(hidden), seed=int(seed), init=init,
@@ -95,7 +107,7 @@ def aligned_view(settings: ToySettings) -> None:
     """numpy's code beside a torch version's, line n beside line n, and the same as a table."""
     st.subheader("numpy and PyTorch, line by line")
     against = st.radio("Compare numpy with", ["torch-article", "torch-fixed"], format_func=IMPLEMENTATION_TITLES.get,
-                       horizontal=True, key="toy_align_with")
+                       horizontal=True, key="toy_align_with", **KEEP)
     rows = pd.DataFrame(toy_code.aligned_rows(settings, against))
     rows["same"] = rows["same"].map(toy_code.SAME_LABELS)
     counts = rows["same"].value_counts()
@@ -138,18 +150,18 @@ def show_gradient_check(check: GradientCheck) -> None:
 def playground_controls() -> toy_playground.PlaygroundSettings:
     """The playground's dataset, network and training controls, as PlaygroundSettings."""
     c1, c2, c3, c4 = st.columns(4)
-    dataset = c1.selectbox("Dataset", toy_playground.DATASETS, key="pg_dataset")
-    noise = c1.slider("Noise", 0.0, 0.5, 0.1, step=0.05, key="pg_noise")
-    points = c1.slider("Points", 50, 1000, 200, step=50, key="pg_points")
-    impl = c2.radio("Written with", toy_playground.PLAYGROUND_IMPLS, key="pg_impl",
-                    format_func={"nn": "5. nn.Sequential + optim", "autograd": "4. autograd, manual SGD"}.get)
-    optimizer = c2.selectbox("Optimizer", toy_playground.OPTIMIZERS, key="pg_optimizer", format_func=str.upper,
+    dataset = c1.selectbox("Dataset", toy_playground.DATASETS, key="pg_dataset", **KEEP)
+    noise = c1.slider("Noise", 0.0, 0.5, 0.1, step=0.05, key="pg_noise", **KEEP)
+    points = c1.slider("Points", 50, 1000, 200, step=50, key="pg_points", **KEEP)
+    impl = c2.radio("Written with", toy_playground.PLAYGROUND_IMPLS, key="pg_impl", **KEEP,
+                    format_func=PG_IMPL_TITLES.get)
+    optimizer = c2.selectbox("Optimizer", toy_playground.OPTIMIZERS, key="pg_optimizer", **KEEP, format_func=str.upper,
                              disabled=impl == "autograd", help="Version 4 updates by hand: plain SGD.")
-    layers = c3.slider("Hidden layers", 1, 3, 2, key="pg_layers")
-    units = c3.slider("Units per layer", 1, 32, 8, key="pg_units")
-    activation = c3.selectbox("Activation", list(toy_playground.ACTIVATIONS), key="pg_activation")
-    lr = c4.select_slider("Learning rate", LR_CHOICES, value=0.03, key="pg_lr")
-    seed = c4.number_input("Seed", 0, 10_000, 0, key="pg_seed")
+    layers = c3.slider("Hidden layers", 1, 3, 2, key="pg_layers", **KEEP)
+    units = c3.slider("Units per layer", 1, 32, 8, key="pg_units", **KEEP)
+    activation = c3.selectbox("Activation", list(toy_playground.ACTIVATIONS), key="pg_activation", **KEEP)
+    lr = c4.select_slider("Learning rate", LR_CHOICES, value=0.03, key="pg_lr", **KEEP)
+    seed = c4.number_input("Seed", 0, 10_000, 0, key="pg_seed", **KEEP)
     return toy_playground.PlaygroundSettings(dataset=dataset, points=int(points), noise=float(noise), seed=int(seed),
                                              impl=impl, layers=int(layers), units=int(units), activation=activation,
                                              lr=float(lr), optimizer=optimizer)

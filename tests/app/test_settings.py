@@ -23,7 +23,7 @@ def test_a_query_text_that_does_not(text, value):
 def test_ignored_names_unknown_keys_and_values_the_control_refused():
     raw = {"n": "12", "c": "zzz", "evil": "<script>", "ws": "abc"}
     assert ignored(raw, {"n": 12, "c": "a"}) == [
-        ("c", "zzz", "not a value this control can take; the default is used"),
+        ("c", "zzz", "not a value this control can take, so it was not used"),
         ("evil", "<script>", "not a setting of this page"),
     ]
 
@@ -59,3 +59,12 @@ def test_a_clean_url_gives_no_note():
     at.query_params.update({"n": "7"})
     at.run(timeout=30)
     assert not at.exception and not at.warning and at.slider(key="n").value == 7
+
+
+def test_a_label_written_by_a_format_func_and_a_multiselect_count_as_their_values():
+    labels = {"init": lambda v: f"{v} (torch.randn)" if v == "normal" else v,
+              "impls": lambda v: {"numpy": "1. numpy", "nn": "5. nn"}[v]}
+    raw = {"init": ["normal (torch.randn)"], "impls": ["1. numpy", "5. nn"], "n": ["2.5"]}
+    values = {"init": "normal", "impls": ["numpy", "nn"], "n": 2}
+    assert ignored(raw, values, labels) == [("n", "2.5", "not a value this control can take, so it was not used")]
+    assert ignored({"impls": ["1. numpy"]}, values, labels)[0][0] == "impls"

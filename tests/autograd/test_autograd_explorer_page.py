@@ -148,6 +148,94 @@ def test_dynamic_graph_follows_the_slider_and_the_data():
     assert "PowBackward0" in ids and "MeanBackward0" in ids and "SumBackward0" not in ids
 
 
+
+# ---------------------------------------------------------------- settings in the URL (issue 12)
+APP = str(ROOT / "app.py")
+NOTE = "Some settings in this page's address were not used"
+
+
+def in_app(query: dict | None = None) -> AppTest:
+    """The page as the app serves it (st.navigation, the workspace in the URL), opened at an address."""
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params.update(query or {})
+    at.switch_page("pages/autograd_explorer.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def away_and_back(at: AppTest) -> AppTest:
+    """Another page, then this one, through the sidebar: the browser's address then holds only the other page's
+    settings (AppTest does not play the browser's part of writing a changed control into the address)."""
+    for key in [k for k in at.query_params if k != "ws"]:
+        del at.query_params[key]
+    at.switch_page("pages/tensor_playground.py").run()
+    assert not at.exception and at.title[0].value == "Tensor playground"
+    at.switch_page("pages/autograd_explorer.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def notes(at: AppTest) -> list[str]:
+    return [w.value for w in at.warning if NOTE in w.value]
+
+
+def test_the_typed_expression_and_inputs_survive_a_page_switch():
+    at = in_app()
+    choose(at, "neuron")
+    at.text_input(key="ag_expr").set_value("torch.sigmoid(w @ x) * k")
+    at.number_input(key="ag_n_inputs").set_value(4).run()
+    at.text_input(key="ag_name_3").set_value("k")
+    at.text_input(key="ag_value_3").set_value("3.0")
+    at.checkbox(key="ag_grad_1").check()
+    at.radio(key="ag_dyn_kind").set_value("a branch").run()
+    at.slider(key="ag_branch_x").set_value(-1.5).run()
+    at.button(key="ag_backward").click().run()
+    at.radio(key="ag_view").set_value("backward step by step").run()
+    away_and_back(at)
+    assert at.selectbox(key="ag_preset").value == "neuron"
+    assert at.text_input(key="ag_expr").value == "torch.sigmoid(w @ x) * k"
+    assert at.number_input(key="ag_n_inputs").value == 4
+    assert (at.text_input(key="ag_name_3").value, at.text_input(key="ag_value_3").value) == ("k", "3.0")
+    assert at.checkbox(key="ag_grad_1").value is True
+    assert at.radio(key="ag_dyn_kind").value == "a branch" and at.slider(key="ag_branch_x").value == -1.5
+    assert at.radio(key="ag_view").value == "backward step by step"  # kept too, though not in the URL
+    assert "AccumulateGrad(k)" in node_ids(dots(at)[0]) and not at.error
+
+
+def test_a_shared_link_opens_its_expression_and_inputs():
+    at = in_app({"ag_preset": PRESETS["neuron"].title, "ag_expr": "torch.tanh(w @ x) + b", "ag_value_2": "0.5",
+                 "ag_grad_0": "false", "ag_dyn_kind": "a branch", "ag_branch_x": "-2"})
+    assert not notes(at), notes(at)
+    assert at.selectbox(key="ag_preset").value == "neuron"
+    assert at.text_input(key="ag_expr").value == "torch.tanh(w @ x) + b"
+    assert at.text_input(key="ag_value_0").value == PRESETS["neuron"].inputs[0].value  # the rest: the preset's
+    assert at.text_input(key="ag_value_2").value == "0.5" and at.checkbox(key="ag_grad_0").value is False
+    graph = node_ids(dots(at)[0])
+    assert "tanh()" in graph and "AccumulateGrad(w)" not in graph and "AccumulateGrad(b)" in graph  # w: no grad
+    assert at.radio(key="ag_dyn_kind").value == "a branch" and at.slider(key="ag_branch_x").value == -2.0
+    assert "PowBackward0" in node_ids(dots(at)[-1])
+
+
+def test_a_hostile_address_falls_back_to_the_defaults_with_a_note():
+    at = in_app({"ag_preset": "nope", "ag_n_inputs": "99", "ag_loop_n": "seven", "ag_grad_0": "yes",
+                 "ag_dyn_kind": "<img src=x onerror=alert(1)>", "ag_passes": "3", "ag_step": "2",
+                 "**bold**": "[x](http://evil)", "ag_branch_x": "1e999"})
+    assert at.selectbox(key="ag_preset").value == "linear" and at.text_input(key="ag_expr").value == "w * x + b"
+    assert at.number_input(key="ag_n_inputs").value == len(PRESETS["linear"].inputs)
+    assert at.slider(key="ag_loop_n").value == 3 and at.radio(key="ag_dyn_kind").value == "a loop"
+    assert at.session_state["ag_passes"] == 0  # a query key is never page state
+    [note] = notes(at)
+    for key in ("ag_preset", "ag_n_inputs", "ag_loop_n", "ag_grad_0", "ag_dyn_kind", "ag_passes", "**bold**"):
+        assert f"`{key}`" in note, key
+
+
+@pytest.mark.parametrize("expression", ["__import__('os').system('echo hi')", "w * " * 2500 + "1",
+                                        "`![x](http://evil/x.png)` <script>alert(1)</script>"])
+def test_an_expression_from_the_address_goes_only_to_the_safe_evaluator(expression):
+    at = in_app({"ag_expr": expression})
+    assert at.text_input(key="ag_expr").value == expression and at.error  # refused, with a message
+    assert not notes(at)
+
 def session_keys(page_source: str) -> set[str]:
     """Every session_state key the page names: ss.x, ss["x"], ss.get("x"), ss.update(x=...), widgets' key="x"."""
 

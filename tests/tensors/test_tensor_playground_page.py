@@ -9,6 +9,8 @@ import torch
 from conftest import ROOT, expect_no_exception, open_page, screenshot, wait_idle
 from streamlit.testing.v1 import AppTest
 
+from ui.tensor_playground import op_label, view_label
+
 PAGE = str(ROOT / "pages/tensor_playground.py")
 
 
@@ -227,6 +229,101 @@ def test_views_and_copies_tab():
     assert "changed too" in texts(at.markdown)
     assert torch.equal(at.session_state.tp_tensors["b"], torch.tensor([[1.0, 2, 3], [4, 5, 6]])), "untouched"
 
+
+
+# ---------------------------------------------------------------- settings in the URL (issue 12)
+APP = str(ROOT / "app.py")
+NOTE = "Some settings in this page's address were not used"
+
+
+def in_app(query: dict | None = None) -> AppTest:
+    """The page as the app serves it (st.navigation, the workspace in the URL), opened at an address."""
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params.update(query or {})
+    at.switch_page("pages/tensor_playground.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def away_and_back(at: AppTest) -> AppTest:
+    """Another page, then this one, through the sidebar: the browser's address then holds only the other page's
+    settings (AppTest does not play the browser's part of writing a changed control into the address)."""
+    for key in [k for k in at.query_params if k != "ws"]:
+        del at.query_params[key]
+    at.switch_page("pages/autograd_explorer.py").run()
+    assert not at.exception and at.title[0].value == "Autograd explorer"
+    at.switch_page("pages/tensor_playground.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def notes(at: AppTest) -> list[str]:
+    return [w.value for w in at.warning if NOTE in w.value]
+
+
+def test_settings_and_the_typed_expression_survive_a_page_switch():
+    at = in_app()
+    at.text_input(key="tp_expr").set_value("torch.std(a) * 2")
+    at.selectbox(key="tp_new_kind").set_value("randint").run()
+    at.number_input(key="tp_new_high").set_value(99)
+    at.selectbox(key="tp_new_dtype_int64").set_value("int32")
+    at.selectbox(key="tp_op_group").set_value("reductions").run()
+    at.selectbox(key="tp_op").set_value("torch.std").run()
+    at.text_input(key="tp_p_torch.std_correction").set_value("0")
+    at.text_input(key="tp_bc_b").set_value("4, 1, 3")
+    at.selectbox(key="tp_view_expr").set_value("x.clone()")
+    at.radio(key="tp_view_target").set_value("x").run()
+    away_and_back(at)
+    assert at.text_input(key="tp_expr").value == "torch.std(a) * 2"
+    assert at.selectbox(key="tp_new_kind").value == "randint" and at.number_input(key="tp_new_high").value == 99
+    assert at.selectbox(key="tp_new_dtype_int64").value == "int32"
+    assert at.selectbox(key="tp_op_group").value == "reductions" and at.selectbox(key="tp_op").value == "torch.std"
+    assert at.text_input(key="tp_p_torch.std_correction").value == "0"
+    assert "torch.std(a, correction=0)" in texts(at.code)
+    assert at.text_input(key="tp_bc_b").value == "4, 1, 3" and "broadcast to (4, 2, 3)" in texts(at.success)
+    assert at.selectbox(key="tp_view_expr").value == "x.clone()" and at.radio(key="tp_view_target").value == "x"
+
+
+def test_a_shared_link_opens_its_settings():
+    at = in_app({"tp_expr": "a.sum(dim=0)", "tp_new_kind": "torch.zeros", "tp_new_shape": "2, 2",
+                 "tp_new_grad": "true", "tp_op_search": "std", "tp_op": op_label("torch.std"),
+                 "tp_p_torch.std_correction": "0", "tp_bc_a": "5, 1, 1", "tp_view_expr": view_label("x.clone()"),
+                 "tp_view_inplace": "mul_(10)"})
+    assert not notes(at), notes(at)
+    assert at.text_input(key="tp_expr").value == "a.sum(dim=0)"
+    assert at.selectbox(key="tp_new_kind").value == "zeros" and at.text_input(key="tp_new_shape").value == "2, 2"
+    assert at.checkbox(key="tp_new_grad").value is True
+    assert at.selectbox(key="tp_op").value == "torch.std" and "torch.std(a, correction=0)" in texts(at.code)
+    assert "broadcast to (5, 2, 3)" in texts(at.success)
+    assert at.selectbox(key="tp_view_expr").value == "x.clone()" and "made a copy" in texts(at.success)
+    assert at.session_state.tp_result is None  # a link sets the controls; only Evaluate runs the expression
+    at.button(key="tp_eval").click().run()
+    assert at.session_state.tp_result["source"] == "a.sum(dim=0)" and not at.error
+
+
+def test_a_hostile_address_falls_back_to_the_defaults_with_a_note():
+    at = in_app({"tp_new_kind": "__import__", "tp_new_fill": "lots", "tp_new_grad": "maybe",
+                 "tp_new_device": "cuda:99", "tp_op_group": "<script>alert(1)</script>", "tp_view_x": "zz",
+                 "tp_view_target": "**both**", "tp_specs": "{}", "tp_result": "x", "[x](http://evil)": "1",
+                 "tp_bc_a": "9" * 10_000})
+    assert at.selectbox(key="tp_new_kind").value == "randn" and at.checkbox(key="tp_new_grad").value is False
+    assert at.selectbox(key="tp_op_group").value == "all" and at.radio(key="tp_view_target").value == "result"
+    assert set(at.session_state.tp_tensors) == {"a", "b"} and at.session_state.tp_result is None
+    assert at.error  # the 10 kB shape is a learner's error on the broadcasting tab, not a traceback
+    [note] = notes(at)
+    for key in ("tp_new_kind", "tp_new_grad", "tp_new_device", "tp_op_group", "tp_view_x", "tp_view_target",
+                "tp_specs", "tp_result", "[x](http://evil)"):
+        assert f"`{key}`" in note, key
+    assert "9" * 81 not in note
+
+
+@pytest.mark.parametrize("expression", ["__import__('os').system('echo hi')", "a + " * 2500 + "1",
+                                        "open('/etc/passwd').read()"])
+def test_an_expression_from_the_address_goes_only_to_the_safe_evaluator(expression):
+    at = in_app({"tp_expr": expression})
+    assert at.text_input(key="tp_expr").value == expression and not notes(at)
+    at.button(key="tp_eval").click().run()
+    assert not at.exception and "error" in at.session_state.tp_result
 
 # ---------------------------------------------------------------- browser
 def _fill(page, key: str, text: str) -> None:

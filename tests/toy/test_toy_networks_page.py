@@ -206,3 +206,87 @@ def test_code_columns_fit_without_sideways_scrolling_and_metrics_before_training
     page.get_by_role("tab", name="Playground (2-D)").click()
     page.get_by_text("not trained yet").wait_for(timeout=30_000)
     assert page.get_by_text("loss nan").count() == 0
+
+
+# ---------------------------------------------------------------- settings in the URL (issue 12)
+APP = str(ROOT / "app.py")
+NOTE = "Some settings in this page's address were not used"
+
+
+def _in_app(query: dict | None = None) -> AppTest:
+    """The page as the app serves it (st.navigation, the workspace in the URL), opened at an address."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update(query or {})
+    at.switch_page("pages/toy_networks.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _away_and_back(at: AppTest) -> AppTest:
+    """Another page, then this one, through the sidebar: the browser's address then holds only the other page's
+    settings (AppTest does not play the browser's part of writing a changed control into the address)."""
+    for key in [k for k in at.query_params if k != "ws"]:
+        del at.query_params[key]
+    at.switch_page("pages/autograd_explorer.py").run()
+    assert not at.exception and at.title[0].value == "Autograd explorer"
+    at.switch_page("pages/toy_networks.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _notes(at: AppTest) -> list[str]:
+    return [w.value for w in at.warning if NOTE in w.value]
+
+
+def test_settings_survive_a_page_switch():
+    at = _in_app()
+    at.slider(key="toy_epochs").set_value(20000)
+    at.select_slider(key="toy_lr").set_value(0.3)
+    at.selectbox(key="toy_init").set_value("normal")
+    at.multiselect(key="toy_impls").set_value(["nn", "numpy"])
+    at.checkbox(key="toy_same_init").uncheck()
+    at.radio(key="toy_align_with").set_value("torch-fixed")
+    at.number_input(key="toy_speed_tiny").set_value(40)
+    at.radio(key="pg_impl").set_value("autograd")
+    at.number_input(key="pg_steps").set_value(60).run()
+    _away_and_back(at)
+    assert at.slider(key="toy_epochs").value == 20000 and at.select_slider(key="toy_lr").value == 0.3
+    assert at.selectbox(key="toy_init").value == "normal" and at.multiselect(key="toy_impls").value == ["nn", "numpy"]
+    assert at.checkbox(key="toy_same_init").value is False and at.radio(key="toy_align_with").value == "torch-fixed"
+    assert at.number_input(key="toy_speed_tiny").value == 40 and at.number_input(key="pg_steps").value == 60
+    assert at.radio(key="pg_impl").value == "autograd" and at.selectbox(key="pg_optimizer").disabled
+    assert "epoch = 20000" in at.code[0].value  # the page computes with them, too
+
+
+def test_a_shared_link_opens_its_settings():
+    at = _in_app({"toy_epochs": "300", "toy_lr": "0.3", "toy_hidden": "6", "toy_seed": "4",
+                  "toy_init": "normal (torch.randn)", "toy_optimizer": "ADAM", "toy_same_init": "false",
+                  "toy_impls": [TITLES["nn"], TITLES["numpy"]], "toy_align_with": TITLES["torch-fixed"],
+                  "pg_dataset": "spiral", "pg_optimizer": "SGD", "pg_lr": "0.3", "pg_steps": "60"})
+    assert not _notes(at), _notes(at)
+    assert at.slider(key="toy_epochs").value == 300 and at.select_slider(key="toy_lr").value == 0.3
+    assert at.slider(key="toy_hidden").value == 6 and at.number_input(key="toy_seed").value == 4
+    assert at.selectbox(key="toy_init").value == "normal" and at.selectbox(key="toy_optimizer").value == "adam"
+    assert at.checkbox(key="toy_same_init").value is False and at.multiselect(key="toy_impls").value == ["nn", "numpy"]
+    assert at.radio(key="toy_align_with").value == "torch-fixed"
+    assert at.selectbox(key="pg_dataset").value == "spiral" and at.selectbox(key="pg_optimizer").value == "sgd"
+    assert at.select_slider(key="pg_lr").value == 0.3 and at.number_input(key="pg_steps").value == 60
+    assert at.session_state["pg_trainer"].settings.dataset == "spiral"
+    assert len(_frame_with(at, "article's hand-written")) == 7  # the gradient check ran with 6 hidden units
+
+
+def test_a_hostile_address_falls_back_to_the_defaults_with_a_note():
+    at = _in_app({"toy_epochs": "lots", "toy_hidden": "1e999", "toy_seed": "-5", "toy_lr": "nan",
+                  "toy_init": "x" * 10_000, "toy_impls": ["<script>alert(1)</script>"], "toy_same_init": "maybe",
+                  "pg_steps": "99999999", "pg_dataset": "**bold** [x](http://evil)", "<b>evil</b>": "1",
+                  "toy_results": "[]"})
+    assert at.slider(key="toy_epochs").value == 5000 and at.slider(key="toy_hidden").value == 3
+    assert at.number_input(key="toy_seed").value == 0 and at.select_slider(key="toy_lr").value == 0.1
+    assert at.selectbox(key="toy_init").value == "uniform" and at.checkbox(key="toy_same_init").value is True
+    assert at.multiselect(key="toy_impls").value == ["numpy", "torch-article"]
+    assert at.number_input(key="pg_steps").value == 500 and at.selectbox(key="pg_dataset").value == "xor"
+    assert "toy_results" not in at.session_state  # a query key is never page state
+    [note] = _notes(at)
+    for key in ("toy_epochs", "toy_hidden", "toy_seed", "toy_lr", "toy_init", "toy_impls", "pg_steps", "pg_dataset"):
+        assert f"`{key}`" in note, key
+    assert "`<b>evil</b>` = `1`: not a setting of this page" in note and "x" * 81 not in note
