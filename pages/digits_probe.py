@@ -1,6 +1,7 @@
 """Digits: probe. Draw, upload or pick a digit; see what the model thinks, and why.
 
-The models come from the shared model shelf (the trainer page puts its runs there); the controls,
+The models come from the workspace's model shelf (runs in the run store: the trainer page's jobs, the
+one-click models and the uploaded files, kept across reloads and restarts); the controls,
 the tabs and the session keys of this page live in ui/digits_probe.py, the numbers in
 pytorch_explorer.digits.probe.
 """
@@ -10,9 +11,10 @@ from __future__ import annotations
 import streamlit as st
 
 from pytorch_explorer.digits import probe
-from ui import code_expander, model_shelf
+from ui import code_expander, model_shelf, settings
 from ui import digits_probe as view
 
+raw_query = settings.snapshot()
 st.title("Digits: probe")
 st.write(
     "Give the digit model a digit (draw it, upload a photo, or pick one it has never trained on) and see "
@@ -25,10 +27,11 @@ if "probe_model_error" in st.session_state:  # set by the train / load callbacks
 # ----------------------------------------------------------------------------- load: a model from the shelf
 shelf = model_shelf()
 if not len(shelf):
-    st.info("There is no digit model in this session yet. Make one here in a few seconds, load a saved one, "
+    st.info("There is no digit model in this workspace yet. Make one here in a few seconds, load a saved one, "
             "or train one with your own settings on the trainer page.", icon=":material/info:")
     view.model_loaders("The trainer page shows the loss live, on CPU or GPU, as the article wrote it or fixed.")
     code_expander(probe.probe_code())
+    view.report_ignored(raw_query)
     st.stop()
 trained = view.choose_model(shelf)
 
@@ -37,7 +40,7 @@ left, right = st.columns([1, 1], gap="large")
 digit, true_label, result = None, None, None
 with left:
     st.subheader("A digit")
-    source = st.radio("Where the digit comes from", view.SOURCES, key="probe_source", horizontal=True,
+    source = st.radio("Where the digit comes from", view.SOURCES, key="probe_source", **settings.KEEP, horizontal=True,
                       label_visibility="collapsed")
     if source == "Draw":
         result = view.digit_from_canvas()
@@ -62,3 +65,4 @@ with right:
 
 target = view.show_tabs(view.Probed(shelf, trained, digit, probabilities))
 code_expander(probe.probe_code(view.INPUT_WORDS[source], target, trained))
+view.report_ignored(raw_query)

@@ -1,11 +1,12 @@
 """Digits: train. The article's digit MLP trained live, as the article wrote it or done right.
 
-Training runs in chunks inside a fragment that reruns itself while a run is active: each rerun
-trains the LiveRun kept in st.session_state for CHUNK_SECONDS (LiveRun.pull records everything on
-itself, under a lock, touching no Streamlit state), then redraws. Stop is a button whose callback
-asks the run to stop; the next chunk ends it and keeps the partial model. A finished run goes onto
-the session's model shelf (ui.model_shelf(), shared with the probe page) by whichever script run
-sees it first; filing is safe to repeat. Wording, the code shown and the helpers: ui/digits_trainer.py.
+Train submits the run as a job (ui.workspace.job_runner(): a worker process, outside the web server) and
+the page only reads the run store: a fragment that reruns itself while the run is active polls the run's
+state and its newer readings (RunCurves) and redraws them. The run keeps training when the learner
+switches pages or closes the tab; coming back (or a reload) re-attaches to the workspace's active run.
+Stop asks the runner to stop it (the worker ends it within a second and keeps the partial model). Every
+finished run and its model is on the workspace's model shelf (ui.model_shelf(), the run store), shared
+with the probe page. Wording, the code shown and the helpers: ui/digits_trainer.py.
 """
 
 from __future__ import annotations
@@ -14,23 +15,26 @@ import streamlit as st
 
 from pytorch_explorer.core.devices import device_choices
 from pytorch_explorer.core.errors import ExplorerError
-from pytorch_explorer.digits.training import figures as figs
 from pytorch_explorer.digits.data import describe_source
 from pytorch_explorer.digits.data.mnist import download_mnist, is_downloaded
 from pytorch_explorer.digits.models import ACTIVATIONS, load_checkpoint, save_checkpoint
 from pytorch_explorer.digits.training import TrainConfig, log_every_for
-from ui import code_expander, friendly_errors, model_shelf
+from pytorch_explorer.digits.training import figures as figs
+from pytorch_explorer.runs import RunNotFound
+from ui import code_expander, friendly_errors, model_shelf, settings
 from ui.digits_trainer import (
-    BATCHES, DEFAULTS, FAST_HELP, HIDDEN, LRS, PATH_HINTS, SOURCES, WHY_FAITHFUL, LiveRun, canonical_step_code,
-    checkpoint_filename, comparison_note, digits_with_progress, file_run, history_table, reload_digits, show_live_run,
-    speed_notes,
+    BATCHES, DEFAULTS, FAST_HELP, HIDDEN, LRS, PATH_HINTS, SOURCES, WHY_FAITHFUL, RunCurves, canonical_step_code,
+    checkpoint_filename, comparison_note, digits_with_progress, history_table, is_job, reload_digits, run_outcome,
+    show_live_run, speed_line, speed_notes, watched_run,
 )
+from ui.settings import KEEP
+from ui.workspace import job_runner, run_store, workspace
 
-CHUNK_SECONDS = 0.4  # training per live redraw; Stop takes effect between chunks
-REFRESH_SECONDS = 0.2  # pause between chunks (lets a click through)
+REFRESH_SECONDS = 0.5  # how often the live panel reads the store while a run is queued or training
 
 state = st.session_state
-shelf = model_shelf()
+raw_query = settings.snapshot()
+ws, store, runner, shelf = workspace(), run_store(), job_runner(), model_shelf()
 for key, value in DEFAULTS.items():
     state.setdefault(key, value)
 
@@ -40,9 +44,9 @@ def request_start() -> None:
     state["dt_start"] = True
 
 
-def request_stop() -> None:
-    if state.get("dt_run") is not None:
-        state["dt_run"].stop()
+def request_stop(run_id: str) -> None:
+    with friendly_errors("Stopping the run"):
+        runner.stop(ws, run_id)
 
 
 def retry_on_cpu() -> None:
@@ -50,9 +54,9 @@ def retry_on_cpu() -> None:
     request_start()
 
 
-def start_run(config: TrainConfig, dataset) -> None:
-    state["dt_run_count"] = state.get("dt_run_count", 0) + 1
-    state["dt_run"] = LiveRun(config, dataset, number=state["dt_run_count"])
+def start_run(config: TrainConfig) -> None:
+    number = sum(1 for r in store.list_runs(ws, kind="digits") if is_job(r)) + 1
+    state["dt_run_id"] = runner.submit(ws, config, name=shelf.unique_name(f"run {number} ({config.label})"))
 
 
 def load_uploaded_model() -> None:
@@ -78,15 +82,15 @@ st.write(
 
 st.subheader("1. Data")
 left, right = st.columns([1, 2])
-kind = left.selectbox("Data source", list(SOURCES), format_func=SOURCES.get, key="dt_source_kind")
+kind = left.selectbox("Data source", list(SOURCES), format_func=SOURCES.get, key="dt_source_kind", **KEEP)
 spec = kind
 if kind in PATH_HINTS:
-    path = right.text_input("Path", key="dt_source_path", placeholder=PATH_HINTS[kind]).strip()
+    path = right.text_input("Path", key="dt_source_path", **KEEP, placeholder=PATH_HINTS[kind]).strip()
     spec = f"{kind}:{path}" if path else ""
 left, right = st.columns([1, 2])
-on_error = left.radio("On bad files", ["skip", "stop"], key="dt_on_error", horizontal=True,
+on_error = left.radio("On bad files", ["skip", "stop"], key="dt_on_error", **KEEP, horizontal=True,
                       help="skip: leave bad rows and files out and list them; stop: refuse the whole source")
-resize = right.checkbox("Resize images that are not 28x28", key="dt_resize")
+resize = right.checkbox("Resize images that are not 28x28", key="dt_resize", **KEEP)
 dataset = None
 if kind == "mnist" and not is_downloaded():
     st.info("The full MNIST (about 11 MB) is not on this machine yet. Download it once; it stays in data/mnist/.")
@@ -117,28 +121,28 @@ if dataset is not None:
                     key="dt_samples", config={"displayModeBar": False})
 
 st.subheader("2. Model and training")
-faithful = st.toggle("Article-faithful mode: the article's loop as written (no zero_grad, ...)", key="dt_faithful")
+faithful = st.toggle("Article-faithful mode: the article's loop as written (no zero_grad, ...)", key="dt_faithful", **KEEP)
 if faithful:
     st.info(WHY_FAITHFUL)
 c = st.columns(4)
-hidden = c[0].select_slider("Hidden units", HIDDEN, key="dt_hidden")
-depth = c[1].slider("Hidden layers", 1, 3, key="dt_depth")
-activation = c[2].selectbox("Activation", list(ACTIVATIONS), key="dt_activation")
-optimizer = c[3].selectbox("Optimizer", ["adam", "sgd"], key="dt_optimizer",
+hidden = c[0].select_slider("Hidden units", HIDDEN, key="dt_hidden", **KEEP)
+depth = c[1].slider("Hidden layers", 1, 3, key="dt_depth", **KEEP)
+activation = c[2].selectbox("Activation", list(ACTIVATIONS), key="dt_activation", **KEEP)
+optimizer = c[3].selectbox("Optimizer", ["adam", "sgd"], key="dt_optimizer", **KEEP,
                            format_func={"adam": "Adam", "sgd": "SGD with momentum"}.get)
 c = st.columns(4)
-lr = c[0].select_slider("Learning rate", LRS, key="dt_lr", format_func=lambda v: f"{v:g}")
-momentum = c[1].slider("SGD momentum", 0.0, 0.99, step=0.01, key="dt_momentum", disabled=optimizer != "sgd")
-batch = c[2].select_slider("Batch size", BATCHES, key="dt_batch")
-epochs = c[3].slider("Epochs", 1, 30, key="dt_epochs")
+lr = c[0].select_slider("Learning rate", LRS, key="dt_lr", **KEEP, format_func=lambda v: f"{v:g}")
+momentum = c[1].slider("SGD momentum", 0.0, 0.99, step=0.01, key="dt_momentum", **KEEP, disabled=optimizer != "sgd")
+batch = c[2].select_slider("Batch size", BATCHES, key="dt_batch", **KEEP)
+epochs = c[3].slider("Epochs", 1, 30, key="dt_epochs", **KEEP)
 c = st.columns(4)
-seed = c[0].number_input("Seed", 0, 2**31 - 1, step=1, key="dt_seed")
-val_fraction = c[1].slider("Validation fraction", 0.1, 0.5, step=0.05, key="dt_val")
+seed = c[0].number_input("Seed", 0, 2**31 - 1, step=1, key="dt_seed", **KEEP)
+val_fraction = c[1].slider("Validation fraction", 0.1, 0.5, step=0.05, key="dt_val", **KEEP)
 devices = device_choices()
 if state["dt_device"] not in devices:
     state["dt_device"] = "auto"
-device = c[2].selectbox("Device", devices, key="dt_device", help="auto: CUDA, then Apple MPS, then the CPU")
-fast = c[3].toggle("Fast path", key="dt_fast", disabled=faithful, help=FAST_HELP)
+device = c[2].selectbox("Device", devices, key="dt_device", **KEEP, help="auto: CUDA, then Apple MPS, then the CPU")
+fast = c[3].toggle("Fast path", key="dt_fast", **KEEP, disabled=faithful, help=FAST_HELP)
 
 config = None
 with friendly_errors("Those settings"):
@@ -148,57 +152,51 @@ with friendly_errors("Those settings"):
                          seed=int(seed), val_fraction=val_fraction, device=device, article_faithful=faithful,
                          log_every=log_every_for(n_train, batch), fast=fast)
 if state.pop("dt_start", False) and config is not None and dataset is not None:
-    start_run(config, dataset)
-run = state.get("dt_run")
-if run is not None and not run.active and not run.filed:  # ended, but the run that saw it was cut short
-    file_run(run, shelf)
-running = run is not None and run.active
+    with friendly_errors("Starting the run"):
+        start_run(config)
+watched = watched_run(store, ws, state.get("dt_run_id"))
+if watched is not None and getattr(state.get("dt_curves"), "run_id", None) != watched.id:
+    state["dt_curves"] = RunCurves(watched.id)  # a new run, or re-attached to the workspace's active one
+curves = state.get("dt_curves") if watched is not None else None
+running = curves is not None and curves.poll(store, ws).active
 c = st.columns([1, 1, 4])
 c[0].button("Train", key="dt_train", type="primary", on_click=request_start, width="stretch",
             disabled=running or config is None or dataset is None)
-c[1].button("Stop", key="dt_stop", on_click=request_stop, disabled=not running, width="stretch",
-            help="Stops after the current few steps and keeps the partial model")
-outcome = run.outcome if run is not None else None  # how the last run ended, once it is filed
-if outcome is not None and "error" in outcome:
-    error = outcome
-    st.error(f"Training stopped with an error: {error['error']}")
-    if error["device"] != "cpu":
-        st.button("Retry on CPU", key="dt_retry_cpu", on_click=retry_on_cpu)
+c[1].button("Stop", key="dt_stop", on_click=request_stop, args=(curves.run_id if running else "",),
+            disabled=not running, width="stretch", help="Stops within a second and keeps the partial model")
 
 
 @st.fragment(run_every=REFRESH_SECONDS if running else None)
 def live_panel() -> None:
-    """Train a chunk (while a run is active), then draw its progress, loss and accuracy."""
-    run = state.get("dt_run")
-    if run is None:
-        st.caption("Press **Train** to start a run: the loss and accuracy are drawn here as it trains.")
+    """Read the watched run's progress from the store (while it is active) and draw it."""
+    if curves is None:
+        st.caption("Press **Train** to start a run: it trains on the server (it goes on when you switch pages "
+                   "or close the tab) and its loss and accuracy are drawn here as it trains.")
         return
-    if run.active:
-        run.pull(CHUNK_SECONDS)  # False (nothing trained) while an older script run still holds it
-    if not run.active and running:  # it ended (here, or in a script run that was cut short) while the
-        if not run.filed:  # page still shows it running: file it and redraw the page (history, buttons)
-            file_run(run, shelf)
+    try:
+        record = curves.poll(store, ws)
+    except RunNotFound:  # deleted meanwhile (on the Runs page)
         st.rerun()
-    show_live_run(run)
+    if running and not record.active:  # it ended: redraw the page (history, buttons, outcome)
+        st.rerun()
+    show_live_run(curves, runner.queue_note(curves.run_id))
+
 
 live_panel()
 
-last = outcome if outcome is not None and "error" not in outcome else None
-m = shelf.metrics_of(last["name"]) if last is not None else None  # the last run's metrics
-if m is not None:
-    if last["kind"] == "diverged":
-        st.error(f"**{last['name']} diverged.** {last['message']} The run is in the history below; it did not "
-                 "replace the current model.")
-    else:
-        status = "stopped early (the partial model is kept)" if last["kind"] == "stopped" else "finished"
-        st.success(f"**{last['name']}** {status}: train accuracy {m['train_acc']:.1%}, "
-                   f"validation accuracy {m['val_acc']:.1%}.")
-    st.markdown(f"This run: **{m['samples_per_s']:,.0f} samples/s on {m['device']}** ({m['fast_path']}).")
+record = curves.record if curves is not None else None
+outcome = run_outcome(record) if record is not None else None
+if outcome is not None:
+    getattr(st, outcome[0])(outcome[1])
+    if record.status == "failed" and record.config.get("device") != "cpu":
+        st.button("Retry on CPU", key="dt_retry_cpu", on_click=retry_on_cpu)
+    if speed_line(record):
+        st.markdown(speed_line(record))
 if config is not None:
     with st.expander("What makes training fast here?"):
-        st.markdown(speed_notes(config, m.get("fast_path", "") if m is not None else ""))
+        st.markdown(speed_notes(config, record.summary.get("fast_path", "") if record is not None else ""))
 
-st.subheader("3. Runs this session")
+st.subheader("3. Your runs")
 runs = shelf.rows()
 if runs:
     history_table(runs)
@@ -208,7 +206,7 @@ if runs:
     if note:
         st.info(note)
 else:
-    st.caption("No runs yet. Each finished or stopped run is listed here and kept for the probe page.")
+    st.caption("No runs yet. Every run is listed here and kept, with its model, for the probe page.")
 
 st.subheader("4. Save or load a model")
 current = shelf.current
@@ -233,3 +231,4 @@ with c[1]:
 if config is not None:
     code_expander(canonical_step_code(config),
                   title="PyTorch code: the article's loop as written" if faithful else "PyTorch code")
+settings.report_ignored(raw_query, list(DEFAULTS))

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from pytorch_explorer.core.errors import ExplorerError
+
+if TYPE_CHECKING:
+    from pytorch_explorer.digits.shelf import StoreShelf
 
 
 def code_expander(code: str, title: str = "PyTorch code", expanded: bool = False) -> None:
@@ -38,8 +42,15 @@ def show_hint(error: BaseException) -> None:
         st.info(f"**Hint:** {hint}")
 
 
-def model_shelf():
-    """This browser session's ModelShelf: the digit models and runs the trainer and probe pages share."""
-    from pytorch_explorer.digits.shelf import ModelShelf
+def model_shelf() -> StoreShelf:
+    """This workspace's StoreShelf: the digit runs and models (in the run store) the trainer and probe pages
+    share. One object a session (it keeps the loaded models and the chosen one), made again for a new
+    workspace or store."""
+    from pytorch_explorer.digits.shelf import StoreShelf
+    from ui.workspace import run_store, workspace
 
-    return st.session_state.setdefault("model_shelf", ModelShelf())
+    ws, store = workspace(), run_store()
+    shelf = st.session_state.get("model_shelf")
+    if not isinstance(shelf, StoreShelf) or shelf.workspace != ws or shelf.store is not store:
+        shelf = st.session_state["model_shelf"] = StoreShelf(store, ws)
+    return shelf

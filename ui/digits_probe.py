@@ -1,7 +1,8 @@
 """The Streamlit parts of the Digits: probe page (pages/digits_probe.py reads top to bottom and calls these).
 
 - models: the one-click trainer, the checkpoint uploader, the model picker; every model goes on the
-  shared model shelf (`ui.model_shelf()`), never into another page's session keys;
+  workspace's model shelf (`ui.model_shelf()`: runs in the run store, so they survive a reload and a
+  restart), never into another page's session keys;
 - the digit: from the canvas, an uploaded picture, or the model's validation set (its report is
   computed once per model);
 - the five tabs, each a function of a `Probed` (the model, the digit, its probabilities): nothing
@@ -28,14 +29,18 @@ from pytorch_explorer.digits.models import TrainedModel, load_checkpoint
 from pytorch_explorer.digits.preprocess import (
     LIMIT_NOTE, ImageError, PreprocessResult, is_blank_canvas, load_image_bytes, preprocess_digit,
 )
-from pytorch_explorer.digits.shelf import ModelShelf
-from ui import friendly_errors, model_shelf
+from pytorch_explorer.digits.shelf import StoreShelf
+from ui import friendly_errors, model_shelf, settings
+from ui.settings import KEEP
 
 QUICK_EPOCHS = 3  # the one-click model: seconds on a CPU, about 90 % on the bundled digits
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
 SOURCES = ["Draw", "Upload", "Pick from the validation set"]
 INPUT_WORDS = dict(zip(SOURCES, ["the canvas's RGBA array", "a picture of a digit", "a validation digit"], strict=True))
 NO_CHART_BAR = {"displayModeBar": False}
+KEPT = ("probe_source", "probe_model_name", "probe_stroke", "probe_pick_class", "probe_saliency_class", "probe_top_k",
+        "probe_layer", "probe_weights_order", "probe_weights_count", "probe_cm_true", "probe_cm_pred",
+        "probe_compare_models")  # the controls bound to the URL (ui.settings.KEEP)
 state = st.session_state
 
 
@@ -43,7 +48,7 @@ state = st.session_state
 class Probed:
     """What the tabs show: the shelf, the model being probed, and the digit with the model's answer."""
 
-    shelf: ModelShelf
+    shelf: StoreShelf
     trained: TrainedModel
     digit: np.ndarray | None = None  # uint8 28x28, or None before there is one
     probabilities: np.ndarray | None = None  # (10,)
@@ -94,18 +99,25 @@ def model_loaders(caption: str) -> None:
         st.caption(caption)
 
 
-def choose_model(shelf: ModelShelf) -> TrainedModel:
+def choose_model(shelf: StoreShelf) -> TrainedModel:
     """The model picker (the shelf's current model first), its one-line description, and the loaders."""
     names = shelf.names()
     if state.get("probe_model_name") not in names:
         current = shelf.current
         state["probe_model_name"] = current.name if current is not None else names[-1]
     left, right = st.columns([2, 3], vertical_alignment="bottom")
-    trained = shelf.get(left.selectbox("Model", names, key="probe_model_name"))
+    trained = shelf.get(left.selectbox("Model", names, key="probe_model_name", **KEEP))
     right.caption(probe.describe(trained))
     with st.expander("Add a model (train one now, or load a file)"):
         model_loaders("Two models? Compare them on the same digit in the last tab.")
     return trained
+
+
+def report_ignored(raw: dict[str, str]) -> None:
+    """A note for the URL values the page could not use; a control this run did not draw (a closed tab) is
+    not judged."""
+    drawn = [key for key in KEPT if state.get(key) is not None]
+    settings.report_ignored({k: v for k, v in raw.items() if k not in KEPT or k in drawn}, drawn)
 
 
 # ----------------------------------------------------------------------------- the digit
@@ -114,10 +126,10 @@ def bundled_digits() -> DigitDataset:
     return load_digits("bundled")
 
 
-def validation_report(shelf: ModelShelf, trained: TrainedModel) -> tuple[probe.ValidationReport, str]:
+def validation_report(shelf: StoreShelf, trained: TrainedModel) -> tuple[probe.ValidationReport, str]:
     """The model's validation report and a note (see probe.report_with_fallback), once per model."""
     cache = state.setdefault("probe_reports", probe.PerModelCache())
-    cache.keep_only(shelf.get(name) for name in shelf.names())
+    cache.keep_only(shelf.loaded())
     found = cache.get(trained)
     if found is None:
         with st.spinner(f"Predicting the validation digits of {trained.source}..."):
@@ -132,7 +144,7 @@ def clear_canvas() -> None:
 def digit_from_canvas() -> PreprocessResult | None:
     """The drawing canvas and its stroke controls; the preprocessed drawing once there is one."""
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-    stroke = c1.slider("Stroke width", 6, 40, 20, key="probe_stroke")
+    stroke = c1.slider("Stroke width", 6, 40, 20, key="probe_stroke", **KEEP)
     c2.button("Clear", key="probe_clear", on_click=clear_canvas, width="stretch")
     canvas = st_canvas(stroke_width=stroke, stroke_color="#FFFFFF", background_color="#000000",
                        height=280, width=280, drawing_mode="freedraw", return_image_data=True,
@@ -186,7 +198,7 @@ def pick_next_mistake(report: probe.ValidationReport) -> None:
         pick(following)
 
 
-def digit_from_validation(shelf: ModelShelf, trained: TrainedModel) -> tuple[np.ndarray, int]:
+def digit_from_validation(shelf: StoreShelf, trained: TrainedModel) -> tuple[np.ndarray, int]:
     """The pick buttons and the chosen validation digit: (image, label)."""
     report, note = validation_report(shelf, trained)
     if note:
@@ -194,7 +206,7 @@ def digit_from_validation(shelf: ModelShelf, trained: TrainedModel) -> tuple[np.
     index = min(int(state.get("probe_pick_index", 0)), len(report.labels) - 1)
     b1, b2, b3 = st.columns([1, 1.3, 1.3], vertical_alignment="bottom")
     b1.button("Random digit", key="probe_pick_random", on_click=pick_random, args=(report,), width="stretch")
-    b2.selectbox("Class", list(range(10)), key="probe_pick_class", format_func=lambda d: f"a random {d}")
+    b2.selectbox("Class", list(range(10)), key="probe_pick_class", **KEEP, format_func=lambda d: f"a random {d}")
     b2.button("Pick it", key="probe_pick_class_button", width="stretch", on_click=pick_random, args=(report, True))
     b3.button("Next misclassified", key="probe_pick_mistake", width="stretch", on_click=pick_next_mistake,
               args=(report,))
@@ -235,7 +247,7 @@ def show_prediction(digit: np.ndarray, probabilities: np.ndarray, true_label: in
 def saliency_tab(p: Probed) -> int | None:
     """Which pixels push the chosen class's score up or down; returns the class (None: the top guess)."""
     choice = st.columns([1, 2])[0].selectbox(
-        "Explain the score of", ["the top guess"] + list(range(10)), key="probe_saliency_class",
+        "Explain the score of", ["the top guess"] + list(range(10)), key="probe_saliency_class", **KEEP,
         format_func=lambda c: c if isinstance(c, str) else f"digit {c}")
     target = None if isinstance(choice, str) else int(choice)
     sal = probe.saliency(p.trained, p.digit, target)
@@ -253,10 +265,10 @@ def hidden_units_tab(p: Probed) -> None:
     """The hidden layers' activations, the strongest units' votes and incoming weights."""
     layers = probe.hidden_activations(p.trained, p.digit)
     c1, c2 = st.columns([2, 3])
-    k = c1.slider("Strongest units to show", 4, 24, 12, step=2, key="probe_top_k")
+    k = c1.slider("Strongest units to show", 4, 24, 12, step=2, key="probe_top_k", **KEEP)
     layer = 0
     if len(layers) > 1:
-        layer = c2.radio("Hidden layer", list(range(len(layers))), key="probe_layer", horizontal=True,
+        layer = c2.radio("Hidden layer", list(range(len(layers))), key="probe_layer", **KEEP, horizontal=True,
                          format_func=lambda i: f"layer {i + 1}")
     acts = layers[layer]
     strongest = probe.strongest_units(acts, k)
@@ -281,11 +293,11 @@ def hidden_units_tab(p: Probed) -> None:
 def weights_tab(p: Probed) -> None:
     """A mosaic of the first-layer units' incoming weights, by unit number or by activation."""
     c1, c2 = st.columns([3, 2])
-    order = c1.radio("Order", ["unit number", "strongest for this digit"], key="probe_weights_order",
+    order = c1.radio("Order", ["unit number", "strongest for this digit"], key="probe_weights_order", **KEEP,
                      horizontal=True, disabled=p.digit is None)
     weights = probe.first_layer_weights(p.trained)
     count = c2.select_slider("Units shown", [n for n in (50, 100, 200, 500, 1000) if n < len(weights)]
-                             + [len(weights)], value=min(100, len(weights)), key="probe_weights_count")
+                             + [len(weights)], value=min(100, len(weights)), key="probe_weights_count", **KEEP)
     by_activation = p.digit is not None and order != "unit number"
     if by_activation:  # depends on the digit: drawn each time
         units = probe.strongest_units(probe.hidden_activations(p.trained, p.digit)[0], len(weights))
@@ -332,8 +344,8 @@ def validation_tab(p: Probed) -> None:
         st.plotly_chart(figs.per_class_accuracy_figure(report.per_class_accuracy, report.accuracy),
                         key="probe_per_class", config=NO_CHART_BAR)
         s1, s2 = st.columns(2)
-        true_c = s1.selectbox("True digit", list(range(10)), key="probe_cm_true")
-        pred_c = s2.selectbox("Predicted", list(range(10)), key="probe_cm_pred")
+        true_c = s1.selectbox("True digit", list(range(10)), key="probe_cm_true", **KEEP)
+        pred_c = s2.selectbox("Predicted", list(range(10)), key="probe_cm_pred", **KEEP)
     cell = report.cell(true_c, pred_c)
     st.markdown(f"**{len(cell)} digit{'s' if len(cell) != 1 else ''} labelled {true_c} that the model called "
                 f"{pred_c}** ({'right' if true_c == pred_c else 'mistaken'}; most confident first, up to 16). "
@@ -359,13 +371,13 @@ def compare_tab(p: Probed) -> None:
     """Several models on the same digit: their probabilities and their input x gradient."""
     names = p.shelf.names()
     if len(names) < 2:
-        st.info("There is one model in this session. Train the article's version (no `zero_grad`, batches drawn "
+        st.info("There is one model in this workspace. Train the article's version (no `zero_grad`, batches drawn "
                 "with replacement) next to it and see how differently the two read the same digit.")
         st.button("Train the article-faithful version now", key="probe_train_faithful", on_click=train_now,
                   args=(True,), help=f"{QUICK_EPOCHS} epochs of the article's loop: slower than the fixed one")
         return
     default = [p.trained.name] + [n for n in names if n != p.trained.name][:1]
-    chosen = st.multiselect("Models to compare", names, default=default, key="probe_compare_models")
+    chosen = st.multiselect("Models to compare", names, default=default, key="probe_compare_models", **KEEP)
     if p.digit is None:
         st.info("Give the models a digit first.")
         return

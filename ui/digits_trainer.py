@@ -1,9 +1,10 @@
-"""Page-side helpers of pages/digits_trainer.py: its wording, the code it shows, the live run it drives,
+"""Page-side helpers of pages/digits_trainer.py: its wording, the code it shows, the run it watches,
 and the datasets every browser session shares.
 
-- LiveRun: a training run a page drives in chunks (no Streamlit in it: it is tested as plain Python);
+- RunCurves: a run's state and curves, polled from the run store (the run trains in a worker process);
+  watched_run: which run the page shows (this session's, else the workspace's active one); run_outcome,
+  speed_line: how it ended, in words (all plain Python, tested without Streamlit);
 - DatasetCache / digits_with_progress: datasets loaded once per server, with a progress bar;
-- file_run: a finished run onto the session's model shelf;
 - canonical_step_code, speed_notes, WHY_FAITHFUL: what the page shows in words and code.
 """
 
@@ -11,20 +12,18 @@ from __future__ import annotations
 
 import math
 import re
-import threading
-import time
 from collections.abc import Callable, Hashable
 from typing import Any
 
 import streamlit as st
 import torch
 
-from pytorch_explorer.core.errors import ExplorerError
 from pytorch_explorer.digits.training import figures as figs
 from pytorch_explorer.digits.data import DigitDataset, load_digits
 from pytorch_explorer.digits.models import mlp_code
-from pytorch_explorer.digits.shelf import ModelShelf
-from pytorch_explorer.digits.training import FINAL_KINDS, TrainConfig, TrainingEvent, planned_steps, train_digits
+from pytorch_explorer.digits.shelf import StoreShelf
+from pytorch_explorer.digits.training import TrainConfig, TrainingEvent
+from pytorch_explorer.runs import RunRecord, RunStore
 
 SOURCES = {"bundled": "Bundled: 5,000 MNIST digits (no set-up)", "folder": "The article's PNG folder",
            "idx": "MNIST IDX files", "csv": "CSV of pixels", "mnist": "Full MNIST: 70,000 digits (download)"}
@@ -54,98 +53,96 @@ METRIC_CHARS = 8  # a live metric's value longer than this is cut off in a fifth
 HISTORY_FIRST = ["name", "mode", "status", "val_acc", "train_acc", "seconds", "samples_per_s", "device", "fast_path"]
 
 
-# ----------------------------------------------------------------------------- the live run
-class LiveRun:
-    """A run that a UI drives in chunks: `pull(seconds)` trains for a while and keeps what a page draws.
+# ----------------------------------------------------------------------------- the run the page watches
+class RunCurves:
+    """One run as the live panel draws it, polled from the run store: each poll reads only the newer readings.
 
-    Everything a page shows (the loss curve, per-epoch accuracies, the last event, the final event or
-    an error message) lives on this plain object, so a UI thread can record it without touching any
-    framework state. `pull` takes a lock: a second thread that calls it while the first is still
-    training gets False back and trains nothing (a Streamlit session can briefly run two script
-    threads when a click interrupts a run).
+    Plain Python (tested without Streamlit). The run itself trains in a worker process (pytorch_explorer.jobs);
+    this object only reads what the worker wrote, so any number of pages, tabs or page switches can watch it.
     """
 
-    def __init__(self, config: TrainConfig, data: DigitDataset, number: int = 1) -> None:
-        self.config = config
-        self.number = number  # "run N" on the page
-        self.name: str | None = None  # given once, when the page files the run
-        self.trainer = train_digits(config, data)
-        self.total_steps = planned_steps(config, len(data))
+    def __init__(self, run_id: str) -> None:
+        self.run_id = run_id
+        self.record: RunRecord | None = None
         self.steps: list[int] = []
         self.losses: list[float] = []
         self.epochs: list[int] = []
         self.train_acc: list[float] = []
         self.val_acc: list[float] = []
-        self.event: TrainingEvent | None = None
-        self.final: TrainingEvent | None = None  # the "done", "stopped" or "diverged" event
-        self.error: str | None = None  # a DeviceError's (or other failure's) message
-        self.filed = False  # set by file_run once the result is on the shelf
-        self.outcome: dict[str, Any] | None = None  # file_run's answer, kept here for every later page run
-        self.lock = threading.Lock()  # held while a thread pulls
+        self.last: dict[str, Any] | None = None  # the newest step reading
+        self.epoch_step = -1  # the step of the newest epoch reading
+
+    def poll(self, store: RunStore, workspace: str) -> RunRecord:
+        """Read the run's state and its readings newer than the last poll (RunNotFound if it was deleted)."""
+        self.record = store.get(workspace, self.run_id)
+        for row in store.metrics(workspace, self.run_id, "step", after_step=self.steps[-1] if self.steps else -1):
+            self.steps.append(row["step"])
+            self.losses.append(nan_if_none(row["loss"]))
+            self.last = row
+        for row in store.metrics(workspace, self.run_id, "epoch", after_step=self.epoch_step):
+            self.epoch_step = row["step"]
+            self.epochs.append(row["epoch"])
+            self.train_acc.append(nan_if_none(row["train_acc"]))
+            self.val_acc.append(nan_if_none(row["val_acc"]))
+        return self.record
 
     @property
     def active(self) -> bool:
-        return self.final is None and self.error is None
+        return self.record is None or self.record.active
 
-    @property
-    def device(self) -> str:
-        return str(self.trainer.device) if self.trainer.device is not None else self.config.device
-
-    def stop(self) -> None:
-        """Ask the trainer to stop: the next pull ends the run with a "stopped" event."""
-        self.trainer.stop()
-
-    def pull(self, seconds: float) -> bool:
-        """Train for about `seconds` (at least one event); False if another thread is pulling right now."""
-        if not self.lock.acquire(blocking=False):
-            return False
-        try:
-            deadline = time.perf_counter() + seconds
-            while self.active:
-                try:
-                    self._record(next(self.trainer))
-                except StopIteration:
-                    self.error = self.error or "The run ended without a result."
-                except (ExplorerError, RuntimeError, ValueError) as exc:  # out of memory, CUDA unusable, ...
-                    self.error = str(exc)
-                if time.perf_counter() >= deadline:
-                    break
-        finally:
-            self.lock.release()
-        return True
-
-    def _record(self, event: TrainingEvent) -> None:
-        if event.kind == "step":
-            self.steps.append(event.step)
-            self.losses.append(event.loss)
-        elif event.kind == "epoch":
-            self.epochs.append(event.epoch)
-            self.train_acc.append(event.train_acc if event.train_acc is not None else float("nan"))
-            self.val_acc.append(event.val_acc if event.val_acc is not None else float("nan"))
-        self.event = event
-        if event.kind in FINAL_KINDS:
-            self.final = event
+    def event(self) -> TrainingEvent | None:
+        """The newest step reading as a TrainingEvent (what live_metrics shows); None before the first."""
+        if self.last is None:
+            return None
+        r = self.last
+        return TrainingEvent("step", r["step"], r["epoch"], nan_if_none(r["loss"]), nan_if_none(r["accuracy"]),
+                             r["samples_per_s"] or 0.0, r["elapsed_s"] or 0.0)
 
 
-def file_run(run: LiveRun, shelf: ModelShelf) -> dict[str, Any]:
-    """Put an ended run on the shelf (once, however often it is called) and say how it ended.
-
-    Returns (and keeps as run.outcome) {"name", "kind", "message"} for a run with a result, or {"error",
-    "device"} for one that failed. Kept on the run, not in a page's session state: the thread that files
-    it may be a script run that Streamlit is already replacing.
-    """
-    if run.final is None:
-        run.outcome = {"error": run.error, "device": run.config.device}
-    else:
-        trained = run.final.result
-        assert trained is not None
-        run.name = shelf.add(trained, "trained on the trainer page", name=f"run {run.number} ({run.config.label})")
-        run.outcome = {"name": run.name, "kind": run.final.kind, "message": run.final.message}
-    run.filed = True
-    return run.outcome
+def nan_if_none(value: float | None) -> float:
+    """SQLite keeps a NaN as NULL: back to NaN for the charts."""
+    return float("nan") if value is None else float(value)
 
 
-def comparison_note(shelf: ModelShelf) -> str | None:
+def is_job(record: RunRecord) -> bool:
+    """A run the job runner trained (the shelf's quick and loaded models say how they came)."""
+    return "how" not in record.summary
+
+
+def watched_run(store: RunStore, workspace: str, chosen: str | None) -> RunRecord | None:
+    """The run the live panel shows: the one this session started, else the workspace's newest active
+    run (a reload or another tab re-attaches to it), else its newest trained run."""
+    jobs = [r for r in store.list_runs(workspace, kind="digits") if is_job(r)]
+    return (next((r for r in jobs if r.id == chosen), None) or next((r for r in jobs if r.active), None)
+            or next(iter(jobs), None))
+
+
+def run_outcome(record: RunRecord) -> tuple[str, str] | None:
+    """How an ended run ended, as (Streamlit message kind, markdown); None while it is queued or training."""
+    m, name = record.summary, record.name
+    if record.status in ("done", "stopped"):
+        how = "stopped early (the partial model is kept)" if record.status == "stopped" else "finished"
+        return "success", (f"**{name}** {how}: train accuracy {m.get('train_acc', float('nan')):.1%}, "
+                           f"validation accuracy {m.get('val_acc', float('nan')):.1%}.")
+    if record.status == "diverged":
+        return "error", (f"**{name} diverged.** {record.message} The run is in the history below; it did not "
+                         "replace the current model.")
+    if record.status == "interrupted":
+        return "warning", f"**{name}** was interrupted: {record.message}"
+    if record.status == "failed":
+        return "error", f"Training stopped with an error: {record.message}"
+    return None
+
+
+def speed_line(record: RunRecord) -> str | None:
+    """"This run: **12,345 samples/s on cpu** (fused Adam)." once the run has its final metrics."""
+    m = record.summary
+    if "samples_per_s" not in m:
+        return None
+    return f"This run: **{m['samples_per_s']:,.0f} samples/s on {m.get('device', record.device)}** ({m.get('fast_path', '')})."
+
+
+def comparison_note(shelf: StoreShelf) -> str | None:
     """The fixed loop against the article's, once the shelf has a finished run of each."""
     latest = shelf.latest_by_mode()
     if not {"fixed", "article-faithful"} <= set(latest):
@@ -209,22 +206,31 @@ def reload_digits(spec: str, on_error: str, resize: bool) -> None:
     shared_datasets().forget((spec, on_error, resize))
 
 
-def show_live_run(run: LiveRun) -> None:
+def show_live_run(curves: RunCurves, queue_note: str = "") -> None:
     """A run's progress bar, its figures (loss, accuracies, speed) and its loss and accuracy charts."""
-    event, config = run.event, run.config
-    if event is None:
+    record = curves.record
+    assert record is not None
+    config, event = record.config, curves.event()
+    if record.status == "queued":
+        st.progress(0.0, text=f"{record.name}: {queue_note or 'queued'}")
+        return
+    if event is None and record.active:
         st.progress(0.0, text="Starting...")
         return
-    where = f"epoch {event.epoch} of {config.epochs}, step {event.step} of {run.total_steps}"
-    ended = {"done": "finished", "stopped": "stopped", "diverged": "diverged"}.get(event.kind)
-    loop = f"{config.label} loop on {run.device}"
-    st.progress(min(event.progress, 1.0), text=f"{loop} {ended} at {where}" if ended else f"{loop}: {where}")
-    for column, (label, value, help_) in zip(st.columns(5), live_metrics(event, run.val_acc), strict=True):
-        column.metric(label, value, help=help_)
+    where = f"epoch {record.epoch} of {config.get('epochs', '?')}, step {record.steps} of {record.total_steps}"
+    ended = {"done": "finished", "stopped": "stopped", "diverged": "diverged", "interrupted": "interrupted",
+             "failed": "failed"}.get(record.status)
+    mode = "article-faithful" if config.get("article_faithful") else "fixed"
+    loop = f"{mode} loop on {record.device or config.get('device', '?')}"
+    st.progress(record.progress, text=f"{loop} {ended} at {where}" if ended else f"{loop}: {where}")
+    if event is not None:
+        for column, (label, value, help_) in zip(st.columns(5), live_metrics(event, curves.val_acc), strict=True):
+            column.metric(label, value, help=help_)
     c = st.columns(2)
-    c[0].plotly_chart(figs.loss_figure(run.steps, run.losses, total_steps=run.total_steps),
+    c[0].plotly_chart(figs.loss_figure(curves.steps, curves.losses, total_steps=record.total_steps or None),
                       key="dt_loss_chart", config={"displayModeBar": False})
-    c[1].plotly_chart(figs.accuracy_figure(run.epochs, run.train_acc, run.val_acc, total_epochs=config.epochs),
+    c[1].plotly_chart(figs.accuracy_figure(curves.epochs, curves.train_acc, curves.val_acc,
+                                           total_epochs=config.get("epochs")),
                       key="dt_acc_chart", config={"displayModeBar": False})
 
 

@@ -16,8 +16,10 @@ from pytorch_explorer.digits.data import load_bundled
 from pytorch_explorer.digits.models import save_checkpoint
 from pytorch_explorer.digits.preprocess import preprocess_digit
 from pytorch_explorer.digits.probe import predict, validation_report
-from pytorch_explorer.digits.shelf import ModelShelf
+from pytorch_explorer.digits.shelf import StoreShelf
 from pytorch_explorer.digits.training import TrainConfig, train_to_completion
+from pytorch_explorer.runs import new_workspace_id
+from ui.workspace import run_store
 
 PICK = "Pick from the validation set"
 
@@ -35,13 +37,25 @@ def report(tiny):
     return validation_report(tiny)
 
 
+def in_new_workspace() -> AppTest:
+    """The app in a workspace of its own (its id in the URL, as a browser has it)."""
+    at = AppTest.from_file(str(ROOT / "app.py"))
+    at.query_params["ws"] = new_workspace_id()
+    return at.run(timeout=60)
+
+
+def shelf_for(at: AppTest) -> StoreShelf:
+    """A shelf on the server's run store for the app's workspace (what ui.model_shelf() gives the page)."""
+    return StoreShelf(run_store(), at.session_state["workspace"])
+
+
 def probe_page(*models) -> AppTest:
-    """The probe page inside the app (so its page links resolve), with these models on the session's
-    model shelf (ui.model_shelf()), the first one current."""
-    at = AppTest.from_file(str(ROOT / "app.py")).run(timeout=60)
+    """The probe page inside the app (so its page links resolve), with these models on the workspace's
+    model shelf (ui.model_shelf(), in the run store), the first one current."""
+    at = in_new_workspace()
     at.switch_page("pages/digits_probe.py")
     if models:
-        shelf = ModelShelf()
+        shelf = shelf_for(at)
         for m in models:
             shelf.add(m, "a test")
         shelf.choose(models[0].name)
@@ -49,7 +63,7 @@ def probe_page(*models) -> AppTest:
     return at.run(timeout=60)
 
 
-def shelf_of(at: AppTest) -> ModelShelf:
+def shelf_of(at: AppTest) -> StoreShelf:
     return at.session_state["model_shelf"]
 
 
@@ -111,15 +125,13 @@ def test_without_a_model_it_explains_and_offers_three_ways(tiny, tmp_path):
 
 def test_models_come_from_the_shelf_only(tiny):
     """Other pages' session keys are theirs: a model left under an old trainer key is not a model here."""
-    at = AppTest.from_file(str(ROOT / "app.py")).run(timeout=60)
+    at = in_new_workspace()
     at.switch_page("pages/digits_probe.py")
     at.session_state["digits_models"] = {"tiny": tiny}
     at.session_state["digits_model"] = tiny
     at.run(timeout=60)
     assert not at.exception and "no digit model" in at.info[0].value and not at.tabs
-    shelf = ModelShelf()
-    shelf.add(tiny, "trained on the trainer page")
-    at.session_state["model_shelf"] = shelf
+    shelf_for(at).add(tiny, "trained on the trainer page")  # a run of this workspace, in the store
     at.run(timeout=60)
     assert at.selectbox(key="probe_model_name").value == "tiny" and len(at.tabs) == 5
 

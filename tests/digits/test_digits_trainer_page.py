@@ -1,4 +1,5 @@
-"""The Digits: train page: AppTest drives its widgets (train, stop, history, errors); a browser test trains live."""
+"""The Digits: train page: AppTest drives its widgets (train as a job, stop, history, errors); a browser test
+trains live. The runs train in the server's job runner (worker processes) and the page reads the run store."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ import pytest
 from conftest import ROOT, expect_no_exception, open_page, screenshot, wait_idle
 from streamlit.testing.v1 import AppTest
 
-from pytorch_explorer.digits.training import TrainingEvent
+from pytorch_explorer.digits.training import TrainConfig, TrainingEvent
 from ui.digits_trainer import METRIC_CHARS, live_metrics
+from ui.workspace import run_store
 
 PAGE = str(ROOT / "pages" / "digits_trainer.py")
 
@@ -34,15 +36,29 @@ def small_settings(at: AppTest, epochs: int = 1, hidden: int = 16) -> AppTest:
     return at
 
 
-def run_until_idle(at: AppTest, limit: int = 200) -> AppTest:
-    """Each script run trains one chunk; run until the run has ended and is filed."""
-    for _ in range(limit):
-        run = at.session_state["dt_run"] if "dt_run" in at.session_state else None
-        if run is None or (not run.active and run.filed):
-            return at
+def watched(at: AppTest):
+    """The run the page shows (RunCurves, polled from the store), or None."""
+    return at.session_state["dt_curves"] if "dt_curves" in at.session_state else None
+
+
+def run_until_idle(at: AppTest, timeout: float = 120.0) -> AppTest:
+    """The run trains in a worker process: rerun the page (as its live panel does) until the run has ended."""
+    deadline = time.monotonic() + timeout
+    while watched(at) is not None and watched(at).active:
+        assert time.monotonic() < deadline, "the run did not finish"
+        time.sleep(0.2)
         at.run()
         assert not at.exception, at.exception
-    raise AssertionError("the run did not finish")
+    return at
+
+
+def wait_for_steps(at: AppTest, n: int = 1, timeout: float = 60.0) -> AppTest:
+    deadline = time.monotonic() + timeout
+    while len(watched(at).steps) < n:
+        assert time.monotonic() < deadline, "no step readings came"
+        time.sleep(0.1)
+        at.run()
+    return at
 
 
 def metric_values(at: AppTest) -> dict[str, str]:
@@ -81,9 +97,9 @@ def test_train_a_short_run_puts_it_on_the_shelf_and_in_the_history():
     at = small_settings(fresh())
     at.button(key="dt_train").click().run()
     assert not at.exception
-    assert at.session_state["dt_run"].event is not None  # the first chunk trained inside the click's run
+    assert watched(at).record.status in ("queued", "running", "done")  # submitted as a job
     run_until_idle(at)
-    shelf = at.session_state["model_shelf"]  # what the probe page reads
+    shelf = at.session_state["model_shelf"]  # what the probe page reads (the workspace's runs in the store)
     trained = shelf.current
     assert trained.name == "run 1 (fixed)" and trained.metrics["status"] == "done"
     assert shelf.names() == ["run 1 (fixed)"] and shelf.get("run 1 (fixed)") is trained
@@ -136,17 +152,23 @@ def test_the_fast_path_switch_reaches_the_run_and_the_speed_notes_explain_it():
     assert "`loss.item()` every step" in notes.markdown[0].value
 
 
-def test_stop_keeps_the_partial_model():
+def test_stop_keeps_the_partial_model_and_acts_within_a_second():
     at = small_settings(fresh(), epochs=30, hidden=64)
     at.button(key="dt_train").click().run()
-    assert at.session_state["dt_run"].active, "30 epochs cannot finish in one chunk"
-    before_epoch_1 = not at.session_state["dt_run"].val_acc
+    wait_for_steps(at)
+    assert watched(at).active, "30 epochs cannot finish this soon"
+    before_epoch_1 = not watched(at).val_acc
     assert (metric_values(at)["Validation accuracy"] == "—") == before_epoch_1  # no "after epo..." cut off
     assert chart(at, "dt_acc_chart")["layout"]["xaxis"]["dtick"] == 5  # 30 epochs: a tick every 5
     assert all(len(v) <= METRIC_CHARS for v in metric_values(at).values()), metric_values(at)
     assert not at.button(key="dt_stop").disabled and at.button(key="dt_train").disabled
+    clicked = time.monotonic()
     at.button(key="dt_stop").click().run()
-    run_until_idle(at, limit=5)
+    store, workspace, run_id = run_store(), at.session_state["workspace"], watched(at).run_id
+    while store.get(workspace, run_id).active:
+        time.sleep(0.02)
+    assert time.monotonic() - clicked < 1.5  # the click's own script run included
+    run_until_idle(at, timeout=5)
     trained = at.session_state["model_shelf"].current
     assert trained.metrics["status"] == "stopped"
     assert 0 < trained.metrics["steps"] < trained.metrics["total_steps"]
@@ -166,7 +188,7 @@ def test_a_divergent_run_is_reported_and_not_kept_as_the_model():
     assert all(len(v) <= METRIC_CHARS for v in metric_values(at).values()), metric_values(at)
     loss = chart(at, "dt_loss_chart")
     top = loss["layout"]["yaxis"]["range"][1]
-    last_step = at.session_state["dt_run"].steps[-1]
+    last_step = watched(at).steps[-1]
     drawn = [(x, y) for trace in loss["data"] for x, y in zip(trace["x"], trace["y"], strict=True)]
     assert all(y is not None and 0 <= y <= top for _, y in drawn)  # nothing off the chart, NaN included
     assert last_step in {x for x, _ in drawn}  # the diverged step is drawn
@@ -230,21 +252,14 @@ def test_full_mnist_offers_a_download_and_does_not_load_before_it():
     assert at.button(key="dt_train").disabled
 
 
-def test_a_device_error_offers_a_retry_on_cpu(monkeypatch):
-    import pytorch_explorer.digits.training as training
-    from pytorch_explorer.core.errors import DeviceError
-
-    real = training.resolve_device
-
-    def no_gpu(choice: str = "auto"):
-        if choice != "cpu":
-            raise DeviceError("CUDA error: out of memory (simulated). Choose device 'cpu' and train again.")
-        return real(choice)
-
-    monkeypatch.setattr(training, "resolve_device", no_gpu)
+def test_a_device_error_offers_a_retry_on_cpu():
     at = small_settings(fresh())
-    at.button(key="dt_train").click().run()
-    run_until_idle(at)
+    workspace = at.session_state["workspace"]
+    # what the worker records when the device fails (a DeviceError's message), for a run on "cuda"
+    config = TrainConfig(hidden=16, epochs=1, device="cuda").as_dict()
+    failed = run_store().create_run(workspace, "digits", "run 1 (fixed)", config)
+    run_store().finish(failed, "failed", "CUDA error: out of memory (simulated). Choose device 'cpu' and train again.")
+    at.run()  # a reload: the page shows the workspace's last run
     assert any("out of memory (simulated)" in e.value for e in at.error)
     at.button(key="dt_retry_cpu").click().run()
     assert at.selectbox(key="dt_device").value == "cpu"

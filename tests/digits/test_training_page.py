@@ -1,19 +1,23 @@
-"""The trainer page's helpers (ui/digits_trainer.py) as plain Python: the live run, filing runs on the shelf,
-the shared dataset cache, and the code and words the page shows (the code is run and must reproduce the trainer)."""
+"""The trainer page's helpers (ui/digits_trainer.py) as plain Python: the run it watches (polled from the run
+store), how a run ended in words, the shared dataset cache, and the code and words the page shows (the code
+is run and must reproduce the trainer)."""
 
 from __future__ import annotations
 
 import contextlib
 import io
+import math
 
 import pytest
 import torch
 
 from pytorch_explorer.digits.data import DigitDataset, load_digits
-from pytorch_explorer.digits.shelf import ModelShelf
-from pytorch_explorer.digits.training import TrainConfig, planned_steps, train_to_completion
+from pytorch_explorer.digits.shelf import StoreShelf
+from pytorch_explorer.digits.training import TrainConfig, train_to_completion
+from pytorch_explorer.runs import RunStore, new_workspace_id
 from ui.digits_trainer import (
-    DatasetCache, LiveRun, canonical_step_code, checkpoint_filename, comparison_note, file_run, speed_notes,
+    DatasetCache, RunCurves, canonical_step_code, checkpoint_filename, comparison_note, run_outcome, speed_line,
+    speed_notes, watched_run,
 )
 
 TINY = dict(hidden=16, epochs=2, batch_size=32, log_every=3)
@@ -30,84 +34,78 @@ def small() -> DigitDataset:
     return DigitDataset(bundled.images[:600], bundled.labels[:600], "bundled[:600]")
 
 
-def finished(config: TrainConfig, data: DigitDataset, number: int = 1) -> LiveRun:
-    run = LiveRun(config, data, number=number)
-    while run.active:
-        run.pull(10.0)
-    return run
+@pytest.fixture
+def store(tmp_path):
+    s = RunStore(tmp_path / "runs")
+    yield s
+    s.close()
 
 
-# ----------------------------------------------------------------------------- LiveRun (what the page drives)
-def test_live_run_records_what_the_page_draws(small):
-    run = LiveRun(TrainConfig(**TINY), small, number=3)
-    assert run.active and run.event is None and run.total_steps == planned_steps(TrainConfig(**TINY), 600)
-    assert run.pull(0.0)  # at least one event even with no time
-    assert run.event is not None and run.steps == [3] and len(run.losses) == 1
-    while run.active:
-        run.pull(10.0)
-    assert run.final.kind == "done" and run.final.result.metrics["status"] == "done"
-    assert run.epochs == [1, 2] and len(run.val_acc) == 2 and run.steps[-1] == run.total_steps
-    assert run.device == "cpu" and run.error is None and run.number == 3
-    assert run.pull(1.0) and run.final.kind == "done"  # pulling an ended run changes nothing
+def step(n: int, loss: float | None = 2.0, epoch: int = 1) -> dict:
+    return {"kind": "step", "step": n, "epoch": epoch, "loss": loss, "accuracy": 0.5, "samples_per_s": 1000.0,
+            "elapsed_s": 0.1 * n}
 
 
-def test_live_run_stop_and_a_busy_lock(small):
-    run = LiveRun(TrainConfig(**TINY), small)
-    run.pull(0.0)
-    run.lock.acquire()  # another script thread is pulling
-    try:
-        assert run.pull(1.0) is False and run.steps == [3]
-    finally:
-        run.lock.release()
-    run.stop()
-    run.pull(1.0)
-    assert run.final.kind == "stopped" and not run.active
-    assert run.final.result.metrics["steps"] == 3
+# ----------------------------------------------------------------------------- RunCurves (what the page draws)
+def test_run_curves_read_only_the_new_readings_of_a_run_the_worker_writes(store):
+    workspace = new_workspace_id()
+    run_id = store.create_run(workspace, "digits", "run 1 (fixed)", TrainConfig(**TINY).as_dict())
+    curves = RunCurves(run_id)
+    assert curves.active and curves.event() is None
+    assert curves.poll(store, workspace).status == "queued" and curves.steps == []
+    store.claim(run_id, 1)
+    store.record(run_id, [step(3), step(6, None)], steps=6, total_steps=38, epoch=1)
+    curves.poll(store, workspace)
+    assert curves.steps == [3, 6] and curves.losses[0] == 2.0 and math.isnan(curves.losses[1])  # NaN: NULL in SQLite
+    assert curves.event().step == 6 and curves.event().accuracy == 0.5 and curves.record.progress == 6 / 38
+    store.record(run_id, [step(9), {"kind": "epoch", "step": 19, "epoch": 1, "loss": 1.0, "train_acc": 0.6,
+                                    "val_acc": 0.55}], steps=19, epoch=1)
+    curves.poll(store, workspace)
+    curves.poll(store, workspace)  # a second poll adds nothing
+    assert curves.steps == [3, 6, 9] and curves.epochs == [1] and curves.val_acc == [0.55]
+    store.finish(run_id, "done", summary={"val_acc": 0.55})
+    assert not curves.poll(store, workspace).active
 
 
-@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
-def test_live_run_keeps_a_device_error_as_a_message(small):
-    run = LiveRun(TrainConfig(**TINY, device="cuda"), small)
-    assert run.pull(1.0)
-    assert not run.active and run.final is None and "CUDA" in run.error
+def test_the_page_watches_its_own_run_else_the_active_one_else_the_newest_job(store, small):
+    workspace = new_workspace_id()
+    assert watched_run(store, workspace, None) is None
+    old = store.create_run(workspace, "digits", "old", {}, status="done")
+    StoreShelf(store, workspace).add(train_to_completion(TrainConfig(**TINY), small), "one click")  # not a job
+    assert watched_run(store, workspace, None).id == old
+    live = store.create_run(workspace, "digits", "live", {})
+    assert watched_run(store, workspace, None).id == live  # a reload re-attaches to the active run
+    assert watched_run(store, workspace, old).id == old  # the run this session started
+    assert watched_run(store, new_workspace_id(), live) is None  # never another workspace's run
 
 
-# ----------------------------------------------------------------------------- filing runs on the shelf
-def test_a_finished_run_is_filed_once_with_its_history_row(small):
-    shelf = ModelShelf()
-    run = finished(TrainConfig(**TINY), small, number=1)
-    outcome = file_run(run, shelf)
-    assert outcome == {"name": "run 1 (fixed)", "kind": "done", "message": ""} and run.filed
-    assert run.outcome == outcome  # kept on the run for the page runs that come after the one that filed it
-    assert file_run(run, shelf) == outcome  # a rerun that repeats it changes nothing
-    trained = run.final.result
-    assert shelf.names() == ["run 1 (fixed)"] and shelf.current is trained and trained.name == "run 1 (fixed)"
-    [row] = shelf.rows()
-    assert row["name"] == "run 1 (fixed)" and row["mode"] == "fixed" and row["status"] == "done"
-    assert row["val_acc"] == trained.metrics["val_acc"] and row["device"] == "cpu" and row["lr"] == 0.001
-    assert row["hidden"] == 16 and row["fast_path"] == trained.metrics["fast_path"]
-    assert row["how"] == "trained on the trainer page"
+def test_how_a_run_ended_in_words(store):
+    workspace = new_workspace_id()
+
+    def ended(status: str, message: str = "", **summary) -> object:
+        run_id = store.create_run(workspace, "digits", f"r {status}", {"device": "cuda"})
+        store.finish(run_id, status, message, summary=summary)
+        return store.get(workspace, run_id)
+
+    done = ended("done", train_acc=0.9, val_acc=0.85, samples_per_s=12345.6, device="cpu", fast_path="fused Adam")
+    assert run_outcome(done) == ("success", "**r done** finished: train accuracy 90.0%, validation accuracy 85.0%.")
+    assert speed_line(done) == "This run: **12,346 samples/s on cpu** (fused Adam)."
+    assert "stopped early (the partial model is kept)" in run_outcome(ended("stopped", val_acc=0.1))[1]
+    kind, text = run_outcome(ended("diverged", "The loss became NaN: lower the learning rate."))
+    assert kind == "error" and "diverged" in text and "learning rate" in text
+    kind, text = run_outcome(ended("failed", "CUDA error: out of memory"))
+    assert kind == "error" and "out of memory" in text
+    kind, text = run_outcome(ended("interrupted", "Cut off while running; its checkpoint of epoch 2 is kept."))
+    assert kind == "warning" and "epoch 2 is kept" in text
+    assert run_outcome(store.get(workspace, store.create_run(workspace, "digits", "q", {}))) is None
+    assert speed_line(store.get(workspace, store.create_run(workspace, "digits", "q2", {}))) is None
 
 
-def test_a_diverged_run_is_recorded_once_but_not_kept_and_an_error_is_an_outcome(small):
-    shelf = ModelShelf()
-    run = finished(TrainConfig(hidden=64, epochs=3, optimizer="sgd", lr=1.0, batch_size=32, article_faithful=True),
-                   small)
-    outcome = file_run(run, shelf)
-    assert outcome["kind"] == "diverged" and "learning rate" in outcome["message"]
-    file_run(run, shelf)
-    assert len(shelf.rows()) == 1 and shelf.rows()[0]["status"] == "diverged"
-    assert shelf.current is None and len(shelf) == 0 and shelf.metrics_of(outcome["name"]) is not None
-    failed = LiveRun(TrainConfig(**TINY), small)
-    failed.error = "CUDA error: out of memory"
-    assert file_run(failed, shelf) == {"error": "CUDA error: out of memory", "device": "auto"} and failed.filed
-
-
-def test_the_comparison_needs_a_finished_run_of_each_mode(small):
-    shelf = ModelShelf()
-    file_run(finished(TrainConfig(**TINY), small, 1), shelf)
+def test_the_comparison_needs_a_finished_run_of_each_mode(store, small):
+    shelf = StoreShelf(store, new_workspace_id())
+    shelf.add(train_to_completion(TrainConfig(**TINY), small), "t")
     assert comparison_note(shelf) is None
-    file_run(finished(TrainConfig(**TINY, article_faithful=True), small, 2), shelf)
+    shelf.add(train_to_completion(TrainConfig(**TINY, article_faithful=True), small), "t")
     latest = shelf.latest_by_mode()
     note = comparison_note(shelf)
     assert f"{latest['fixed']['val_acc']:.1%}" in note and f"{latest['article-faithful']['val_acc']:.1%}" in note
