@@ -147,7 +147,7 @@ fast = c[3].toggle("Fast path", key="dt_fast", **KEEP, disabled=faithful, help=F
 config = None
 with friendly_errors("Those settings"):
     n_train = int(len(dataset) * (1 - val_fraction)) if dataset is not None else 3500
-    config = TrainConfig(source=spec or "bundled", hidden=hidden, depth=depth, activation=activation,
+    config = TrainConfig(source=spec or "bundled", on_error=on_error, resize=resize, hidden=hidden, depth=depth, activation=activation,
                          optimizer=optimizer, lr=lr, momentum=momentum, batch_size=batch, epochs=epochs,
                          seed=int(seed), val_fraction=val_fraction, device=device, article_faithful=faithful,
                          log_every=log_every_for(n_train, batch), fast=fast)

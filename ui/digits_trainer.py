@@ -189,14 +189,15 @@ def digits_with_progress(spec: str, on_error: str, resize: bool) -> DigitDataset
     """
     cache, key = shared_datasets(), (spec, on_error, resize)
     if key in cache:
-        return cache.get(key, lambda: load_digits(spec))
+        return cache.get(key, lambda: load_digits(spec, on_error=on_error, resize=resize, restrict_paths=True))
     bar = st.progress(0.0, text="Loading the digits...")
 
     def progress(done: int, total: int) -> None:
         bar.progress(min(done / max(total, 1), 1.0), text=f"Loading the digits: {done:,} of {total:,}")
 
     try:
-        return cache.get(key, lambda: load_digits(spec, on_error=on_error, resize=resize, progress=progress))
+        return cache.get(key, lambda: load_digits(spec, on_error=on_error, resize=resize, progress=progress,
+                                                  restrict_paths=True))  # typed paths: under data/ only
     finally:
         bar.empty()
 

@@ -170,9 +170,13 @@ def playground_controls() -> toy_playground.PlaygroundSettings:
 def draw_playground(trainer: toy_playground.PlaygroundTrainer, boundary: Any, curve: Any, metrics: Any) -> None:
     """The decision boundary, the training curve and the step's numbers, into their st.empty() slots."""
     xs, ys, probs = trainer.probability_grid()
-    boundary.plotly_chart(toy_figures.decision_boundary_figure(xs, ys, probs, trainer.X, trainer.y))
+    # Keyed by step: a saturated network draws the same figure chunk after chunk, and two unkeyed
+    # identical charts in one script run are one element id twice (StreamlitDuplicateElementId).
+    boundary.plotly_chart(toy_figures.decision_boundary_figure(xs, ys, probs, trainer.X, trainer.y),
+                          key=f"pg_boundary_{trainer.step}")
     if trainer.losses:
-        curve.plotly_chart(toy_figures.training_curve_figure(trainer.losses, trainer.accuracies))
+        curve.plotly_chart(toy_figures.training_curve_figure(trainer.losses, trainer.accuracies),
+                           key=f"pg_curve_{trainer.step}")
     s = trainer.settings
     hint = toy_playground.training_hint(trainer.losses, s.lr, s.optimizer if s.impl == "nn" else "sgd")
     with metrics.container():

@@ -10,13 +10,20 @@ says so instead of disagreeing. An input the output does not use has no gradient
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import torch
 
 from pytorch_explorer.autograd.graph import AutogradGraph, GraphError
+from pytorch_explorer.core.errors import BudgetError
 
 MAX_FD_ELEMENTS = 400      # finite differences cost two evaluations per element
+MAX_CHECK_SECONDS = 5.0    # all the evaluations of one check together (measured on the first one)
+
+
+class CheckTooCostlyError(GraphError, BudgetError):
+    """The check would take too long: 2 evaluations per element, each as slow as the first one."""
 
 
 @dataclass
@@ -66,12 +73,26 @@ def finite_difference_check(graph: AutogradGraph, eps: float = 1e-6) -> list[Fin
         with torch.no_grad():
             return float(torch.as_tensor(program(dict(values))).double().sum())
 
+    started = time.monotonic()
+    f(base)  # one evaluation, timed: the check needs 2 per element
+    projected = (time.monotonic() - started) * 2 * total
+    if projected > MAX_CHECK_SECONDS:
+        raise CheckTooCostlyError(
+            f"That would take too long: checking needs {2 * total} evaluations of this expression, about "
+            f"{projected:.0f} s here (the limit is {MAX_CHECK_SECONDS:g} s). Use fewer input elements or a cheaper "
+            "expression to check."
+        )
+    deadline = started + 2 * MAX_CHECK_SECONDS  # a second wall: evaluations slower than the first one
+
     results = []
     for name, grad in zip(names, analytic, strict=True):
         grad = None if grad is None else grad.detach()
         numeric = torch.zeros_like(base[name])
         flat = numeric.view(-1)
         for i in range(base[name].numel()):
+            if time.monotonic() > deadline:
+                raise CheckTooCostlyError(f"That would take too long: the check ran past {2 * MAX_CHECK_SECONDS:g} s "
+                                          "and was stopped. Use fewer input elements or a cheaper expression.")
             plus, minus = base[name].clone(), base[name].clone()
             plus.view(-1)[i] += eps
             minus.view(-1)[i] -= eps

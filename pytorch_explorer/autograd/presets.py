@@ -18,9 +18,15 @@ import torch
 
 from pytorch_explorer.autograd.graph import AutogradGraph, GraphError, trace, trace_function
 from pytorch_explorer.autograd.names import not_a_value_message, trace_expression, unknown_names
+from pytorch_explorer.core.errors import BudgetError
+from pytorch_explorer.tensors.cost import TooCostlyError
 from pytorch_explorer.tensors.expressions import evaluate
 
 MAX_INPUT_ELEMENTS = 1_000
+
+
+class InputTooLargeError(GraphError, BudgetError):
+    """An input box asks for more elements than an input may have (refused before it is made)."""
 
 
 @dataclass(frozen=True)
@@ -125,8 +131,11 @@ def make_input(spec: InputSpec, seed: int = 0) -> torch.Tensor:
         raise GraphError(f"'{spec.name}' is not a valid input name: use letters, digits and _ (e.g. w1).")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        try:
-            value = evaluate(spec.value, {})
+        try:  # sized before anything is allocated: torch.randn(30000, 30000) is refused, never made
+            value = evaluate(spec.value, {}, max_elements=MAX_INPUT_ELEMENTS)
+        except TooCostlyError as exc:
+            raise InputTooLargeError(f"Input {spec.name}: {exc} Keep inputs to {MAX_INPUT_ELEMENTS} elements "
+                                     "or fewer.") from None
         except ValueError as exc:
             names = unknown_names(spec.value, ())
             if names and names[0] in str(exc):

@@ -21,9 +21,35 @@ from pathlib import Path
 
 import numpy as np
 
-from pytorch_explorer.core.devices import DEVICE_CHOICES
+from pytorch_explorer.core.devices import DEVICE_CHOICES, cpu_count
 from pytorch_explorer.core.errors import DataError, ExplorerError
 from pytorch_explorer.digits.models import ACTIVATIONS
+
+
+MAX_SEED = 2**63 - 1  # torch.manual_seed takes a 64-bit integer
+
+
+def seed_arg(text: str) -> int:
+    """--seed: an integer from 0 to MAX_SEED (argparse prints the message, not an overflow traceback)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a whole number") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"the seed must be between 0 and {MAX_SEED}, not {text[:40]}")
+    return value
+
+
+def threads_arg(text: str) -> int:
+    """--threads: 0 (torch's choice) or 1 to the machine's cores; more only makes torch's threads wait."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a whole number") from None
+    if not 0 <= value <= cpu_count():
+        raise argparse.ArgumentTypeError(f"threads must be between 1 and {cpu_count()} (this machine's cores), "
+                                         f"or 0 for torch's own choice; not {value}")
+    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -42,14 +68,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--optimizer", default=defaults.optimizer, choices=("adam", "sgd"))
     train.add_argument("--momentum", type=float, default=defaults.momentum, help="SGD momentum")
     train.add_argument("--val-fraction", type=float, default=defaults.val_fraction)
-    train.add_argument("--seed", type=int, default=defaults.seed)
+    train.add_argument("--seed", type=seed_arg, default=defaults.seed, help=f"0 to {MAX_SEED}")
     train.add_argument("--device", default=defaults.device, help=f"one of {', '.join(DEVICE_CHOICES)} (or cuda:N)")
     train.add_argument("--article-faithful", action="store_true",
                        help="run the article's loop as written (no zero_grad, batches with replacement, ...)")
     train.add_argument("--eager", action="store_true", help="no fused optimizer, no CUDA graph")
     train.add_argument("--precision", default="fp32", choices=("fp32", "bf16"),
                        help="bf16: forward/backward under torch.autocast in bfloat16 (weights stay float32)")
-    train.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's own choice)")
+    train.add_argument("--threads", type=threads_arg, default=0,
+                       help=f"torch CPU threads, 1 to this machine's {cpu_count()} cores (default 0: torch's own choice)")
     train.add_argument("--log-every", type=int, default=defaults.log_every, help="steps between loss readings")
     train.add_argument("--on-error", default="skip", choices=("skip", "stop"), help="bad files: skip or stop")
     train.add_argument("--resize", action="store_true", help="resize images that are not 28x28")
@@ -114,6 +141,9 @@ def train_command(args: argparse.Namespace) -> int:
     dataset = load_digits(config.source, on_error=args.on_error, resize=args.resize)
     for problem in dataset.problems[:5]:
         print(f"skipped: {problem}", file=sys.stderr)
+    if dataset.problems:
+        more = f" ({len(dataset.problems) - 5:,} more not shown)" if len(dataset.problems) > 5 else ""
+        print(f"skipped: {len(dataset.problems):,} in all{more}", file=sys.stderr)
     mode = "article-faithful loop" if config.article_faithful else "fixed loop"
     print(f"training on {len(dataset)} digits from {dataset.source} ({mode})", flush=True)
     trainer = train_digits(config, dataset)

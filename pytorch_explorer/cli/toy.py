@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from pytorch_explorer.toy.settings import (
     ACTIVATIONS,
@@ -25,6 +26,7 @@ from pytorch_explorer.toy.settings import (
     ToySettingsError,
     check_implementation,
 )
+from pytorch_explorer.cli.digits import seed_arg
 from pytorch_explorer.toy.training import ToyResult, train
 
 
@@ -40,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train_parser.add_argument("--epochs", type=int, default=defaults.epochs, help=f"default {defaults.epochs}")
     train_parser.add_argument("--lr", type=float, default=defaults.lr, help=f"learning rate, default {defaults.lr}")
     train_parser.add_argument("--hidden", type=int, default=defaults.hidden, help=f"hidden units, default {defaults.hidden}")
-    train_parser.add_argument("--seed", type=int, default=defaults.seed, help=f"default {defaults.seed}")
+    train_parser.add_argument("--seed", type=seed_arg, default=defaults.seed, help=f"default {defaults.seed}")
     train_parser.add_argument("--init", default=defaults.init, choices=INITS,
                               help="initial weights: uniform [0, 1) as numpy's code, normal as torch.randn")
     train_parser.add_argument("--activation", default=defaults.activation, choices=ACTIVATIONS,
@@ -62,6 +64,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     speed_parser.set_defaults(func=_speed)
 
 
+def flat_predictions_warning(predictions: list[float], lr: float) -> str | None:
+    """A warning when every prediction is the same (the net stopped learning: often a too-large lr)."""
+    if len(predictions) > 1 and max(predictions) - min(predictions) < 1e-3:
+        return (f"warning: every prediction is {predictions[0]:.4f}: the network learned nothing (its units "
+                f"saturated or died). The learning rate {lr:g} is probably too large: try 0.1 to 1.")
+    return None
+
+
 def _train(args: argparse.Namespace) -> int:
     impl = check_implementation(args.impl)
     settings = ToySettings(
@@ -74,6 +84,8 @@ def _train(args: argparse.Namespace) -> int:
         if not args.json:
             print(f"epoch {event.epoch:>7}  loss {event.loss:.6f}")
     predictions = [float(v) for v in result.predictions.ravel()]
+    if flat_warning := flat_predictions_warning(predictions, settings.lr):
+        print(flat_warning, file=sys.stderr)
     if args.json:
         print(json.dumps({
             "impl": impl, "final_loss": result.final_loss, "loss": LOSS_NAME, "predictions": predictions,

@@ -15,3 +15,7 @@ class DeviceError(ExplorerError, RuntimeError):
 
 class CheckpointError(ExplorerError, ValueError):
     """A model file could not be loaded."""
+
+
+class BudgetError(ExplorerError):
+    """That would take too long or too much memory: one request may not stall or exhaust the server."""

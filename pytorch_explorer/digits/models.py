@@ -12,7 +12,10 @@ loaded with `weights_only=True`.
 from __future__ import annotations
 
 import io
+import math
+import os
 import pickle
+import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -26,6 +29,11 @@ INPUT_UNITS = 28 * 28
 OUTPUT_UNITS = 10
 ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU}
 CHECKPOINT_FORMAT = "pytorch-explorer/digit-mlp/1"
+MAX_CHECKPOINT_PARAMETERS = 40_000_000  # 160 MB of float32 weights: the trainer page's largest model is 9.6M
+MAX_CHECKPOINT_BYTES = 4 * MAX_CHECKPOINT_PARAMETERS + (8 << 20)  # what one checkpoint may unpack to, all entries
+MAX_TEXT_CHARS = 200  # a checkpoint's name, source and any text in its hyperparameters
+MAX_MESSAGE_CHARS = 2_000  # text in its metrics (a run's message)
+MAX_LIST_ITEMS = 1_000_000  # numbers in one metrics list (loss_history, epoch_seconds, ...)
 
 
 @dataclass(frozen=True)
@@ -173,6 +181,7 @@ def load_checkpoint(source: str | Path | bytes | BinaryIO, name: str | None = No
     label = name or (str(source) if isinstance(source, (str, Path)) else "the uploaded file")
     stream = io.BytesIO(source) if isinstance(source, bytes) else source
     head = _first_bytes(source)  # read (and put back) first: what the file is, should torch.load refuse it
+    check_declared_size(source, label)  # before anything is unpacked
     try:
         payload = torch.load(stream, map_location="cpu", weights_only=True)
     except FileNotFoundError as exc:
@@ -183,8 +192,10 @@ def load_checkpoint(source: str | Path | bytes | BinaryIO, name: str | None = No
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(f"{label} is a PyTorch file, but not a PyTorch Explorer model file: it holds "
                               f"{_what_it_holds(payload)}. {MODEL_FILE}")
+    check_metadata(payload, label)
     try:
         config = MLPConfig(**payload["config"])
+        check_weights(payload["state_dict"], config, label)  # counted before the model is built
         model = build_mlp(config)
         model.load_state_dict(payload["state_dict"])
     except KeyError as exc:
@@ -203,3 +214,146 @@ def load_checkpoint(source: str | Path | bytes | BinaryIO, name: str | None = No
         source=str(payload.get("source", "unknown")),
         name=str(payload.get("name", name or "model")),
     )
+
+
+# ----------------------------------------------------------------------------- checks before anything is made
+def check_declared_size(source: str | Path | bytes | BinaryIO, label: str) -> None:
+    """Refuse a file that would unpack to more than MAX_CHECKPOINT_BYTES, from its declared sizes alone.
+
+    torch.save writes a zip archive of stored (uncompressed) entries: a compressed entry is not from
+    torch.save (a 3.5 MB deflated file can unpack to gigabytes), and the sizes the archive declares
+    are summed before torch.load reads any of it.
+    """
+    limit = f"the limit is {MAX_CHECKPOINT_BYTES >> 20} MB ({MAX_CHECKPOINT_PARAMETERS:,} parameters)"
+    stream: Any = io.BytesIO(source) if isinstance(source, bytes) else source
+    opened = None
+    try:
+        if isinstance(source, (str, Path)):
+            if not os.path.isfile(source):
+                return  # torch.load says "no such file"
+            if os.path.getsize(source) > MAX_CHECKPOINT_BYTES:
+                raise CheckpointError(f"{label} is too large to load: {os.path.getsize(source) >> 20} MB; {limit}.")
+            stream = opened = open(source, "rb")
+        where = stream.tell()
+        try:
+            if not zipfile.is_zipfile(stream):
+                stream.seek(0, io.SEEK_END)
+                if stream.tell() > MAX_CHECKPOINT_BYTES:
+                    raise CheckpointError(f"{label} is too large to load; {limit}.")
+                return  # the legacy format: what it unpacks to is about its own size
+            stream.seek(where)
+            entries = zipfile.ZipFile(stream).infolist()
+        finally:
+            stream.seek(where)
+    except (OSError, ValueError, AttributeError, zipfile.BadZipFile):
+        return  # unreadable: torch.load says what it is not
+    finally:
+        if opened is not None:
+            opened.close()
+    if any(e.compress_type != zipfile.ZIP_STORED for e in entries):
+        raise CheckpointError(f"{label} is a compressed archive, which torch.save never writes (it could unpack to "
+                              f"far more than its size); {limit}. {MODEL_FILE}")
+    total = sum(e.file_size for e in entries)
+    if total > MAX_CHECKPOINT_BYTES or len(entries) > 10_000:
+        raise CheckpointError(f"{label} would unpack to {total >> 20} MB; {limit}.")
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_text(value: object, what: str, label: str, limit: int = MAX_TEXT_CHARS) -> None:
+    if not isinstance(value, str) or len(value) > limit:
+        raise CheckpointError(f"{label} is a PyTorch Explorer model file, but damaged: its {what} must be text of at "
+                              f"most {limit} characters.")
+
+
+def check_metadata(payload: dict, label: str) -> None:
+    """The schema of a checkpoint's plain values: types and ranges, so no page or CLI meets a surprise.
+
+    hyperparameters and metrics are dicts of numbers, short text and lists of numbers; accuracies are
+    numbers in [0, 1]; epoch_seconds and samples_per_s finite and not negative; val_fraction in
+    [0.01, 0.99]; name and source text of at most MAX_TEXT_CHARS.
+    """
+    def damaged(why: str) -> CheckpointError:
+        return CheckpointError(f"{label} is a PyTorch Explorer model file, but damaged: {why}. Save it again.")
+
+    for key in ("config", "state_dict"):
+        if key in payload and not isinstance(payload[key], dict):
+            raise damaged(f"its {key} must be a dictionary, not {type(payload[key]).__name__}")
+    for key in ("source", "name"):
+        if key in payload:
+            _check_text(payload[key], key, label)
+    for key, limit in (("hyperparameters", MAX_TEXT_CHARS), ("metrics", MAX_MESSAGE_CHARS)):
+        section = payload.get(key, {})
+        if not isinstance(section, dict):
+            raise damaged(f"its {key} must be a dictionary, not {type(section).__name__}")
+        if len(section) > 1_000:
+            raise damaged(f"its {key} hold {len(section):,} entries")
+        for name, value in section.items():
+            _check_value(key, name, value, limit, damaged)
+    fraction = payload.get("hyperparameters", {}).get("val_fraction", 0.3)
+    if not _is_number(fraction) or not 0.01 <= fraction <= 0.99:
+        raise damaged(f"its validation fraction must be a number between 0.01 and 0.99, not {str(fraction)[:40]!r}")
+
+
+def _check_value(section: str, name: object, value: object, limit: int, damaged: Any) -> None:
+    if not isinstance(name, str) or len(name) > MAX_TEXT_CHARS:
+        raise damaged(f"its {section} have a key that is not short text")
+    what = f"{section}.{name}"
+    if isinstance(value, (list, tuple)):
+        if len(value) > MAX_LIST_ITEMS or not all(_is_number(v) for v in value):
+            raise damaged(f"{what} must be a list of numbers")
+        if name == "epoch_seconds" or name.endswith("_acc"):
+            for v in value:
+                _check_number(what, v, name, damaged)
+        return
+    if name.endswith("_acc") or name in ("samples_per_s", "epoch_seconds"):
+        _check_number(what, value, name, damaged)
+        return
+    if isinstance(value, str):
+        if len(value) > limit:
+            raise damaged(f"{what} is text longer than {limit} characters")
+        return
+    if value is None or isinstance(value, bool):
+        return
+    if not _is_number(value):
+        raise damaged(f"{what} must be a number, text or a list of numbers, not {type(value).__name__}")
+    _check_number(what, value, name, damaged)
+
+
+def _check_number(what: str, value: Any, name: str, damaged: Any) -> None:
+    if not _is_number(value):
+        raise damaged(f"{what} must hold numbers")
+    if name.endswith("_acc") and not (math.isfinite(value) and 0.0 <= value <= 1.0):
+        raise damaged(f"{what} must be an accuracy between 0 and 1, not {value!r}")
+    if name in ("samples_per_s", "epoch_seconds") and not (math.isfinite(value) and value >= 0):
+        raise damaged(f"{what} must be a finite number of at least 0, not {value!r}")
+
+
+def parameter_count(config: MLPConfig) -> int:
+    """Weights and biases of build_mlp(config), from the config alone."""
+    widths = [INPUT_UNITS] + [config.hidden] * config.depth + [OUTPUT_UNITS]
+    return sum(a * b + b for a, b in zip(widths[:-1], widths[1:], strict=True))
+
+
+def check_weights(state_dict: dict, config: MLPConfig, label: str) -> None:
+    """Before a model is built: its size within MAX_CHECKPOINT_PARAMETERS, each weight a real, finite tensor.
+
+    A tensor whose storage is smaller than its shape (stride 0: a 4.7 KB file declaring 141M
+    parameters) is refused, as are weights holding nan or inf (such a model predicts nothing).
+    """
+    count = parameter_count(config)
+    if count > MAX_CHECKPOINT_PARAMETERS:
+        raise CheckpointError(f"{label} holds a model of {count:,} parameters; this app loads models of up to "
+                              f"{MAX_CHECKPOINT_PARAMETERS:,}.")
+    for key, t in state_dict.items():
+        if not isinstance(t, torch.Tensor):
+            raise CheckpointError(f"{label} is a PyTorch Explorer model file, but damaged: {str(key)[:40]} is not a "
+                                  "tensor. Save it again.")
+        if t.numel() > count or t.untyped_storage().nbytes() < t.numel() * t.element_size():
+            raise CheckpointError(f"{label} is a PyTorch Explorer model file, but damaged: {str(key)[:40]} declares "
+                                  "more values than it stores. Save it again.")
+        if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+            raise CheckpointError(f"{label} holds weights that are nan or inf ({str(key)[:40]}): such a model "
+                                  "predicts nothing. Train it again (a smaller learning rate keeps it finite).")

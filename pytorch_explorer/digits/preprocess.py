@@ -33,6 +33,10 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from pytorch_explorer.core.errors import ExplorerError
 
 MAX_PIXELS = 120_000_000  # larger pictures are refused before decoding (a decompression bomb claims billions)
+MAX_DECODED_BYTES = 64 << 20  # formats decoded at full size (PNG, GIF, BMP, WebP, CMYK JPEG): 48 MP of grey
+MAX_FILE_BYTES = 50 << 20  # an image file read from disk or uploaded
+MAX_ASPECT = 200  # longer side / shorter side: a 40,000,000 x 1 picture holds no digit
+_BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "LA": 2, "La": 2, "PA": 2, "I;16": 2, "RGB": 3, "YCbCr": 3}
 LOAD_SIZE = 2048  # pictures up to MAX_PIXELS are shrunk to this longer side as they are loaded
 WORKING_SIZE = 1024  # larger images are shrunk to this longer side first (detail beyond it cannot reach 20 px)
 BOX_SIZE = 20  # MNIST: the digit's longer side
@@ -89,8 +93,18 @@ def load_image_bytes(data: bytes, name: str = "the image") -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit is checked below
+            if len(data) > MAX_FILE_BYTES:
+                raise ImageError(f"{name} is {len(data) >> 20} MB; image files of up to {MAX_FILE_BYTES >> 20} MB "
+                                 "are read here. Shrink it first.")
             image = Image.open(io.BytesIO(bytes(data)))
             _check_pixel_count(image.width, image.height, name)
+            drafted = image.format == "JPEG" and image.mode in ("L", "RGB")  # decoded at 1/8 scale: MAX_PIXELS
+            decoded = image.width * image.height * _BYTES_PER_PIXEL.get(image.mode, 4)
+            if not drafted and decoded > MAX_DECODED_BYTES:
+                raise ImageError(f"{name} is {image.width}x{image.height} pixels ({image.mode}): a "
+                                 f"{image.format or 'picture'} is decoded whole, and this one would take "
+                                 f"{decoded >> 20} MB; the limit is {MAX_DECODED_BYTES >> 20} MB (a JPEG photo "
+                                 f"may have up to {MAX_PIXELS // 1_000_000} megapixels). Crop or shrink it first.")
             if getattr(image, "n_frames", 1) > 1:
                 image.seek(0)
             image = shrink_on_load(image)
@@ -137,7 +151,7 @@ def load_image_file(path: str, name: str | None = None) -> Image.Image:
     label = name or str(path)
     try:
         with open(path, "rb") as handle:
-            data = handle.read(MAX_PIXELS * 4 + 1)
+            data = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError as exc:
         raise ImageError(f"{label}: no such file.") from exc
     except IsADirectoryError as exc:
@@ -155,6 +169,9 @@ LIMIT_NOTE = f"a photo is fine, up to {MAX_PIXELS // 1_000_000} megapixels"  # w
 def _check_pixel_count(width: int, height: int, name: str) -> None:
     if width <= 0 or height <= 0:
         raise ImageError(f"{name} has no pixels ({width}x{height}).")
+    if max(width, height) > MAX_ASPECT * min(width, height):
+        raise ImageError(f"{name} is {width}x{height} pixels: too thin to hold a digit (the longer side may be "
+                         f"at most {MAX_ASPECT} times the shorter). Crop it around the digit.")
     if width * height > MAX_PIXELS:
         raise ImageError(f"{name} is {width}x{height} pixels ({width * height / 1e6:.0f} megapixels). {_LIMIT_WORDS}")
 

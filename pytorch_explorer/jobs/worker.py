@@ -126,7 +126,7 @@ def train_run(store: RunStore, run_id: str, threads: ThreadShare | None = None) 
     parent = multiprocessing.parent_process()
     try:
         config = replace(TrainConfig(**record.config), threads=0)  # this process's threads are already set
-        trainer = train_digits(config, load_digits(config.source))
+        trainer = train_digits(config, load_digits(config.source, on_error=config.on_error, resize=config.resize, restrict_paths=True))
         writer = RunWriter(store, run_id, trainer, record.name)
         ending, polled = "", time.monotonic()
         for event in trainer:

@@ -96,16 +96,17 @@ _NUMBER = (bool, int, float, complex)
 _SEQUENCE = (list, tuple, str)
 
 
-def evaluate(source: str, names: Mapping[str, Any] | None = None) -> Any:
+def evaluate(source: str, names: Mapping[str, Any] | None = None, *, max_elements: int = MAX_ELEMENTS) -> Any:
     """Evaluate one expression of the language described in this module's docstring.
 
     `names` maps the names an expression may use to their values (usually tensors). Raises
-    UnsafeExpressionError for anything outside the language or over a cap, ExpressionError when
-    PyTorch rejects a legal expression.
+    UnsafeExpressionError for anything outside the language or over a cap (its subclass
+    cost.TooCostlyError for "too long / too much memory"), ExpressionError when PyTorch rejects a
+    legal expression. `max_elements` lowers the size cap of every tensor (checked before allocating).
     """
     tree = parse(source)
     names = dict(names or {})
-    value = Walker(TorchBackend(names), names).run(tree)
+    value = Walker(TorchBackend(names, max_elements), names).run(tree)
     if callable(value) and not isinstance(value, torch.Tensor):
         raise UnsafeExpressionError("A function is not a value: call it, e.g. `a.sum()`.")
     return value
@@ -116,9 +117,9 @@ class TorchBackend:
 
     shows_every_branch = False
 
-    def __init__(self, names: Mapping[str, Any]):
+    def __init__(self, names: Mapping[str, Any], max_elements: int = MAX_ELEMENTS):
         self.names = names
-        self.budget = Budget()
+        self.budget = Budget(max_elements)
 
     # -------------------------------------------------------------- values
     def constant(self, node: ast.Constant) -> Any:

@@ -12,11 +12,24 @@ from __future__ import annotations
 
 import ast
 import math
+import time
 from collections.abc import Callable
 from typing import Any
 
 import torch
 
+from pytorch_explorer.tensors.cost import (
+    MAX_INTERMEDIATE,
+    MAX_SECONDS,
+    MAX_STEP_NS,
+    MAX_TOTAL_NS,
+    TooCostlyError,
+    einsum_macs,
+    log_comb,
+    loop_elements,
+    step_ns,
+    too_long,
+)
 from pytorch_explorer.tensors.language import ExpressionError, UnsafeExpressionError, first_line, snippet
 
 MAX_ELEMENTS = 10_000_000  # the one size limit of the playground: elements in any tensor made or computed
@@ -130,13 +143,36 @@ class _Where:
 class Budget:
     """The elements one expression has created so far, and the checks before each tensor step."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_elements: int = MAX_ELEMENTS) -> None:
         self.created = 0
+        self.max_elements = max_elements
+        self.spent_ns = 0.0  # estimated, see cost.step_ns
+        self.started = time.monotonic()
+
+    def check_clock(self, where: object = "") -> None:
+        """Refuse to go on once the expression has run for MAX_SECONDS (checked between steps)."""
+        if time.monotonic() - self.started > MAX_SECONDS:
+            raise TooCostlyError(f"That would take too long: this expression has run for over {MAX_SECONDS:g} s, "
+                                 f"the limit here{where}. Use smaller tensors or fewer steps.")
+
+    def check_cost(self, name: str, inputs: tuple, kwargs: dict, where: object = "") -> None:
+        """Refuse a step whose estimated time (cost.step_ns) or hidden intermediate is over its limit."""
+        hidden = loop_elements(name, inputs, kwargs)
+        if hidden > MAX_INTERMEDIATE:
+            raise TooCostlyError(f"That would take too much memory: `{name}` builds {hidden:,} elements inside "
+                                 f"itself; the limit is {MAX_INTERMEDIATE:,}{where}.")
+        ns = step_ns(name, inputs, kwargs)
+        if ns > MAX_STEP_NS:
+            raise too_long(f"`{name}`", ns, MAX_STEP_NS, str(where))
+        self.spent_ns += ns
+        if self.spent_ns > MAX_TOTAL_NS:
+            raise too_long("this expression", self.spent_ns, MAX_TOTAL_NS, str(where))
 
     def call(self, name: str, fn: Callable, args: tuple, kwargs: dict, node: ast.AST, *,
              receiver: torch.Tensor | None = None, creation: bool = False, dry_run: bool = True) -> Any:
         """Check sizes (rules, then a meta-device dry run), run `fn`, check and count the result."""
         where = _Where(node)
+        self.check_clock(where)
         memo: dict[int, int] = {}
         for value in (*args, *kwargs.values()):
             if isinstance(value, (list, tuple)) and leaf_count(value, memo) > MAX_SEQUENCE_ITEMS:
@@ -147,6 +183,7 @@ class Budget:
                 raise UnsafeExpressionError(f"A list argument holds more than {MAX_PIECES:,} tensors{where}.")
         inputs = ((receiver,) if receiver is not None else ()) + args
         self._check_before(name, inputs, kwargs, where)
+        self.check_cost(name, inputs, kwargs, where)  # before the dry run too: meta runs diff's n passes
         if dry_run and name not in _NO_DRY_RUN:
             out = self._dry_run(name, fn, args, kwargs, where, receiver=receiver, creation=creation)
             if out is not None:
@@ -155,6 +192,7 @@ class Budget:
             result = fn(*args, **kwargs)
         except Exception as exc:  # noqa: BLE001 - PyTorch's own error, e.g. shapes that do not match
             raise ExpressionError(f"{first_line(exc)}{where}") from None
+        self.check_clock(where)
         if callable(result) and not isinstance(result, torch.Tensor):
             raise UnsafeExpressionError(f"This returns a function, which is not a value{where}.")
         self._count(result, where)
@@ -171,13 +209,15 @@ class Budget:
         self.created += sum(t.numel() for t in tensors)
 
     def _check_numel(self, numel: int, where: _Where) -> None:
-        if numel > MAX_ELEMENTS:
-            raise UnsafeExpressionError(
-                f"That would make a tensor of {numel:,} elements; the limit is {MAX_ELEMENTS:,}{where}."
+        if numel > self.max_elements:
+            raise TooCostlyError(
+                f"That would make a tensor of {numel:,} elements (too much memory); the limit is "
+                f"{self.max_elements:,}{where}."
             )
         if self.created + numel > MAX_TOTAL_ELEMENTS:
-            raise UnsafeExpressionError(
-                f"This expression would create more than {MAX_TOTAL_ELEMENTS:,} elements in all{where}."
+            raise TooCostlyError(
+                f"This expression would create more than {MAX_TOTAL_ELEMENTS:,} elements in all (too much "
+                f"memory){where}."
             )
 
     def _dry_run(self, name: str, fn: Callable, args: tuple, kwargs: dict, where: _Where, *,
@@ -186,7 +226,9 @@ class Budget:
         meta_args, meta_kwargs = _to_meta(args), {k: _to_meta(v) for k, v in kwargs.items()}
         if name == "getitem":
             meta_args = (meta_args[0], _meta_index(args[1]))
-        if creation:
+        # a call without tensors (torch.normal(0., 1., size=...)) would allocate for real: on meta too
+        tensorless = receiver is None and not tensors_in((args, kwargs))
+        if creation or tensorless:
             meta_kwargs["device"] = "meta"
         try:
             with torch.no_grad():
@@ -195,6 +237,8 @@ class Budget:
                 else:
                     out = fn(*meta_args, **meta_kwargs)
         except Exception as exc:  # noqa: BLE001
+            if tensorless and not creation and isinstance(exc, TypeError):
+                return None  # it takes no device=: nothing of its size is known, cost.step_ns bounds it
             if name in _DATA_DEPENDENT:
                 return None  # bounded by its input, or checked by _check_before
             if isinstance(exc, NotImplementedError):
@@ -266,7 +310,8 @@ class Budget:
             r = _arg(inputs, kwargs, 1, "r", 2)
             if isinstance(r, int) and r >= 0:
                 n = first.numel()
-                self._check_numel(r * math.comb(n + r, r), where)
+                log_size = math.log(max(r, 1)) + log_comb(n + r, r)  # never the huge integer itself
+                self._check_numel(r * math.comb(n + r, r) if log_size < 60 else 2**90, where)
                 self._check_numel(n ** min(r, 3), where)  # torch builds it from a meshgrid
         elif name in ("cov", "corrcoef"):  # (variables, observations) -> (variables, variables)
             rows = first.shape[0] if first.dim() == 2 else 1
@@ -297,27 +342,7 @@ class Budget:
             raise UnsafeExpressionError(f"That would split into {count:,} tensors; the limit is {MAX_PIECES:,}{where}.")
 
     def _check_einsum(self, inputs: tuple, where: _Where) -> None:
-        if not inputs or not isinstance(inputs[0], str):
-            return
-        equation = inputs[0].replace(" ", "")
-        operands = list(inputs[1:])
-        if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
-            operands = list(operands[0])
-        sizes: dict[str, int] = {}
-        ellipsis = 1
-        for spec, t in zip(equation.split("->")[0].split(","), operands, strict=False):
-            if not isinstance(t, torch.Tensor):
-                continue
-            letters = spec.replace("...", "")
-            extra = t.dim() - len(letters)
-            shape = list(t.shape)
-            if "..." in spec and extra > 0:
-                start = spec.index("...")
-                ellipsis = max(ellipsis, math.prod(shape[start:start + extra]))
-                shape = shape[:start] + shape[start + extra:]
-            for letter, size in zip(letters, shape, strict=False):
-                sizes[letter] = max(sizes.get(letter, 1), int(size))
-        self._check_flops(math.prod(sizes.values()) * ellipsis, where)
+        self._check_flops(einsum_macs(inputs), where)
 
     def _check_flops(self, flops: int, where: _Where) -> None:
         if flops > MAX_FLOPS:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import copy
 import math
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -26,6 +27,7 @@ import torch
 
 from pytorch_explorer.tensors.allowed import ALLOWED_CONSTANTS
 from pytorch_explorer.tensors.catalogue import OPS, REQUIRED, Op, Twin
+from pytorch_explorer.tensors.cost import MAX_SECONDS, MAX_STEP_NS, MAX_TOTAL_NS, step_ns
 from pytorch_explorer.tensors.expressions import MAX_ELEMENTS, ExpressionError, UnsafeExpressionError, evaluate
 from pytorch_explorer.tensors.language import BINARY_OPERATORS, COMPARISONS, UNARY_OPERATORS, Walker
 from pytorch_explorer.tensors.ops import FLOAT_DEFAULT_NOTE, NoTwin
@@ -157,6 +159,18 @@ class NumpyBackend:
     def __init__(self, arrays: Mapping[str, Any]):
         self.arrays = arrays
         self.notes: list[str] = []
+        self.spent_ns = 0.0
+        self.started = time.monotonic()
+
+    def check_cost(self, name: str, inputs: tuple, kwargs: dict) -> None:
+        """No twin rather than a twin that takes too long (numpy's float16 matmul has no BLAS: ~80x torch)."""
+        if time.monotonic() - self.started > MAX_SECONDS:
+            raise NoTwin(f"The numpy twin would take too long (over {MAX_SECONDS:g} s).")
+        ns = step_ns(name, inputs, kwargs, numpy=True)
+        self.spent_ns += ns
+        if ns > MAX_STEP_NS or self.spent_ns > MAX_TOTAL_NS:
+            raise NoTwin(f"The numpy twin would take too long here (about {max(ns, self.spent_ns) / 1e9:.3g} s of "
+                         f"computing; the limit is {MAX_STEP_NS / 1e9:.3g} s).")
 
     def constant(self, node: ast.Constant) -> Numpy:
         return Numpy(node.value, ast.Constant(node.value))
@@ -186,6 +200,7 @@ class NumpyBackend:
 
     def binary(self, node: ast.BinOp, left: Numpy, right: Numpy) -> Numpy:
         _check_broadcast(left.value, right.value)
+        self.check_cost("matmul" if isinstance(node.op, ast.MatMult) else "add", (left.value, right.value), {})
         return Numpy(BINARY_OPERATORS[type(node.op)](left.value, right.value), ast.BinOp(left.code, node.op, right.code))
 
     def compare(self, node: ast.Compare, op: ast.cmpop, left: Numpy, right: Numpy) -> Numpy:
@@ -240,6 +255,8 @@ class NumpyBackend:
             raise NoTwin(f"`{shown}`: {op.note or 'numpy has no equivalent.'}")
         if op.note and op.note != FLOAT_DEFAULT_NOTE:  # that one is said only if the result shows it
             self.notes.append(f"{op.name}: {op.note}")
+        self.check_cost(op.name.rsplit(".", 1)[-1], tuple(a.value for a in [*receiver, *args]),
+                        {k: v.value for k, v in kwargs.items()})
         bound = _bind(op, [*receiver, *args], kwargs)
         return _apply(_choose(op, bound), bound, op.defaults())
 

@@ -91,17 +91,14 @@ def check_implementation(impl: str) -> str:
 
 @contextmanager
 def one_thread() -> Iterator[None]:
-    """Run torch on one CPU thread for a while (restored after).
+    """Mark a chunk of small torch work; it changes nothing, on purpose.
 
-    Tiny tensors gain nothing from several threads, and on a busy machine the idle threads' waiting
-    can make each small step many times slower. Use it around a chunk of work, never across a yield.
+    It used to call torch.set_num_threads(1), but torch's thread count belongs to the whole process:
+    in the web server, one session's toy run left every other session's training on one thread. No
+    code a page calls may change process-wide torch state, so the toy runs with torch's default
+    threads (its tensors are tiny; the difference is a few percent on an idle machine).
     """
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+    yield
 
 
 # ---------------------------------------------------------------- data and weights

@@ -64,8 +64,9 @@ def test_idx_headers_are_checked_strictly(tmp_path, bundled):
     with pytest.raises(DataError, match=r"header promises 5 x 28 x 28 values \(3920 bytes\) but 3919"):
         load_digits(f"idx:{tmp_path}")
     images.write_bytes(b"PK\x03\x04" + bytes(100))
-    with pytest.raises(DataError, match="is not an IDX file: it starts with 50 4b 03 04"):
+    with pytest.raises(DataError, match="is not an IDX file") as caught:
         load_digits(f"idx:{tmp_path}")
+    assert "50 4b" not in str(caught.value)  # issue 18: a file's bytes are never echoed
     images.write_bytes(b"\x00\x00\x08\x03\x00")
     with pytest.raises(DataError, match="ends inside its IDX header"):
         load_digits(f"idx:{tmp_path}")
@@ -95,8 +96,9 @@ def test_idx_missing_files_and_sizes(tmp_path, bundled):
     with pytest.raises(DataError, match="does not exist"):
         load_digits(f"idx:{tmp_path / 'none'}")
     (tmp_path / "readme.txt").write_text("x")
-    with pytest.raises(DataError, match=r"has no train-images-idx3-ubyte\[\.gz\] \(it holds: readme\.txt\)"):
+    with pytest.raises(DataError, match=r"has no train-images-idx3-ubyte\[\.gz\]") as caught:
         load_digits(f"idx:{tmp_path}")
+    assert "readme" not in str(caught.value)  # issue 18: a folder is never listed
     write_idx(tmp_path / "train-images-idx3-ubyte", np.zeros((3, 32, 32), np.uint8))
     with pytest.raises(DataError, match="has no labels file beside it"):
         load_digits(f"idx:{tmp_path}")

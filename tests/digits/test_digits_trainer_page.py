@@ -213,13 +213,25 @@ def test_a_missing_folder_is_a_clear_error_and_train_is_disabled():
     at = fresh()
     at.selectbox(key="dt_source_kind").set_value("folder").run()
     assert "Type the path" in texts(at)
-    at.text_input(key="dt_source_path").set_value("/no/such/folder").run()
+    from pytorch_explorer.core.paths import data_dir
+
+    at.text_input(key="dt_source_path").set_value(str(data_dir() / "no" / "such" / "folder")).run()
     assert not at.exception
     assert any("does not exist" in e.value for e in at.error)
     assert at.button(key="dt_train").disabled
 
 
-def test_a_png_folder_loads_reports_bad_files_and_reloads_after_a_change(tmp_path):
+def test_a_path_outside_the_data_folder_is_refused_without_saying_what_is_there():
+    at = fresh()
+    at.selectbox(key="dt_source_kind").set_value("idx").run()
+    at.text_input(key="dt_source_path").set_value("/etc").run()
+    assert not at.exception and at.button(key="dt_train").disabled
+    message = " ".join(e.value for e in at.error)
+    assert "PTE_ALLOWED_DIRS" in message and "passwd" not in message and "does not exist" not in message
+
+
+def test_a_png_folder_loads_reports_bad_files_and_reloads_after_a_change(tmp_path, monkeypatch):
+    monkeypatch.setenv("PTE_ALLOWED_DIRS", str(tmp_path))  # the operator's setting for folders beside data/
     from pytorch_explorer.digits.data import make_png_folder
 
     root = make_png_folder(tmp_path / "digits", 40)

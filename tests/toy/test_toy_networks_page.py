@@ -290,3 +290,23 @@ def test_a_hostile_address_falls_back_to_the_defaults_with_a_note():
     for key in ("toy_epochs", "toy_hidden", "toy_seed", "toy_lr", "toy_init", "toy_impls", "pg_steps", "pg_dataset"):
         assert f"`{key}`" in note, key
     assert "`<b>evil</b>` = `1`: not a setting of this page" in note and "x" * 81 not in note
+
+
+def test_a_saturated_playground_redraws_the_same_figure_without_a_duplicate_element():
+    """At lr 3 a network saturates and chunk after chunk draws the same figure: each draw must be its own
+    element (this raised StreamlitDuplicateElementId at step 600 before the charts were keyed by step)."""
+
+    def script() -> None:
+        import streamlit as st
+
+        from pytorch_explorer.toy import playground
+        from ui import toy_networks as view
+
+        trainer = playground.PlaygroundTrainer(playground.PlaygroundSettings())
+        metrics, boundary, curve = st.empty(), st.empty(), st.empty()
+        for _ in range(3):  # the same weights each time: only the step moves on, as when nothing changes
+            view.draw_playground(trainer, boundary, curve, metrics)
+            trainer.step += 1
+
+    at = AppTest.from_function(script).run(timeout=60)
+    assert not at.exception

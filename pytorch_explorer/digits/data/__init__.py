@@ -10,7 +10,8 @@ Sources are named by a spec string (the CLI's --source and the trainer page use 
 - "mnist": the full 70,000-digit MNIST, downloaded into data/mnist/ only when asked for
   (download_mnist, see mnist).
 
-A relative PATH that is not found from the current folder is looked for in data_dir().
+A relative PATH that is not found from the current folder is looked for in data_dir(). Pages pass
+restrict_paths=True: a path must then lie under data_dir() or a folder in $PTE_ALLOWED_DIRS.
 Bad rows and files are skipped and listed in DigitDataset.problems (on_error="skip") or stop the
 load with a DataError naming the file and line (on_error="stop"). Nothing is written outside
 data_dir() (the cache lives in data_dir()/cache).
@@ -23,6 +24,7 @@ here are re-exported from those homes.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pytorch_explorer.core.errors import DataError
@@ -37,7 +39,7 @@ SPECS_HELP = "use bundled, mnist, folder:PATH, idx:PATH or csv:PATH"
 KINDS = ("bundled", "mnist", "folder", "idx", "csv")
 
 __all__ = [  # the entry points, and the loaders' public names re-exported from their homes
-    "KINDS", "SIDE", "SPECS_HELP", "DataError", "DigitDataset", "Progress", "cache_dir", "cache_file", "data_dir",
+    "ALLOWED_DIRS_VARIABLE", "KINDS", "SIDE", "allowed_roots", "check_allowed", "SPECS_HELP", "DataError", "DigitDataset", "Progress", "cache_dir", "cache_file", "data_dir",
     "describe_source", "download_mnist", "is_downloaded", "load_bundled", "load_digits", "load_idx", "load_mnist",
     "load_pixel_csv", "load_png_folder", "make_png_folder", "mnist_dir", "parse_spec", "read_idx", "split_index",
     "time_png_loading", "user_path",
@@ -64,12 +66,38 @@ def user_path(text: str) -> Path:
     return path
 
 
+ALLOWED_DIRS_VARIABLE = "PTE_ALLOWED_DIRS"
+
+
+def allowed_roots() -> list[Path]:
+    """Folders a path typed into a page may point under: data_dir(), and those in $PTE_ALLOWED_DIRS
+    (separated by os.pathsep, ':' on Linux), which the server's operator sets."""
+    extra = [p for p in os.environ.get(ALLOWED_DIRS_VARIABLE, "").split(os.pathsep) if p.strip()]
+    return [Path(p).expanduser().resolve() for p in [str(data_dir()), *extra]]
+
+
+def check_allowed(path: Path, shown: str) -> Path:
+    """`path` with its symlinks resolved, if that is under an allowed root; else a DataError that shows nothing
+    of what is there (not whether it exists)."""
+    real = path.resolve()
+    if not any(real == root or real.is_relative_to(root) for root in allowed_roots()):
+        raise DataError(f"{shown!r} is outside the folders this server reads from: put your data under the data "
+                        f"folder, or ask the server's operator to add its folder to ${ALLOWED_DIRS_VARIABLE}.")
+    return real
+
+
 def load_digits(spec: str = "bundled", *, on_error: str = "skip", resize: bool = False,
-                progress: Progress | None = None) -> DigitDataset:
-    """Load digits from a source spec (see the module docstring); progress(done, total) as images load."""
+                progress: Progress | None = None, restrict_paths: bool = False) -> DigitDataset:
+    """Load digits from a source spec (see the module docstring); progress(done, total) as images load.
+
+    `restrict_paths` (pages, whose users type paths on the server): a path must lie under
+    allowed_roots(), symlinks resolved, or a DataError says so without showing anything of it.
+    """
     kind, arg = parse_spec(spec)
     check_on_error(on_error)
     path = user_path(arg) if arg else None
+    if path is not None and restrict_paths:
+        path = check_allowed(path, arg)
     if kind == "bundled":
         dataset = load_bundled()
         if progress:

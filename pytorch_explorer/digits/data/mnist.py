@@ -12,6 +12,7 @@ it never downloads by itself. Offline, a download fails with a DataError instead
 from __future__ import annotations
 
 import gzip
+import io
 import hashlib
 import http.client
 import os
@@ -31,20 +32,35 @@ from pytorch_explorer.digits.data.dataset import DigitDataset, Progress, check_o
 IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
+MAX_IDX_BYTES = 256 << 20  # one IDX file, unpacked (MNIST's largest is 47 MB): a sparse 64 GiB file is refused unread
+TOO_LARGE = (f"this app reads IDX files of up to {MAX_IDX_BYTES >> 20} MB (MNIST's largest is 47 MB); "
+             "split it or use fewer images.")
+
+
 def read_idx(path: Path | str) -> np.ndarray:
-    """One IDX file (plain or .gz), its header checked strictly: 00 00 TYPE NDIM, NDIM big-endian sizes, data."""
+    """One IDX file (plain or .gz), its header checked strictly: 00 00 TYPE NDIM, NDIM big-endian sizes, data.
+
+    Sizes are checked before reading: the file's own (at most MAX_IDX_BYTES), and a .gz file is
+    unpacked only up to MAX_IDX_BYTES + 1 bytes (a 1 MB gzip can unpack to gigabytes).
+    """
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        if path.stat().st_size > MAX_IDX_BYTES:
+            raise DataError(f"{path} is {path.stat().st_size >> 20} MB: {TOO_LARGE}")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_IDX_BYTES + 1)
         if path.suffix == ".gz" or raw[:2] == b"\x1f\x8b":  # gzip's magic number
-            raw = gzip.decompress(raw)
+            with gzip.GzipFile(fileobj=io.BytesIO(raw)) as unpacked:
+                raw = unpacked.read(MAX_IDX_BYTES + 1)
+            if len(raw) > MAX_IDX_BYTES:
+                raise DataError(f"{path} unpacks to more than {MAX_IDX_BYTES >> 20} MB: {TOO_LARGE}")
     except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
         raise DataError(f"{path} is not a valid .gz file ({exc}): download it again.") from exc
     except OSError as exc:
         raise DataError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
     if len(raw) < 4 or raw[:2] != b"\0\0" or raw[2] not in IDX_TYPES or not 1 <= raw[3] <= 4:
-        raise DataError(f"{path} is not an IDX file: it starts with {raw[:4].hex(' ') or 'nothing'}, "
-                        "expected 00 00 08 03 (images) or 00 00 08 01 (labels).")
+        raise DataError(f"{path} is not an IDX file: IDX files start with 00 00 08 03 (images) or "
+                        "00 00 08 01 (labels).")  # never echo a file's bytes
     ndim, header = raw[3], 4 + 4 * raw[3]
     if len(raw) < header:
         raise DataError(f"{path} ends inside its IDX header: the file is cut short.")
@@ -99,8 +115,7 @@ def load_idx(path: Path | str, *, on_error: str = "skip", resize: bool = False, 
     elif path.is_dir():
         train = find_idx(path, "train", "images")
         if train is None:
-            found = ", ".join(sorted(p.name for p in path.iterdir())[:8]) or "nothing"
-            raise DataError(f"{path} has no train-images-idx3-ubyte[.gz] (it holds: {found}). Expected the "
+            raise DataError(f"{path} has no train-images-idx3-ubyte[.gz]. Expected the "  # never list a folder
                             "MNIST files train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz (t10k-* optional).")
         pairs = [(train, find_idx(path, "train", "labels"))]
         if (test := find_idx(path, "t10k", "images")) is not None:

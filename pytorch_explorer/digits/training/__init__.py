@@ -94,7 +94,7 @@ class Trainer:
     # -- the run
     def _run(self) -> Iterator[TrainingEvent]:
         config, started = self.config, time.perf_counter()
-        self.dataset = dataset = self.dataset if self.dataset is not None else load_digits(config.source)
+        self.dataset = dataset = self.dataset if self.dataset is not None else load_digits(config.source, on_error=config.on_error, resize=config.resize)
         self.device = device = resolve_device(config.device)
         if config.threads and device.type == "cpu":
             self._threads_before = torch.get_num_threads()

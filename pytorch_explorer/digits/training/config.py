@@ -19,6 +19,8 @@ class TrainConfig:
     """Everything that defines a run. The defaults are the article's values."""
 
     source: str = "bundled"
+    on_error: str = "skip"  # bad files in the source: "skip" them (listed) or "stop" the load
+    resize: bool = False  # resize images that are not 28x28 (instead of refusing them)
     hidden: int = 500
     depth: int = 1  # hidden layers, 1-3
     activation: str = "relu"
@@ -39,6 +41,8 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         self.mlp_config()  # validates hidden, depth, activation
+        if self.on_error not in ("skip", "stop"):
+            raise ValueError(f'on_error must be "skip" or "stop", not {self.on_error!r}')
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be 'adam' or 'sgd', not {self.optimizer!r}")
         if not (math.isfinite(self.lr) and self.lr > 0):
