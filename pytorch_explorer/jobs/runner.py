@@ -38,6 +38,7 @@ from typing import Any
 from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
 
+from pytorch_explorer.core.processes import main_module_hidden
 from pytorch_explorer.core.devices import cpu_count, mps_available
 from pytorch_explorer.core.errors import ExplorerError
 from pytorch_explorer.digits.training import TrainConfig
@@ -86,7 +87,8 @@ class JobRunner:
     """Training jobs in worker processes (see the module docstring)."""
 
     def __init__(self, store: RunStore, max_cpu_jobs: int | None = None, threads_per_job: int | None = None,
-                 max_gpu_jobs: int = 1, nice: int = NICE, poll_s: float = 0.05) -> None:
+                 max_gpu_jobs: int = 1, nice: int = NICE, poll_s: float = 0.05,
+                 context: BaseContext | None = None) -> None:
         cores = cpu_count()
         self.store = store
         self.cores = cores
@@ -95,7 +97,7 @@ class JobRunner:
         self.max_gpu_jobs = max(1, max_gpu_jobs)
         self.nice = nice
         self.poll_s = poll_s
-        self._context = worker_context()
+        self._context = context or worker_context()  # how workers start (forkserver, else spawn)
         self._queues: dict[str, deque[Job]] = {lane: deque() for lane in LANES}
         self._running: dict[str, Job] = {}
         self._lock = threading.RLock()
@@ -223,7 +225,8 @@ class JobRunner:
                                                         args=(str(self.store.root), job.run_id, job.threads, self.nice))
                     self._running[job.run_id] = job
                     self._share_cores()
-                    job.process.start()
+                    with main_module_hidden():  # the worker must not re-run a page script (see core.processes)
+                        job.process.start()
                     busy += 1
 
     def threads_now(self) -> int:

@@ -38,6 +38,7 @@ import numpy as np
 from PIL import Image, PngImagePlugin
 
 from pytorch_explorer.core.devices import cpu_count
+from pytorch_explorer.core.processes import main_module_hidden
 from pytorch_explorer.core.errors import DataError
 from pytorch_explorer.digits.data.bundled import load_bundled
 from pytorch_explorer.digits.data.dataset import (SIDE, DigitDataset, Progress, cache_file, check_on_error, file_stamp,
@@ -139,7 +140,8 @@ def decode_files(paths: list[str], resize: bool, progress: Progress | None = Non
     if workers > 1 and len(starts) > 1:
         try:
             with ProcessPoolExecutor(min(workers, len(starts)), mp_context=pool_context()) as pool:
-                futures = {pool.submit(decode_chunk, paths[s:s + chunk], resize): s for s in starts}
+                with main_module_hidden():  # the workers start at the first submit (see core.processes)
+                    futures = {pool.submit(decode_chunk, paths[s:s + chunk], resize): s for s in starts}
                 if meanwhile:
                     meanwhile()
                 for future in as_completed(futures):
