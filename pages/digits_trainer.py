@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from pytorch_explorer.core.text import as_code
 from pytorch_explorer.core.devices import device_choices
 from pytorch_explorer.core.errors import ExplorerError
 from pytorch_explorer.digits.data import describe_source
@@ -69,7 +70,7 @@ def load_uploaded_model() -> None:
         state["dt_upload_error"] = str(exc)
         return
     name = shelf.add(trained, f"loaded from {upload.name}", name=f"loaded: {upload.name}")
-    state["dt_upload_note"] = f"Loaded {upload.name} as **{name}**: it is now the current model."
+    state["dt_upload_note"] = f"Loaded {as_code(upload.name)} as {as_code(name)}: it is now the current model."
 
 
 # ----------------------------------------------------------------------------- page
@@ -213,7 +214,7 @@ current = shelf.current
 c = st.columns(2)
 with c[0]:
     if current is not None:
-        st.write(f"Current model: **{current.name}** (validation accuracy "
+        st.write(f"Current model: {as_code(current.name)} (validation accuracy "
                  f"{current.metrics.get('val_acc', float('nan')):.1%}).")
         st.download_button("Download the current model (.pt)", data=save_checkpoint(current),
                            file_name=checkpoint_filename(current.name), mime="application/octet-stream", key="dt_download_model",

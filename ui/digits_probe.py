@@ -21,6 +21,7 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
+from pytorch_explorer.core.text import escape_markdown
 from pytorch_explorer.core.errors import ExplorerError
 from pytorch_explorer.digits import probe
 from pytorch_explorer.digits.probe import figures as figs
@@ -132,7 +133,7 @@ def validation_report(shelf: StoreShelf, trained: TrainedModel) -> tuple[probe.V
     cache.keep_only(shelf.loaded())
     found = cache.get(trained)
     if found is None:
-        with st.spinner(f"Predicting the validation digits of {trained.source}..."):
+        with st.spinner(f"Predicting the validation digits of {escape_markdown(trained.source)}..."):
             found = cache.put(trained, probe.report_with_fallback(trained, bundled_digits))
     return found
 
@@ -172,7 +173,7 @@ def digit_from_upload() -> PreprocessResult | None:
         if preview is not None:
             width, height = picture.info.get("original_size", picture.size)
             shrunk = f", shrunk to {picture.width}x{picture.height}" if (width, height) != picture.size else ""
-            st.image(preview, width=220, caption=f"{upload.name} ({width}x{height}{shrunk})")
+            st.image(preview, width=220, caption=f"{escape_markdown(upload.name)} ({width}x{height}{shrunk})")
         return preprocess_digit(picture, name=upload.name)
     except ImageError as exc:
         st.error(str(exc))

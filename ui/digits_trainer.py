@@ -18,6 +18,7 @@ from typing import Any
 import streamlit as st
 import torch
 
+from pytorch_explorer.core.text import as_code, escape_markdown
 from pytorch_explorer.digits.training import figures as figs
 from pytorch_explorer.digits.data import DigitDataset, load_digits
 from pytorch_explorer.digits.models import mlp_code
@@ -119,18 +120,18 @@ def watched_run(store: RunStore, workspace: str, chosen: str | None) -> RunRecor
 
 def run_outcome(record: RunRecord) -> tuple[str, str] | None:
     """How an ended run ended, as (Streamlit message kind, markdown); None while it is queued or training."""
-    m, name = record.summary, record.name
+    m, name = record.summary, as_code(record.name)  # a learner's name (or a file's): shown, never rendered
     if record.status in ("done", "stopped"):
         how = "stopped early (the partial model is kept)" if record.status == "stopped" else "finished"
-        return "success", (f"**{name}** {how}: train accuracy {m.get('train_acc', float('nan')):.1%}, "
+        return "success", (f"{name} {how}: train accuracy {m.get('train_acc', float('nan')):.1%}, "
                            f"validation accuracy {m.get('val_acc', float('nan')):.1%}.")
     if record.status == "diverged":
-        return "error", (f"**{name} diverged.** {record.message} The run is in the history below; it did not "
+        return "error", (f"{name} **diverged.** {escape_markdown(record.message)} The run is in the history below; it did not "
                          "replace the current model.")
     if record.status == "interrupted":
-        return "warning", f"**{name}** was interrupted: {record.message}"
+        return "warning", f"{name} was interrupted: {escape_markdown(record.message)}"
     if record.status == "failed":
-        return "error", f"Training stopped with an error: {record.message}"
+        return "error", f"Training stopped with an error: {escape_markdown(record.message)}"
     return None
 
 
@@ -213,7 +214,7 @@ def show_live_run(curves: RunCurves, queue_note: str = "") -> None:
     assert record is not None
     config, event = record.config, curves.event()
     if record.status == "queued":
-        st.progress(0.0, text=f"{record.name}: {queue_note or 'queued'}")
+        st.progress(0.0, text=f"{escape_markdown(record.name)}: {queue_note or 'queued'}")
         return
     if event is None and record.active:
         st.progress(0.0, text="Starting...")

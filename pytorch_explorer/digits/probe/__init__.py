@@ -30,6 +30,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from pytorch_explorer.core.text import as_code
 from pytorch_explorer.core.errors import DataError
 from pytorch_explorer.digits.data import DigitDataset, load_digits, split_index
 from pytorch_explorer.digits.models import TrainedModel, mlp_code, pixels_to_inputs
@@ -272,8 +273,8 @@ class PerModelCache:
 def describe(trained: TrainedModel) -> str:
     """One markdown line: the model's name, layers, data source and validation accuracy."""
     cfg, val_acc = trained.config, trained.metrics.get("val_acc")
-    return (f"**{trained.name}**: 784 -> {' -> '.join([str(cfg.hidden)] * cfg.depth)} ({cfg.activation}) -> 10, "
-            f"trained on `{trained.source}`"
+    return (f"{as_code(trained.name)}: 784 -> {' -> '.join([str(cfg.hidden)] * cfg.depth)} ({cfg.activation}) -> 10, "
+            f"trained on {as_code(trained.source)}"
             + (f", validation accuracy **{val_acc:.1%}**" if isinstance(val_acc, float) else "") + ".")
 
 
