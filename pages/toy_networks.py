@@ -3,6 +3,8 @@ check, numpy vs torch speed, and a 2-D playground with a live decision boundary.
 
 from __future__ import annotations
 
+import time
+
 import pandas as pd
 import streamlit as st
 
@@ -11,6 +13,7 @@ import ui.settings
 from pytorch_explorer.toy import code as toy_code
 from pytorch_explorer.toy import figures as toy_figures
 from pytorch_explorer.toy import playground as toy_playground
+from pytorch_explorer.toy import runs as toy_runs
 from pytorch_explorer.toy import speed as toy_speed
 from pytorch_explorer.toy.gradcheck import gradient_check
 from pytorch_explorer.toy.settings import IMPLEMENTATION_TITLES as TITLES
@@ -18,10 +21,12 @@ from pytorch_explorer.toy.settings import IMPLEMENTATIONS, LOSS_NAME
 from pytorch_explorer.toy.training import side_by_side_results
 from ui import toy_networks as view
 from ui.settings import report_ignored
+from ui.workspace import run_store, workspace
 
 raw_query = ui.settings.snapshot()  # the settings in the address, before the controls take them
 
 st.title("Toy networks")
+ws, store = workspace(), run_store()  # trainings are kept as runs of this browser's workspace (see the Runs page)
 st.write(
     "The article's central comparison: one tiny network (4 inputs, 3 hidden sigmoid units, 1 sigmoid "
     "output) learns X = [[1,0,1,0], [1,0,1,1], [0,1,0,1]] → y = [1, 1, 0] with hand-written "
@@ -43,13 +48,19 @@ with tab_article, ui.friendly_errors("Those settings"):
     chart = st.empty()
     progress = st.empty()
     if train_clicked:  # the curves are redrawn after every round of all chosen versions
-        bar = progress.progress(0.0, text="starting")
-        for results in side_by_side_results(impls, settings):
-            st.session_state.toy_results = results
-            view.show_loss_curves(chart, results)
-            epoch = results[impls[-1]].epochs
-            bar.progress(epoch / settings.epochs, text=f"epoch {epoch} of {settings.epochs}")
+        bar, started, results = progress.progress(0.0, text="starting"), time.perf_counter(), {}
+        try:
+            for results in side_by_side_results(impls, settings):
+                st.session_state.toy_results = results
+                view.show_loss_curves(chart, results)
+                epoch = results[impls[-1]].epochs
+                bar.progress(epoch / settings.epochs, text=f"epoch {epoch} of {settings.epochs}")
+        finally:  # also when a click cuts it short: what was learned so far is kept as "stopped" runs
+            toy_runs.record_side_by_side(store, ws, results, time.perf_counter() - started)
         progress.empty()
+    elif not st.session_state.get("toy_results"):  # a new session (a reload): the workspace's last training
+        if stored := toy_runs.latest_side_by_side(store, ws):
+            st.session_state.toy_results = stored
     results = st.session_state.get("toy_results", {})
     if results:
         view.show_loss_curves(chart, results, key="toy_loss_chart")
@@ -122,8 +133,10 @@ with tab_playground, ui.friendly_errors("The playground"):
     boundary_col, curve_col = st.columns([3, 2])
     boundary, curve = boundary_col.empty(), curve_col.empty()
     if go_clicked:  # each chunk redraws; a click on Stop (or anything) ends this run between chunks
+        started = time.perf_counter()
         for _event in trainer.train(int(steps), int(every)):
             view.draw_playground(trainer, boundary, curve, metrics)
+        view.save_playground(store, ws, trainer, time.perf_counter() - started)  # one run a network, on the Runs page
     else:
         view.draw_playground(trainer, boundary, curve, metrics)
     with st.expander("PyTorch code of the playground"):

@@ -14,7 +14,9 @@ import streamlit as st
 
 from pytorch_explorer.toy import code as toy_code
 from pytorch_explorer.toy import figures as toy_figures
+from pytorch_explorer.runs import RunStore
 from pytorch_explorer.toy import playground as toy_playground
+from pytorch_explorer.toy import runs as toy_runs
 from pytorch_explorer.toy.defects import ARTICLE_DEFECTS, defect_evidence
 from pytorch_explorer.toy.gradcheck import GradientCheck
 from pytorch_explorer.toy.settings import (
@@ -69,7 +71,9 @@ def toy_settings_controls() -> ToySettings:
 
 def show_loss_curves(slot: Any, results: dict[str, ToyResult], key: str | None = None) -> None:
     """The loss curves of every run so far, drawn into `slot` (an st.empty())."""
-    slot.plotly_chart(toy_figures.loss_curves_figure({impl: r.losses for impl, r in results.items()}), key=key)
+    figure = toy_figures.loss_curves_figure({impl: r.losses for impl, r in results.items()},
+                                            epochs={impl: r.curve[0] for impl, r in results.items()})
+    slot.plotly_chart(figure, key=key)
 
 
 def show_results(results: dict[str, ToyResult]) -> None:
@@ -183,3 +187,11 @@ def draw_playground(trainer: toy_playground.PlaygroundTrainer, boundary: Any, cu
         st.markdown(toy_playground.status_line(trainer))
         if hint:
             st.warning(hint)
+
+
+def save_playground(store: RunStore, workspace: str, trainer: toy_playground.PlaygroundTrainer, seconds: float) -> None:
+    """Record the playground network's training so far: one run a network (session key pg_run: the trainer
+    and its run id), brought up to date after each Train that finishes."""
+    known = st.session_state.get("pg_run")
+    run_id = known[1] if known is not None and known[0] is trainer else None
+    st.session_state.pg_run = (trainer, toy_runs.record_playground(store, workspace, trainer, run_id, seconds))

@@ -22,7 +22,7 @@ from pytorch_explorer.digits.training.figures import runs_overlay_figure
 from pytorch_explorer.runs.store import RunRecord, RunStore
 
 ALL_PAGES, ALL_SOURCES = "All pages", "All data sources"  # the filters' "no filter" choices
-PAGE_OF_KIND = {"digits": "Digits: train", "toy": "Toy networks"}  # which page makes runs of each kind
+PAGE_OF_KIND = {"digits": "Digits: train", "toy": "Toy networks", "toy-playground": "Toy networks: playground"}  # which page makes runs of each kind
 COLUMNS = ("name", "page", "status", "source", "device", "accuracy", "samples/s", "started", "duration")
 
 __all__ = ["ALL_PAGES", "ALL_SOURCES", "COLUMNS", "PAGE_OF_KIND", "as_code", "escape_markdown", "file_stem", "filter_options", "filter_runs",

@@ -22,10 +22,10 @@ STYLES = {
 MAX_POINTS = 1500  # per curve: more adds nothing a screen can show
 
 
-def _thin(values: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
-    """Epoch numbers (from 1) and values, keeping at most MAX_POINTS evenly spaced (and the last)."""
+def _thin(values: Sequence[float], epochs: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Epoch numbers (from 1, or as given) and values, keeping at most MAX_POINTS evenly spaced (and the last)."""
     values = np.asarray(values, dtype=float)
-    epochs = np.arange(1, len(values) + 1)
+    epochs = np.arange(1, len(values) + 1) if epochs is None else np.asarray(epochs)
     if len(values) <= MAX_POINTS:
         return epochs, values
     keep = np.unique(np.linspace(0, len(values) - 1, MAX_POINTS).astype(int))
@@ -33,11 +33,14 @@ def _thin(values: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def loss_curves_figure(curves: Mapping[str, Sequence[float]], log_y: bool = True,
-                       title: str = "Loss per epoch (mean squared error)") -> go.Figure:
-    """One line per implementation, overlaid. curves: impl -> per-epoch losses."""
+                       title: str = "Loss per epoch (mean squared error)",
+                       epochs: Mapping[str, Sequence[int]] | None = None) -> go.Figure:
+    """One line per implementation, overlaid. curves: impl -> per-epoch losses; epochs: impl -> the epoch
+    numbers of its losses, for a curve that was thinned (a stored run); by default 1, 2, 3, ..."""
     fig = go.Figure()
+    epochs = epochs or {}
     for impl in sorted(curves, key=lambda k: IMPLEMENTATIONS.index(k) if k in IMPLEMENTATIONS else 99):
-        x, values = _thin(curves[impl])
+        x, values = _thin(curves[impl], epochs.get(impl))
         style = STYLES.get(impl, {"width": 2, "dash": "solid"})
         fig.add_trace(go.Scatter(
             x=x, y=values, mode="lines", name=IMPLEMENTATION_TITLES.get(impl, impl),

@@ -98,6 +98,7 @@ class ToyResult:
     losses: list[float] = field(default_factory=list)
     predictions: np.ndarray | None = None
     final: ToyWeights | None = None
+    loss_epochs: list[int] | None = None  # epoch numbers of `losses` when they are a thinned copy (a stored run)
 
     @classmethod
     def start(cls, impl: str, settings: ToySettings) -> ToyResult:
@@ -106,7 +107,12 @@ class ToyResult:
 
     @property
     def epochs(self) -> int:
-        return len(self.losses)
+        return self.loss_epochs[-1] if self.loss_epochs else len(self.losses)
+
+    @property
+    def curve(self) -> tuple[list[int], list[float]]:
+        """(epoch numbers from 1, losses): the loss curve as drawn, whole or thinned."""
+        return self.loss_epochs or list(range(1, len(self.losses) + 1)), self.losses
 
     @property
     def final_loss(self) -> float:

@@ -189,6 +189,10 @@ def test_code_columns_fit_without_sideways_scrolling_and_metrics_before_training
     open_page(page, app_url, "toy-networks", timeout=120)
     page.get_by_text("PyTorch code of the versions chosen above").wait_for(timeout=120_000)
     wait_idle(page, timeout=120)
+    # a page still drawing shows grey placeholders for a moment: wait for the three code blocks themselves
+    page.wait_for_function("""() => [...document.querySelectorAll('[data-testid="stCode"]')]
+        .filter(el => el.offsetParent !== null && !el.closest('[data-testid="stExpander"]')).length >= 3""",
+                           timeout=60_000)
     blocks = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stCode"]')]
         .filter(el => el.offsetParent !== null && !el.closest('[data-testid="stExpander"]'))
         .map(el => { const pre = el.querySelector('pre');
