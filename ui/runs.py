@@ -13,6 +13,7 @@ import time
 
 import streamlit as st
 
+from pytorch_explorer.core.text import as_code, escape_markdown
 from pytorch_explorer.core.errors import ExplorerError
 from pytorch_explorer.runs import RunRecord, RunStore, export_csv, export_json, import_checkpoint
 from pytorch_explorer.runs import views
@@ -63,7 +64,7 @@ def overlay(store: RunStore, workspace: str, records: list[RunRecord], labels: d
     st.plotly_chart(views.runs_overlay_figure(series), key="runs_overlay")
     empty = [label for label, s in series.items() if not s["loss_steps"] and not s["epoch_val_acc"]]
     if empty:
-        st.caption("No curves recorded for " + ", ".join(views.as_code(label) for label in empty)
+        st.caption("No curves recorded for " + ", ".join(as_code(label) for label in empty)
                    + " (an imported model keeps its weights, not its training history).")
 
 
@@ -81,7 +82,7 @@ def _rename(store: RunStore, workspace: str, run_id: str) -> None:
     except ExplorerError as exc:
         flash("error", str(exc))
     else:
-        flash("success", f"Renamed to {views.as_code(record.name)}.")
+        flash("success", f"Renamed to {as_code(record.name)}.")
 
 
 def _delete(store: RunStore, workspace: str, run_id: str) -> None:
@@ -94,18 +95,18 @@ def _delete(store: RunStore, workspace: str, run_id: str) -> None:
         return
     st.session_state.pop("runs_selected", None)
     st.session_state["runs_compare"] = [i for i in st.session_state.get("runs_compare", []) if i != run_id]
-    flash("success", f"Deleted {views.as_code(name)}, its curves and its checkpoint.")
+    flash("success", f"Deleted {as_code(name)}, its curves and its checkpoint.")
 
 
 def actions(store: RunStore, workspace: str, record: RunRecord) -> None:
     """Rename, delete (after a confirmation), export, open in the probe: for one run."""
     about = f"{views.page_of(record.kind)} · {record.status}"
-    st.caption(about + (f" · {views.escape_markdown(record.message)}" if record.message else ""))
+    st.caption(about + (f" · {escape_markdown(record.message)}" if record.message else ""))
     rename, rename_button, delete = st.columns([4, 1, 1], vertical_alignment="bottom")
     rename.text_input("Name", record.name, key=f"runs_name_{record.id}", max_chars=120)
     rename_button.button("Rename", on_click=_rename, args=(store, workspace, record.id), key="runs_rename")
     if st.session_state.get("runs_confirm") == record.id:
-        st.warning(f"Delete {views.as_code(record.name)} for good, with its curves and its checkpoint?")
+        st.warning(f"Delete {as_code(record.name)} for good, with its curves and its checkpoint?")
         yes, no = st.columns(2)
         yes.button("Yes, delete it", type="primary", key="runs_delete_yes", on_click=_delete,
                    args=(store, workspace, record.id))
@@ -146,7 +147,7 @@ def _import(store: RunStore, workspace: str, upload_key: str) -> None:
     st.session_state["runs_upload_n"] += 1  # a fresh, empty upload box
     st.session_state["runs_import_name"] = ""
     st.session_state["runs_selected"] = run_id
-    flash("success", f"Imported {views.as_code(store.get(workspace, run_id).name)}.")
+    flash("success", f"Imported {as_code(store.get(workspace, run_id).name)}.")
 
 
 def import_box(store: RunStore, workspace: str, expanded: bool = False) -> None:

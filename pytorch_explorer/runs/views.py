@@ -5,7 +5,7 @@ several runs side by side, safe file names for exports, and the code that loads 
     series = overlay_series(store, workspace, run_ids, run_labels(records))
     figure = runs_overlay_figure(series)                                  # loss per step, val. accuracy per epoch
 
-Run names and data sources come from learners and files: `as_code` turns one into a Markdown code span,
+Run names and data sources come from learners and files: `core.text.as_code` turns one into a Markdown code span,
 so a name like `**[click](http://...)**` is shown, never rendered.
 """
 
@@ -25,7 +25,7 @@ ALL_PAGES, ALL_SOURCES = "All pages", "All data sources"  # the filters' "no fil
 PAGE_OF_KIND = {"digits": "Digits: train", "toy": "Toy networks", "toy-playground": "Toy networks: playground"}  # which page makes runs of each kind
 COLUMNS = ("name", "page", "status", "source", "device", "accuracy", "samples/s", "started", "duration")
 
-__all__ = ["ALL_PAGES", "ALL_SOURCES", "COLUMNS", "PAGE_OF_KIND", "as_code", "escape_markdown", "file_stem", "filter_options", "filter_runs",
+__all__ = ["ALL_PAGES", "ALL_SOURCES", "COLUMNS", "PAGE_OF_KIND", "file_stem", "filter_options", "filter_runs",
            "format_duration", "load_code", "overlay_series", "page_of", "run_duration", "run_labels", "run_rows",
            "runs_overlay_figure"]
 
@@ -110,22 +110,6 @@ def overlay_series(store: RunStore, workspace: str, run_ids: Iterable[str], labe
             "epoch_val_acc": [_number(m["val_acc"]) for m in sorted(epochs, key=lambda m: m["epoch"])],
         }
     return series
-
-
-def as_code(text: str) -> str:
-    """`text` as one Markdown code span (CommonMark: a fence longer than any run of backticks inside),
-    on one line: a learner's run name or a file's data source is shown as typed, never as Markdown."""
-    text = " ".join(str(text).split())
-    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
-    fence = "`" * (longest + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") or not text else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
-
-
-def escape_markdown(text: str) -> str:
-    """`text` with every ASCII punctuation character backslash-escaped (CommonMark), for prose such as a run's
-    status message that may quote a file name or a data source: it reads as typed, nothing renders."""
-    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", " ".join(str(text).split()))
 
 
 def file_stem(name: str) -> str:

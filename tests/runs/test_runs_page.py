@@ -10,6 +10,7 @@ from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 from test_views import seed_run, tiny_model
 
+from pytorch_explorer.core.text import as_code
 from pytorch_explorer.digits.models import save_checkpoint
 from pytorch_explorer.runs import RunStore, new_workspace_id, views
 
@@ -103,7 +104,7 @@ def test_rename_keeps_the_new_name_and_shows_it_as_code(store, seeded):
     at.text_input(key=f"runs_name_{ids['wide']}").set_value("**bold** [x](http://evil)").run()
     at.button(key="runs_rename").click().run()
     assert store.get(ws, ids["wide"]).name == "**bold** [x](http://evil)"
-    assert at.success[0].value == f"Renamed to {views.as_code('**bold** [x](http://evil)')}."
+    assert at.success[0].value == f"Renamed to {as_code('**bold** [x](http://evil)')}."
     assert "**bold** [x](http://evil)" in table_names(at)
     at.text_input(key=f"runs_name_{ids['wide']}").set_value("   ").run()
     at.button(key="runs_rename").click().run()

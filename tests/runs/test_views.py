@@ -15,6 +15,7 @@ from datetime import datetime
 import pytest
 import torch
 
+from pytorch_explorer.core.text import as_code, escape_markdown
 from pytorch_explorer.digits.models import MLPConfig, TrainedModel, build_mlp, save_checkpoint
 from pytorch_explorer.runs import RunStore, load_run_model, new_workspace_id, views
 
@@ -145,7 +146,7 @@ def test_overlay_series_are_each_runs_recorded_curves_and_a_diverged_loss_stays_
 def test_as_code_makes_one_code_span_holding_the_text(name):
     # CommonMark: a code span opens with a run of n backticks and closes at the next run of exactly n;
     # inside it nothing is Markdown (no emphasis, links, HTML, Streamlit colours or LaTeX).
-    shown = views.as_code(name)
+    shown = as_code(name)
     fence = re.match(r"`+", shown).group()
     inner = shown[len(fence):-len(fence)]
     assert shown.endswith(fence) and not inner.startswith("`") and not inner.endswith("`")  # fences exactly n long
@@ -182,7 +183,7 @@ def test_the_code_for_no_run_or_an_odd_config_builds_the_articles_model():
 
 def test_escape_markdown_escapes_every_punctuation_character_and_nothing_else():
     text = "Cut off: **x** [a](b) $y$ :red[z] C:\\p_q.csv `t` <b>"
-    escaped = views.escape_markdown(text)
+    escaped = escape_markdown(text)
     assert re.sub(r"\\(.)", r"\1", escaped) == text  # removing the escapes gives the text back
     assert not re.search(r"(?<!\\)[*\[\]()$:`<>_]", escaped.replace("\\\\", ""))  # no bare Markdown character
-    assert views.escape_markdown("plain words 42") == "plain words 42"
+    assert escape_markdown("plain words 42") == "plain words 42"
