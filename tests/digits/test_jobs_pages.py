@@ -86,10 +86,10 @@ def test_runs_and_models_belong_to_their_workspace():
 
     again = app(workspace, PROBE)  # a new session with the same ?ws=: the run's model is there to probe
     assert again.selectbox(key="probe_model_name").options == ["run 1 (fixed)"]
-    assert len(again.tabs) == 5 and "**run 1 (fixed)**" in again.caption[0].value
+    assert len(again.tabs) == 5 and "`run 1 (fixed)`" in again.caption[0].value
     again.switch_page(TRAINER).run()
     assert list(again.dataframe[0].value["name"]) == ["run 1 (fixed)"] and watched_id(again) == run_id
-    assert any("**run 1 (fixed)** finished" in s.value for s in again.success)
+    assert any("`run 1 (fixed)` finished" in s.value for s in again.success)
 
     stranger = app(new_workspace_id(), PROBE)  # another browser: none of it
     assert "no digit model" in stranger.info[0].value and not stranger.tabs
@@ -105,4 +105,4 @@ def test_a_model_made_on_the_probe_page_is_on_the_trainer_page_too():
     trainer = app(workspace, TRAINER)
     assert list(trainer.dataframe[0].value["how"]) == ["one click on the probe page"]
     assert watched_id(trainer) is None  # not a job: the live panel does not show it as a run of this page
-    assert any("Current model: **quick (fixed)**" in m.value for m in trainer.markdown)
+    assert any("Current model: `quick (fixed)`" in m.value for m in trainer.markdown)

@@ -88,7 +88,7 @@ def test_how_a_run_ended_in_words(store):
         return store.get(workspace, run_id)
 
     done = ended("done", train_acc=0.9, val_acc=0.85, samples_per_s=12345.6, device="cpu", fast_path="fused Adam")
-    assert run_outcome(done) == ("success", "**r done** finished: train accuracy 90.0%, validation accuracy 85.0%.")
+    assert run_outcome(done) == ("success", "`r done` finished: train accuracy 90.0%, validation accuracy 85.0%.")
     assert speed_line(done) == "This run: **12,346 samples/s on cpu** (fused Adam)."
     assert "stopped early (the partial model is kept)" in run_outcome(ended("stopped", val_acc=0.1))[1]
     kind, text = run_outcome(ended("diverged", "The loss became NaN: lower the learning rate."))
