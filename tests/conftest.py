@@ -20,6 +20,8 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -78,53 +80,54 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 1400, "height": 1000}}
 
 
-def _free_port() -> int:
+
+@contextmanager
+def streamlit_server(log: Path) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`streamlit run app.py` on a free port, on this test session's data folder ($PTE_DATA_DIR), its output
+    to `log` (a file, not a pipe: a full pipe can block the server); stopped (SIGTERM, as Ctrl+C) on exit."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port = s.getsockname()[1]
+    out = open(log, "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                             "--server.port", str(port), "--server.address", "127.0.0.1",
+                             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+                            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=os.environ.copy())
+    url, deadline = f"http://127.0.0.1:{port}", time.time() + 60
+    try:
+        while True:
+            assert proc.poll() is None, log.read_text()
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.read().decode().strip() == "ok":
+                        break
+            except OSError:
+                pass
+            assert time.time() < deadline, log.read_text()
+            time.sleep(0.3)
+        yield url, proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        out.close()
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory, browser) -> str:
-    """Start `streamlit run app.py` once for the session; its log goes to a file."""
-    port = _free_port()
-    log_path = tmp_path_factory.mktemp("server") / "streamlit.log"
-    log = open(log_path, "w")  # noqa: SIM115 - closed at teardown
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-        "--server.port", str(port), "--server.address", "127.0.0.1",
-        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-    ]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy())
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"streamlit exited with {proc.returncode}:\n{log_path.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.read().decode().strip() == "ok":
-                    break
-        except OSError:
-            pass
-        if time.time() > deadline:
-            proc.kill()
-            pytest.fail(f"streamlit did not answer within 60 s:\n{log_path.read_text()}")
-        time.sleep(0.3)
-    # Streamlit (issue 9992) shows "Page not found" when the very first visit to a fresh server is a
-    # deep link to a page of st.navigation; a user's first visit is usually the home page, so load it
-    # once here and the pages' tests see the app as a user does.
-    _warm_up(browser, url)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+def app_url(tmp_path_factory, browser) -> Iterator[str]:
+    """The app, started once for the session (see streamlit_server)."""
+    with streamlit_server(tmp_path_factory.mktemp("server") / "streamlit.log") as (url, _):
+        # Streamlit (issue 9992) shows "Page not found" when the very first visit to a fresh server is a
+        # deep link to a page of st.navigation; a user's first visit is usually the home page, so load it
+        # once here and the pages' tests see the app as a user does.
+        warm_up(browser, url)
+        yield url
 
 
-def _warm_up(browser, url: str) -> None:
+def warm_up(browser, url: str) -> None:
     """Run the app's main script once in a real browser session (see app_url)."""
     page = browser.new_page()
     try:

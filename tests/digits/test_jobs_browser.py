@@ -4,20 +4,13 @@ four browsers (four workspaces) train at once, and the ones the cores cannot tak
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from conftest import ROOT, expect_no_exception, open_page, screenshot, wait_idle
+from conftest import expect_no_exception, open_page, screenshot, streamlit_server, wait_idle, warm_up
 
 pytestmark = pytest.mark.browser
 FINISHED = "finished: train accuracy"
@@ -62,9 +55,9 @@ def go_to(page, title: str) -> None:
     wait_idle(page, 60)
 
 
-def test_a_run_goes_on_while_the_learner_is_on_another_page(page, app_url):
-    open_page(page, app_url)
-    open_page(page, app_url, "digits-trainer", timeout=120)
+def test_a_run_goes_on_while_the_learner_is_on_another_page(page, own_server):
+    open_page(page, own_server)
+    open_page(page, own_server, "digits-trainer", timeout=120)
     workspace = workspace_of(page)
     tiny_settings(page, epochs_right=9, hidden_right=3)  # 10 epochs of 128 units: a few seconds
     train(page)
@@ -84,38 +77,13 @@ def test_a_run_goes_on_while_the_learner_is_on_another_page(page, app_url):
     screenshot(page, "jobs-switch-pages-and-back")
 
 
-@contextmanager
-def streamlit_server(log: Path) -> Iterator[tuple[str, subprocess.Popen]]:
-    """`streamlit run app.py` on a free port, on this test session's data folder ($PTE_DATA_DIR)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    out = open(log, "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                             "--server.port", str(port), "--server.address", "127.0.0.1",
-                             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-                            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=os.environ.copy())
-    url, deadline = f"http://127.0.0.1:{port}", time.time() + 60
-    try:
-        while True:
-            assert proc.poll() is None, log.read_text()
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.read().decode().strip() == "ok":
-                        break
-            except OSError:
-                pass
-            assert time.time() < deadline, log.read_text()
-            time.sleep(0.3)
-        yield url, proc
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        out.close()
+@pytest.fixture(scope="module")
+def own_server(tmp_path_factory, browser) -> Iterator[str]:
+    """A server of these tests' own: the jobs they start never share the job runner (and its two CPU
+    slots) with what the other pages' browser tests left running in the session's server."""
+    with streamlit_server(tmp_path_factory.mktemp("jobs-server") / "streamlit.log") as (url, _):
+        warm_up(browser, url)
+        yield url
 
 
 def test_runs_and_models_survive_a_server_restart(page, tmp_path):
@@ -129,7 +97,7 @@ def test_runs_and_models_survive_a_server_restart(page, tmp_path):
         wait_idle(page)
         # a long run, cut off by the restart after its first epoch (a checkpoint)
         set_slider(page, "Epochs", "End")
-        set_slider(page, "Hidden units", "ArrowRight", 2)
+        set_slider(page, "Hidden units", "End")  # 30 epochs of 2,000 units: still training at the restart
         train(page)
         page.get_by_text(re.compile(r"loop on cpu: epoch [2-9]\d* of 30")).wait_for(timeout=120_000)
     # the server has stopped (as with Ctrl+C); a new one starts on the same data folder
@@ -155,13 +123,13 @@ def test_runs_and_models_survive_a_server_restart(page, tmp_path):
         screenshot(page, "jobs-after-restart-probe")
 
 
-def test_four_workspaces_train_at_once_and_the_queue_is_explained(browser, app_url):
+def test_four_workspaces_train_at_once_and_the_queue_is_explained(browser, own_server):
     contexts = [browser.new_context(viewport={"width": 1400, "height": 1000}) for _ in range(4)]
     try:
         pages = [c.new_page() for c in contexts]
-        open_page(pages[0], app_url)
+        open_page(pages[0], own_server)
         for p in pages:
-            open_page(p, app_url, "digits-trainer", timeout=120)
+            open_page(p, own_server, "digits-trainer", timeout=120)
             tiny_settings(p, epochs_right=9, hidden_right=5)  # 10 epochs of 500 units: seconds each
         assert len({workspace_of(p) for p in pages}) == 4
         for p in pages:
