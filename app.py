@@ -35,9 +35,11 @@ def this_machine() -> tuple[str, list[dict[str, str]]]:
 def home() -> None:
     st.title("PyTorch Explorer")
     st.write(
-        "Learn PyTorch by doing. Each page takes one idea from the article *An introduction to "
-        "PyTorch* (tensors, autograd, the same network in numpy and PyTorch, a digit recogniser), "
-        "lets you change it, and shows the PyTorch code behind what it just did."
+        "Learn PyTorch by doing. Each page takes one idea from the article [*An Introduction to PyTorch*]"
+        "(https://www.analyticsvidhya.com/blog/2018/02/pytorch-tutorial/) (Analytics Vidhya, 2018; its "
+        "learners read it in Chinese translation): tensors, autograd, the same network in numpy and "
+        "PyTorch, a digit recogniser. Each page lets you change its idea, and shows the PyTorch code "
+        "behind what it just did."
     )
     st.subheader("Start here")
     st.write(

@@ -64,3 +64,10 @@ def test_a_hostile_workspace_id_opens_a_new_workspace_with_a_note():
     at.run(timeout=30)
     assert not at.exception and at.session_state["workspace"] != "../../etc/passwd"
     assert "not a valid workspace id" in at.warning[0].value
+
+
+def test_home_names_the_article_with_a_link():
+    at = AppTest.from_file(str(ROOT / "app.py")).run(timeout=30)
+    assert any("[*An Introduction to PyTorch*](https://" in m.value for m in at.markdown)
+    readme = (ROOT / "README.md").read_text()
+    assert "An Introduction to PyTorch" in readme and "](https://" in readme.split("## Run the app")[0]
