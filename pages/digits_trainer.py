@@ -181,6 +181,10 @@ def live_panel() -> None:
     if running and not record.active:  # it ended: redraw the page (history, buttons, outcome)
         st.rerun()
     show_live_run(curves, runner.queue_note(curves.run_id))
+    # How the run ended is drawn inside the panel: drawn after it, it went missing on pages whose panel
+    # had been refreshing itself (seen with 4 sessions training at once, runs queued behind others).
+    if (outcome := run_outcome(record)) is not None:
+        getattr(st, outcome[0])(outcome[1])
 
 
 live_panel()
@@ -188,7 +192,6 @@ live_panel()
 record = curves.record if curves is not None else None
 outcome = run_outcome(record) if record is not None else None
 if outcome is not None:
-    getattr(st, outcome[0])(outcome[1])
     if record.status == "failed" and record.config.get("device") != "cpu":
         st.button("Retry on CPU", key="dt_retry_cpu", on_click=retry_on_cpu)
     if speed_line(record):

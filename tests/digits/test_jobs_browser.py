@@ -12,7 +12,6 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from conftest import expect_no_exception, open_page, screenshot, streamlit_server, wait_idle, warm_up
 
-from pytorch_explorer.runs import RunStore
 
 pytestmark = pytest.mark.browser
 FINISHED = "finished: train accuracy"
@@ -138,27 +137,15 @@ def test_four_workspaces_train_at_once_and_the_queue_is_explained(browser, own_s
             train(p)
         queued = re.compile(r"queued: (next to start|\d+ runs? ahead of yours)")
         seen_queue, deadline = False, time.time() + 240
-        done, finished_at, reloaded = [False] * 4, [None] * 4, []
-        store = RunStore(recover=False)  # the server's store ($PTE_DATA_DIR is shared): when did each run end?
-        while not all(done):
+        done = [False] * 4
+        while not all(done):  # each page shows how its run ended, queued behind others or not
             assert time.time() < deadline, f"not all four finished: {done}"
             for i, p in enumerate(pages):
                 if not seen_queue and p.get_by_text(queued).count():
                     seen_queue = True
                     screenshot(p, "jobs-four-at-once-queued")
                 done[i] = done[i] or p.get_by_text(FINISHED).count() > 0
-                runs = store.list_runs(workspace_of(p))
-                if not done[i] and finished_at[i] is None and runs and runs[0].status == "done":
-                    finished_at[i] = time.time()
-                if not done[i] and finished_at[i] is not None and time.time() - finished_at[i] > 30:
-                    # Known, not yet understood (see the session's note): under load a page can miss the
-                    # end-of-run rerun of its live panel; a reload re-attaches and shows the outcome.
-                    reloaded.append(i)
-                    open_page(p, own_server, f"digits-trainer?ws={workspace_of(p)}", timeout=120)
-                    finished_at[i] = time.time()
             time.sleep(0.2)
-        store.close()
-        print(f"pages reloaded to see their finished run: {reloaded}")
         assert seen_queue, "more runs than cores, but no page said it was queued"
         for p in pages:
             wait_idle(p)
