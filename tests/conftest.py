@@ -174,3 +174,35 @@ def screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+# ---------------------------------------------------------------- settings in the URL (AppTest)
+URL_NOTE = "Some settings in this page's address were not used"  # ui.settings.report_ignored's note
+
+
+def open_in_app(page_path: str, query: dict | None = None, timeout: float = 30):
+    """A page as the app serves it (st.navigation, the workspace in the URL), opened at an address."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    at.query_params.update(query or {})
+    at.switch_page(page_path).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def away_and_back(at, page_path: str, other_path: str, other_title: str):
+    """Another page, then this one, through the sidebar: the browser's address then holds only the other page's
+    settings (AppTest does not play the browser's part of writing a changed control into the address)."""
+    for key in [k for k in at.query_params if k != "ws"]:
+        del at.query_params[key]
+    at.switch_page(other_path).run()
+    assert not at.exception and at.title[0].value == other_title
+    at.switch_page(page_path).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def url_notes(at) -> list[str]:
+    """The page's notes about query values it could not use."""
+    return [w.value for w in at.warning if URL_NOTE in w.value]

@@ -9,7 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, expect_no_exception, open_page, screenshot, wait_idle
+from conftest import away_and_back as to_other_page_and_back
+from conftest import ROOT, expect_no_exception, open_in_app, open_page, screenshot, url_notes, wait_idle
 from playwright.sync_api import expect
 from streamlit.testing.v1 import AppTest
 
@@ -150,33 +151,15 @@ def test_dynamic_graph_follows_the_slider_and_the_data():
 
 
 # ---------------------------------------------------------------- settings in the URL (issue 12)
-APP = str(ROOT / "app.py")
-NOTE = "Some settings in this page's address were not used"
+PAGE_PATH = "pages/autograd_explorer.py"
 
 
 def in_app(query: dict | None = None) -> AppTest:
-    """The page as the app serves it (st.navigation, the workspace in the URL), opened at an address."""
-    at = AppTest.from_file(APP, default_timeout=30)
-    at.query_params.update(query or {})
-    at.switch_page("pages/autograd_explorer.py").run()
-    assert not at.exception, at.exception
-    return at
+    return open_in_app(PAGE_PATH, query, timeout=30)
 
 
 def away_and_back(at: AppTest) -> AppTest:
-    """Another page, then this one, through the sidebar: the browser's address then holds only the other page's
-    settings (AppTest does not play the browser's part of writing a changed control into the address)."""
-    for key in [k for k in at.query_params if k != "ws"]:
-        del at.query_params[key]
-    at.switch_page("pages/tensor_playground.py").run()
-    assert not at.exception and at.title[0].value == "Tensor playground"
-    at.switch_page("pages/autograd_explorer.py").run()
-    assert not at.exception, at.exception
-    return at
-
-
-def notes(at: AppTest) -> list[str]:
-    return [w.value for w in at.warning if NOTE in w.value]
+    return to_other_page_and_back(at, PAGE_PATH, "pages/tensor_playground.py", "Tensor playground")
 
 
 def test_the_typed_expression_and_inputs_survive_a_page_switch():
@@ -205,7 +188,7 @@ def test_the_typed_expression_and_inputs_survive_a_page_switch():
 def test_a_shared_link_opens_its_expression_and_inputs():
     at = in_app({"ag_preset": PRESETS["neuron"].title, "ag_expr": "torch.tanh(w @ x) + b", "ag_value_2": "0.5",
                  "ag_grad_0": "false", "ag_dyn_kind": "a branch", "ag_branch_x": "-2"})
-    assert not notes(at), notes(at)
+    assert not url_notes(at), url_notes(at)
     assert at.selectbox(key="ag_preset").value == "neuron"
     assert at.text_input(key="ag_expr").value == "torch.tanh(w @ x) + b"
     assert at.text_input(key="ag_value_0").value == PRESETS["neuron"].inputs[0].value  # the rest: the preset's
@@ -224,7 +207,7 @@ def test_a_hostile_address_falls_back_to_the_defaults_with_a_note():
     assert at.number_input(key="ag_n_inputs").value == len(PRESETS["linear"].inputs)
     assert at.slider(key="ag_loop_n").value == 3 and at.radio(key="ag_dyn_kind").value == "a loop"
     assert at.session_state["ag_passes"] == 0  # a query key is never page state
-    [note] = notes(at)
+    [note] = url_notes(at)
     for key in ("ag_preset", "ag_n_inputs", "ag_loop_n", "ag_grad_0", "ag_dyn_kind", "ag_passes", "**bold**"):
         assert f"`{key}`" in note, key
 
@@ -234,7 +217,7 @@ def test_a_hostile_address_falls_back_to_the_defaults_with_a_note():
 def test_an_expression_from_the_address_goes_only_to_the_safe_evaluator(expression):
     at = in_app({"ag_expr": expression})
     assert at.text_input(key="ag_expr").value == expression and at.error  # refused, with a message
-    assert not notes(at)
+    assert not url_notes(at)
 
 def session_keys(page_source: str) -> set[str]:
     """Every session_state key the page names: ss.x, ss["x"], ss.get("x"), ss.update(x=...), widgets' key="x"."""

@@ -6,7 +6,8 @@ import json
 
 import pytest
 import torch
-from conftest import ROOT, expect_no_exception, open_page, screenshot, wait_idle
+from conftest import away_and_back as to_other_page_and_back
+from conftest import ROOT, expect_no_exception, open_in_app, open_page, screenshot, url_notes, wait_idle
 from streamlit.testing.v1 import AppTest
 
 from ui.tensor_playground import op_label, view_label
@@ -232,33 +233,15 @@ def test_views_and_copies_tab():
 
 
 # ---------------------------------------------------------------- settings in the URL (issue 12)
-APP = str(ROOT / "app.py")
-NOTE = "Some settings in this page's address were not used"
+PAGE_PATH = "pages/tensor_playground.py"
 
 
 def in_app(query: dict | None = None) -> AppTest:
-    """The page as the app serves it (st.navigation, the workspace in the URL), opened at an address."""
-    at = AppTest.from_file(APP, default_timeout=30)
-    at.query_params.update(query or {})
-    at.switch_page("pages/tensor_playground.py").run()
-    assert not at.exception, at.exception
-    return at
+    return open_in_app(PAGE_PATH, query, timeout=30)
 
 
 def away_and_back(at: AppTest) -> AppTest:
-    """Another page, then this one, through the sidebar: the browser's address then holds only the other page's
-    settings (AppTest does not play the browser's part of writing a changed control into the address)."""
-    for key in [k for k in at.query_params if k != "ws"]:
-        del at.query_params[key]
-    at.switch_page("pages/autograd_explorer.py").run()
-    assert not at.exception and at.title[0].value == "Autograd explorer"
-    at.switch_page("pages/tensor_playground.py").run()
-    assert not at.exception, at.exception
-    return at
-
-
-def notes(at: AppTest) -> list[str]:
-    return [w.value for w in at.warning if NOTE in w.value]
+    return to_other_page_and_back(at, PAGE_PATH, "pages/autograd_explorer.py", "Autograd explorer")
 
 
 def test_settings_and_the_typed_expression_survive_a_page_switch():
@@ -289,7 +272,7 @@ def test_a_shared_link_opens_its_settings():
                  "tp_new_grad": "true", "tp_op_search": "std", "tp_op": op_label("torch.std"),
                  "tp_p_torch.std_correction": "0", "tp_bc_a": "5, 1, 1", "tp_view_expr": view_label("x.clone()"),
                  "tp_view_inplace": "mul_(10)"})
-    assert not notes(at), notes(at)
+    assert not url_notes(at), url_notes(at)
     assert at.text_input(key="tp_expr").value == "a.sum(dim=0)"
     assert at.selectbox(key="tp_new_kind").value == "zeros" and at.text_input(key="tp_new_shape").value == "2, 2"
     assert at.checkbox(key="tp_new_grad").value is True
@@ -310,7 +293,7 @@ def test_a_hostile_address_falls_back_to_the_defaults_with_a_note():
     assert at.selectbox(key="tp_op_group").value == "all" and at.radio(key="tp_view_target").value == "result"
     assert set(at.session_state.tp_tensors) == {"a", "b"} and at.session_state.tp_result is None
     assert at.error  # the 10 kB shape is a learner's error on the broadcasting tab, not a traceback
-    [note] = notes(at)
+    [note] = url_notes(at)
     for key in ("tp_new_kind", "tp_new_grad", "tp_new_device", "tp_op_group", "tp_view_x", "tp_view_target",
                 "tp_specs", "tp_result", "[x](http://evil)"):
         assert f"`{key}`" in note, key
@@ -321,7 +304,7 @@ def test_a_hostile_address_falls_back_to_the_defaults_with_a_note():
                                         "open('/etc/passwd').read()"])
 def test_an_expression_from_the_address_goes_only_to_the_safe_evaluator(expression):
     at = in_app({"tp_expr": expression})
-    assert at.text_input(key="tp_expr").value == expression and not notes(at)
+    assert at.text_input(key="tp_expr").value == expression and not url_notes(at)
     at.button(key="tp_eval").click().run()
     assert not at.exception and "error" in at.session_state.tp_result
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import ROOT, expect_no_exception, open_page, screenshot, wait_idle
+from conftest import ROOT, away_and_back, expect_no_exception, open_in_app, open_page, screenshot, url_notes, wait_idle
 from streamlit.testing.v1 import AppTest
 
 from pytorch_explorer.toy.settings import IMPLEMENTATION_TITLES, IMPLEMENTATIONS, SHORT_TITLES
@@ -213,33 +213,15 @@ def test_code_columns_fit_without_sideways_scrolling_and_metrics_before_training
 
 
 # ---------------------------------------------------------------- settings in the URL (issue 12)
-APP = str(ROOT / "app.py")
-NOTE = "Some settings in this page's address were not used"
+PAGE_PATH = "pages/toy_networks.py"
 
 
 def _in_app(query: dict | None = None) -> AppTest:
-    """The page as the app serves it (st.navigation, the workspace in the URL), opened at an address."""
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params.update(query or {})
-    at.switch_page("pages/toy_networks.py").run()
-    assert not at.exception, at.exception
-    return at
+    return open_in_app(PAGE_PATH, query, timeout=60)
 
 
 def _away_and_back(at: AppTest) -> AppTest:
-    """Another page, then this one, through the sidebar: the browser's address then holds only the other page's
-    settings (AppTest does not play the browser's part of writing a changed control into the address)."""
-    for key in [k for k in at.query_params if k != "ws"]:
-        del at.query_params[key]
-    at.switch_page("pages/autograd_explorer.py").run()
-    assert not at.exception and at.title[0].value == "Autograd explorer"
-    at.switch_page("pages/toy_networks.py").run()
-    assert not at.exception, at.exception
-    return at
-
-
-def _notes(at: AppTest) -> list[str]:
-    return [w.value for w in at.warning if NOTE in w.value]
+    return away_and_back(at, PAGE_PATH, "pages/autograd_explorer.py", "Autograd explorer")
 
 
 def test_settings_survive_a_page_switch():
@@ -267,7 +249,7 @@ def test_a_shared_link_opens_its_settings():
                   "toy_init": "normal (torch.randn)", "toy_optimizer": "ADAM", "toy_same_init": "false",
                   "toy_impls": [TITLES["nn"], TITLES["numpy"]], "toy_align_with": TITLES["torch-fixed"],
                   "pg_dataset": "spiral", "pg_optimizer": "SGD", "pg_lr": "0.3", "pg_steps": "60"})
-    assert not _notes(at), _notes(at)
+    assert not url_notes(at), url_notes(at)
     assert at.slider(key="toy_epochs").value == 300 and at.select_slider(key="toy_lr").value == 0.3
     assert at.slider(key="toy_hidden").value == 6 and at.number_input(key="toy_seed").value == 4
     assert at.selectbox(key="toy_init").value == "normal" and at.selectbox(key="toy_optimizer").value == "adam"
@@ -290,7 +272,7 @@ def test_a_hostile_address_falls_back_to_the_defaults_with_a_note():
     assert at.multiselect(key="toy_impls").value == ["numpy", "torch-article"]
     assert at.number_input(key="pg_steps").value == 500 and at.selectbox(key="pg_dataset").value == "xor"
     assert "toy_results" not in at.session_state  # a query key is never page state
-    [note] = _notes(at)
+    [note] = url_notes(at)
     for key in ("toy_epochs", "toy_hidden", "toy_seed", "toy_lr", "toy_init", "toy_impls", "pg_steps", "pg_dataset"):
         assert f"`{key}`" in note, key
     assert "`<b>evil</b>` = `1`: not a setting of this page" in note and "x" * 81 not in note
