@@ -353,3 +353,22 @@ def test_train_live_stop_and_load_in_the_browser(page, app_url, tmp_path):
     upload.set_input_files(str(good))
     page.get_by_text("Current model: loaded: tiny.pt").wait_for(timeout=30_000)
     expect_no_exception(page)
+
+
+def test_the_trainers_settings_come_from_the_url_and_survive_a_page_switch():
+    from conftest import away_and_back, open_in_app, url_notes
+
+    at = open_in_app("pages/digits_trainer.py", {"dt_epochs": "12", "dt_hidden": "1000", "dt_lr": "0.003"}, 60)
+    assert (at.slider(key="dt_epochs").value, at.select_slider(key="dt_hidden").value) == (12, 1000)
+    assert at.select_slider(key="dt_lr").value == 0.003 and not url_notes(at)
+    at.slider(key="dt_epochs").set_value(20).run()
+    at = away_and_back(at, "pages/digits_trainer.py", "pages/digits_probe.py", "Digits: probe")
+    assert at.slider(key="dt_epochs").value == 20 and at.select_slider(key="dt_hidden").value == 1000
+
+
+def test_hostile_trainer_settings_in_the_url_fall_back_with_a_note():
+    from conftest import open_in_app, url_notes
+
+    at = open_in_app("pages/digits_trainer.py", {"dt_epochs": "abc", "dt_hidden": "9" * 400, "dt_x": "<b>"}, 60)
+    assert not at.exception and at.slider(key="dt_epochs").value == 5 and at.select_slider(key="dt_hidden").value == 500
+    assert url_notes(at) and "`dt_x`" in url_notes(at)[0]
