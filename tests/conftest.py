@@ -43,6 +43,16 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ["PTE_DATA_DIR"] = tempfile.mkdtemp(prefix="pte-data-")
 
 
+@pytest.fixture
+def store(tmp_path):
+    """An empty run store in the test's own folder (tmp_path/runs), closed afterwards."""
+    from pytorch_explorer.runs import RunStore
+
+    s = RunStore(tmp_path / "runs")
+    yield s
+    s.close()
+
+
 @pytest.fixture(scope="module")
 def one_torch_thread():
     """For tests that check results, not speed. One torch thread keeps them quick when other processes share

@@ -20,13 +20,6 @@ def model(status: str = "done", val_acc: float = 0.9, faithful: bool = False, na
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = RunStore(tmp_path / "runs")
-    yield s
-    s.close()
-
-
-@pytest.fixture
 def shelf(store):
     return StoreShelf(store, new_workspace_id())
 

@@ -14,7 +14,7 @@ import torch
 from pytorch_explorer.digits.data import DigitDataset, load_digits
 from pytorch_explorer.digits.shelf import StoreShelf
 from pytorch_explorer.digits.training import TrainConfig, train_to_completion
-from pytorch_explorer.runs import RunStore, new_workspace_id
+from pytorch_explorer.runs import new_workspace_id
 from ui.digits_trainer import (
     DatasetCache, RunCurves, canonical_step_code, checkpoint_filename, comparison_note, run_outcome, speed_line,
     speed_notes, watched_run,
@@ -32,13 +32,6 @@ def _one_thread(one_torch_thread):
 def small() -> DigitDataset:
     bundled = load_digits("bundled")
     return DigitDataset(bundled.images[:600], bundled.labels[:600], "bundled[:600]")
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = RunStore(tmp_path / "runs")
-    yield s
-    s.close()
 
 
 def step(n: int, loss: float | None = 2.0, epoch: int = 1) -> dict:

@@ -13,17 +13,10 @@ import torch
 from pytorch_explorer.core.devices import cpu_count, mps_available
 from pytorch_explorer.digits.training import TrainConfig
 from pytorch_explorer.jobs import JobRunner, lane_of
-from pytorch_explorer.runs import RunNotFound, RunStore, load_run_model, new_workspace_id
+from pytorch_explorer.runs import RunNotFound, load_run_model, new_workspace_id
 
 TINY = TrainConfig(hidden=16, epochs=2, device="cpu")
 LONG = TrainConfig(hidden=64, epochs=1000, device="cpu", log_every=5)  # trains until stopped
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = RunStore(tmp_path / "runs")
-    yield s
-    s.close()
 
 
 @pytest.fixture

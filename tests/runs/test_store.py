@@ -12,13 +12,6 @@ from pytorch_explorer.runs import (RunNotFound, RunStore, WorkspaceError, check_
                                    new_workspace_id)
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = RunStore(tmp_path / "runs")
-    yield s
-    s.close()
-
-
 def add_finished_run(store: RunStore, workspace: str, name: str = "run", source: str = "bundled",
                      kind: str = "digits") -> str:
     run_id = store.create_run(workspace, kind, name, {"hidden": 16, "epochs": 2, "source": source}, source=source)

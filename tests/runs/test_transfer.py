@@ -24,13 +24,6 @@ def trained():
     return train_to_completion(TrainConfig(hidden=16, epochs=1))
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = RunStore(tmp_path / "runs")
-    yield s
-    s.close()
-
-
 def test_an_imported_checkpoint_becomes_a_finished_run_whose_model_predicts_the_same(store, trained):
     workspace = new_workspace_id()
     run_id = import_checkpoint(store, workspace, save_checkpoint(trained), name="from my laptop")

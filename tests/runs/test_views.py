@@ -48,13 +48,6 @@ def seed_run(store: RunStore, workspace: str, name: str, *, kind: str = "digits"
     return run_id
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = RunStore(tmp_path / "runs")
-    yield s
-    s.close()
-
-
 def test_rows_hold_every_column_for_each_run_newest_first(store):
     ws = new_workspace_id()
     first = seed_run(store, ws, "first", source="bundled")

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from pytorch_explorer.runs import RunStore, new_workspace_id, views
+from pytorch_explorer.runs import new_workspace_id, views
 from pytorch_explorer.toy import runs as toy_runs
 from pytorch_explorer.toy.defects import defect_evidence
 from pytorch_explorer.toy.playground import PlaygroundSettings, PlaygroundTrainer
@@ -15,13 +15,6 @@ from pytorch_explorer.toy.settings import ToySettings
 from pytorch_explorer.toy.training import ToyResult, side_by_side_results
 
 IMPLS = ["numpy", "torch-article", "nn"]
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = RunStore(tmp_path / "runs")
-    yield s
-    s.close()
 
 
 def trained(settings: ToySettings, impls=IMPLS, rounds: int | None = None) -> dict[str, ToyResult]:
