@@ -7,16 +7,28 @@ import streamlit as st
 from ui.workspace import workspace
 
 PAGES = [
+    ("pages/article.py", "Read the article", "article", ":material/menu_book:",
+     "The article itself, section by section, in English or its original Chinese, every snippet runnable."),
     ("pages/tensor_playground.py", "Tensor playground", "tensors", ":material/grid_on:",
      "Make tensors, apply 200+ torch operations and expressions, and check each against numpy."),
     ("pages/autograd_explorer.py", "Autograd explorer", "autograd", ":material/account_tree:",
      "Watch the graph being recorded, then step backwards through it and see every gradient."),
+    ("pages/optimizers.py", "Optimizers", "optim", ":material/trending_down:",
+     "torch.optim's optimizers race on loss surfaces; see each step, its state and the learning-rate schedule."),
+    ("pages/nn_modules.py", "nn modules", "nn", ":material/layers:",
+     "Build a model from layers: its parameters, state_dict, shapes layer by layer, train() vs eval()."),
     ("pages/toy_networks.py", "Toy networks", "toy-networks", ":material/hub:",
      "The article's 4-3-1 network in numpy and in PyTorch, trained live, with its bugs and their fixes."),
+    ("pages/playground.py", "Toy playground", "playground", ":material/scatter_plot:",
+     "TensorFlow Playground in PyTorch: pick features, layers and neurons, and watch every unit learn."),
+    ("pages/data_loading.py", "Data loading", "data-loading", ":material/dataset:",
+     "Dataset, Sampler and DataLoader on the digits: which samples each batch draws, and how fast."),
     ("pages/digits_trainer.py", "Digits: train", "digits-trainer", ":material/model_training:",
      "Train the article's digit MLP on CPU or GPU, as the article wrote it and done right."),
     ("pages/digits_probe.py", "Digits: probe", "digits-probe", ":material/draw:",
      "Draw or upload a digit and see what the model thinks, and why."),
+    ("pages/digits_compare.py", "Digits: compare", "digits-compare", ":material/compare:",
+     "Baselines from scikit-learn, per-class metrics, and maps of what the hidden layer learned."),
     ("pages/runs.py", "Runs", "runs", ":material/history:",
      "Every run of this workspace: compare their curves, rename, export or import models, open one in the probe."),
 ]

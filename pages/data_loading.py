@@ -1,0 +1,6 @@
+"""Data loading: being built in this session (a helper owns this file and replaces it)."""
+
+import streamlit as st
+
+st.title("Data loading")
+st.info("This page is being built.")

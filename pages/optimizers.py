@@ -1,0 +1,6 @@
+"""Optimizers: being built in this session (a helper owns this file and replaces it)."""
+
+import streamlit as st
+
+st.title("Optimizers")
+st.info("This page is being built.")

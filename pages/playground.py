@@ -1,0 +1,6 @@
+"""Toy playground: being built in this session (a helper owns this file and replaces it)."""
+
+import streamlit as st
+
+st.title("Toy playground")
+st.info("This page is being built.")
