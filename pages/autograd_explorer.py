@@ -6,7 +6,8 @@ import streamlit as st
 
 import ui
 import ui.settings
-from pytorch_explorer.autograd.check import finite_difference_check
+from pytorch_explorer.core.bounded import shared_bounded
+from pytorch_explorer.autograd.check import explore_and_check, finite_difference_check
 from pytorch_explorer.autograd.code import graph_code
 from pytorch_explorer.autograd.figures import (
     LEGEND, accumulation_rows, backward_note, check_note, check_rows, graph_to_dot, non_finite_note, step_text,
@@ -24,6 +25,7 @@ KEPT = {"persist_state": "session"}   # kept across pages only: shown after Run 
 SETTING_KEYS = ["ag_preset", "ag_expr", "ag_n_inputs", "ag_dyn_kind", "ag_loop_n", "ag_branch_x"] + [
     f"ag_{what}_{i}" for i in range(MAX_INPUTS) for what in ("name", "value", "grad")]
 ss = st.session_state
+shared_bounded().warm()  # the worker that checks expressions under a hard budget starts while the page draws
 raw_query = ui.settings.snapshot()  # the settings in the address, before the controls take them
 
 
@@ -90,6 +92,8 @@ if ss.get("ag_signature") != signature:
 
 graph: AutogradGraph | None = None
 with right, ui.friendly_errors("The expression"):
+    # first in a worker under the hard time and memory budget (once per input), then for real
+    ui.checked_once("ag_bounded", f"{signature} x{ss.ag_passes}", explore, ss.ag_expr, specs, passes=ss.ag_passes)
     graph, first_grads = explore(ss.ag_expr, specs, passes=ss.ag_passes)
 
 if graph is not None:
@@ -128,6 +132,7 @@ if graph is not None:
               disabled=not graph.output.requires_grad)
     if ss.ag_fd:
         with ui.friendly_errors("The check"):
+            ui.checked_once("ag_fd_bounded", signature, explore_and_check, ss.ag_expr, specs)
             results = finite_difference_check(graph)
             st.dataframe(check_rows(results), hide_index=True)
             if check_note(results):

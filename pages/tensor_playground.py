@@ -3,18 +3,21 @@
 import streamlit as st
 import torch
 
+from pytorch_explorer.core.bounded import shared_bounded
 from pytorch_explorer.tensors import factory as tf
 from pytorch_explorer.tensors import info as ti
 from pytorch_explorer.core.devices import device_choices
 from pytorch_explorer.tensors.catalogue import CATALOGUE, GROUPS, OPS, param_text, parse_value, search
 from pytorch_explorer.tensors.guards import MAX_ELEMENTS
 from ui import code_expander, friendly_errors
+from ui.memory import drop_when_session_ends
 from ui.settings import KEEP, report_ignored, snapshot
 from ui.tensor_playground import (
-    SETTING_KEYS, URL_LABELS, kind_label, last_source, op_label, run_and_keep, show_last_result,
+    SETTING_KEYS, URL_LABELS, kind_label, last_source, rebuild, op_label, run_and_keep, show_last_result,
     show_tensor, view_label,
 )
 
+shared_bounded().warm()  # the worker that checks expressions under a hard budget starts while the page draws
 raw_query = snapshot()  # the settings in the address, before the controls take them
 
 st.title("Tensor playground")
@@ -35,6 +38,9 @@ if "tp_specs" not in state:
     state.tp_tensors = {s.name: tf.build(s) for s in start}
     state.tp_result = None
 tensors: dict = state.tp_tensors
+if state.tp_specs and not tensors:  # released when the session was last disconnected: made again from the recipes
+    rebuild(state.tp_specs, tensors)
+drop_when_session_ends(tensors)  # large tensors are not kept for a session that has gone
 
 
 left, right = st.columns([2, 3], gap="large")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
@@ -40,6 +40,25 @@ def show_hint(error: BaseException) -> None:
     hint = hint_for(error)
     if hint:
         st.info(f"**Hint:** {hint}")
+
+
+def checked_once(key: str, signature: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    """`core.bounded.check(fn, ...)` (the hard time and memory budget) once per signature in this session:
+    a page that reruns on every widget change does not pay for the check again, and a refusal is raised
+    again (from memory) until the input changes."""
+    from pytorch_explorer.core.bounded import check
+    from pytorch_explorer.core.errors import BudgetError
+
+    memo = st.session_state.get(key)
+    if not (isinstance(memo, tuple) and memo[0] == signature):
+        try:
+            check(fn, *args, **kwargs)
+            memo = (signature, "")
+        except BudgetError as exc:
+            memo = (signature, str(exc))
+        st.session_state[key] = memo
+    if memo[1]:
+        raise BudgetError(memo[1])
 
 
 def model_shelf() -> StoreShelf:

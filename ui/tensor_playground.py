@@ -14,6 +14,7 @@ from typing import Any
 import streamlit as st
 import torch
 
+from pytorch_explorer.core.bounded import check
 from pytorch_explorer.core.errors import ExplorerError
 from pytorch_explorer.tensors import factory as tf
 from pytorch_explorer.tensors import info as ti
@@ -21,7 +22,9 @@ from pytorch_explorer.tensors.catalogue import OPS
 from pytorch_explorer.tensors.figures import figure_for, figure_label
 from pytorch_explorer.tensors.hints import hint_for
 from pytorch_explorer.tensors.numpy_twin import CLOSE, EQUAL, NO_TWIN, run_with_twin
+from pytorch_explorer.tensors.expressions import evaluate
 from ui import friendly_errors
+from ui.memory import drop_when_session_ends
 
 RESULT_KEY = "tp_result"  # session key of the last outcome: {"source", "value", "twin", "verdict"} or {"source", "error", "hint"}
 KEPT = {"persist_state": "session"}  # kept across pages, not in the URL: it names a result a reload does not keep
@@ -91,14 +94,28 @@ def show_values(t: torch.Tensor, key: str) -> None:
             st.plotly_chart(figure_for(t), key=f"fig_{key}", width="stretch")
 
 
+def rebuild(specs: MutableMapping[str, tf.TensorSpec], tensors: MutableMapping[str, Any]) -> None:
+    """The tensors again from their recipes, in order (a kept result by evaluating its expression again);
+    one that cannot be made again is dropped with its recipe."""
+    for name, spec in list(specs.items()):
+        try:
+            tensors[name] = evaluate(spec.source, dict(tensors)) if spec.source else tf.build(spec)
+        except (ExplorerError, ValueError, TypeError, RuntimeError):
+            specs.pop(name, None)
+    st.info("Your tensors were made again from their recipes: this session had been disconnected, and its "
+            "tensors released.", icon=":material/restart_alt:")
+
+
 def run_and_keep(source: str, tensors: MutableMapping[str, Any]) -> None:
     """Run an expression with its numpy twin and keep the outcome: the result, or the error and its hint."""
     try:
+        check(run_with_twin, source, dict(tensors))  # first in a worker under a hard time and memory budget
         value, twin, verdict = run_with_twin(source, tensors)
     except (ExplorerError, ValueError, TypeError, RuntimeError) as exc:
         st.session_state[RESULT_KEY] = {"source": source, "error": str(exc), "hint": hint_for(exc)}
         return
-    st.session_state[RESULT_KEY] = {"source": source, "value": value, "twin": twin, "verdict": verdict}
+    st.session_state[RESULT_KEY] = result = {"source": source, "value": value, "twin": twin, "verdict": verdict}
+    drop_when_session_ends(result)  # the result's tensor is not kept for a session that has gone
 
 
 def last_source() -> str | None:
@@ -110,7 +127,7 @@ def last_source() -> str | None:
 def show_last_result(tensors: MutableMapping[str, Any], specs: MutableMapping[str, tf.TensorSpec]) -> None:
     """The last outcome: PyTorch's value and its numpy twin, or PyTorch's error with a hint."""
     result = st.session_state.get(RESULT_KEY)
-    if result is None:
+    if not result:  # none yet, or released with the session
         return
     st.subheader("Last result")
     st.code(result["source"], language="python")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -104,3 +105,12 @@ def finite_difference_check(graph: AutogradGraph, eps: float = 1e-6) -> list[Fin
         results.append(FiniteDifferenceResult(name, None if grad is None else grad.clone(), numeric, diff, tolerance,
                                               forward_finite))
     return results
+
+
+def explore_and_check(expression: str, specs: Any, passes: int = 1) -> list[FiniteDifferenceResult]:
+    """Trace the expression, run backward, and compare with finite differences: the page's whole check
+    in one call (what `core.bounded.check` runs first in a worker, under the time and memory budget)."""
+    from pytorch_explorer.autograd.presets import explore
+
+    graph, _ = explore(expression, specs, passes=passes)
+    return finite_difference_check(graph)

@@ -15,12 +15,17 @@ from pytorch_explorer.core.errors import DataError
 from pytorch_explorer.digits.data.dataset import (SIDE, DigitDataset, Progress, cache_file, file_stamp, read_cache,
                                              settle_problems, write_cache)
 
+MAX_CSV_BYTES = 400 << 20  # sized before reading: pandas holds several times a file's size while parsing
+
 
 def load_pixel_csv(path: Path | str, *, on_error: str = "skip", progress: Progress | None = None) -> DigitDataset:
     """label,pixel0..pixel783 per row (Kaggle's train.csv), with or without the header row; cached as .npz."""
     path = Path(path).expanduser()
     if not path.is_file():
         raise DataError(f"{path} does not exist: expected a CSV with rows label,pixel0,...,pixel783.")
+    if (size := path.stat().st_size) > MAX_CSV_BYTES:
+        raise DataError(f"{path} is {size >> 20} MB: this app reads pixel CSVs of up to {MAX_CSV_BYTES >> 20} MB "
+                        "(all 70,000 MNIST digits take about 130 MB). Split it, or use idx: or folder: data.")
     cached, stamp = cache_file("csv", path), file_stamp(path)
     if (arrays := read_cache(cached, stamp)) is None:
         images, labels, problems = parse_pixel_csv(path)

@@ -49,6 +49,11 @@ LAYOUT = ("the article's layout: ROOT/Train/train.csv (columns filename,label) w
 PARALLEL_MIN = 4000  # fewer images decode faster in this process than a pool starts
 CACHE_VERSION = 1
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# sized before reading (one user's folder may not exhaust the server): a 28x28 digit PNG is about 300 bytes
+MAX_IMAGE_BYTES = 4 << 20
+MAX_IMAGE_PIXELS = 4_000_000  # e.g. a 2000x2000 photo of a digit, scaled down with resize; a PNG bomb is refused
+MAX_CSV_BYTES = 64 << 20  # train.csv of 70,000 rows is about 1 MB
+MAX_IMAGES = 300_000  # MNIST has 70,000
 
 
 # ------------------------------------------------------------------ a worker's job
@@ -57,6 +62,8 @@ def read_file(path: str) -> bytes:
     costs a fifth of what Pillow then spends decoding it."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
     try:
+        if (size := os.fstat(fd).st_size) > MAX_IMAGE_BYTES:
+            raise ValueError(f"{path} is {size >> 10} KB, more than the {MAX_IMAGE_BYTES >> 20} MB an image may be")
         blocks = []
         while block := os.read(fd, 1 << 16):
             blocks.append(block)
@@ -84,6 +91,8 @@ def decode_digit(path: str, resize: bool) -> np.ndarray:
     try:
         with open_image(data) as img:
             size = img.size
+            if size[0] * size[1] > MAX_IMAGE_PIXELS:
+                raise ValueError(f"{size[0]}x{size[1]} pixels is more than the {MAX_IMAGE_PIXELS:,} an image may have")
             grey = grey_from_image(img) if size == (SIDE, SIDE) or resize else None
     except (OSError, SyntaxError, EOFError, ValueError, Image.DecompressionBombError) as exc:
         raise ValueError(f"{path} could not be decoded as an image ({exc})") from None
@@ -195,7 +204,35 @@ def folder_paths(root: Path) -> tuple[Path, Path, Path, Path]:
     train_dir = child(child(train, "Images"), "train")
     if not train_dir.is_dir():
         raise DataError(f"{train_dir} is missing: the images train.csv lists go there. Expected {LAYOUT}.")
-    return train_csv, train_dir, child(root, "Test.csv"), child(child(train, "Images"), "test")
+    test_csv, test_dir = child(root, "Test.csv"), child(child(train, "Images"), "test")
+    inside(root, train_csv, train_dir, test_csv, test_dir)
+    return train_csv, train_dir, test_csv, test_dir
+
+
+def inside(root: Path, *parts: Path) -> None:
+    """A DataError if a part of the layout is a link to somewhere outside the folder (saying nothing of where)."""
+    real_root = root.resolve()
+    for part in parts:
+        if part.exists() and not part.resolve().is_relative_to(real_root):
+            raise DataError(f"{part.relative_to(root)} is a link to a place outside {root.name}: copy the files "
+                            "into the folder instead of linking to them.")
+
+
+def escaping(folder: Path, names: list[str]) -> set[str]:
+    """The names among `names` whose file, links followed, lies outside `folder`. Only links and names with a
+    sub-folder are resolved (a scandir says which entries are links without a system call each)."""
+    if not folder.is_dir():
+        return set()
+    real_root = os.path.realpath(folder)
+    with os.scandir(folder) as entries:
+        links = {entry.name for entry in entries if entry.is_symlink()}
+    out = set()
+    for name in names:
+        if name in links or "/" in name or "\\" in name:
+            real = os.path.realpath(os.path.join(folder, name))
+            if not real.startswith(real_root + os.sep):
+                out.add(name)
+    return out
 
 
 def read_listing(csv_path: Path, labelled: bool) -> tuple[list[tuple[str, int, int]], list[tuple[int, str]]]:
@@ -203,6 +240,9 @@ def read_listing(csv_path: Path, labelled: bool) -> tuple[list[tuple[str, int, i
     import pandas as pd
 
     needed = ["filename", "label"] if labelled else ["filename"]
+    if (size := csv_path.stat().st_size) > MAX_CSV_BYTES:
+        raise DataError(f"{csv_path} is {size >> 20} MB: a listing of up to {MAX_IMAGES:,} images is at most "
+                        f"{MAX_CSV_BYTES >> 20} MB. Split the folder.")
     try:
         table = pd.read_csv(csv_path, dtype=str, keep_default_na=False, skipinitialspace=True)
     except pd.errors.EmptyDataError:
@@ -217,6 +257,9 @@ def read_listing(csv_path: Path, labelled: bool) -> tuple[list[tuple[str, int, i
     if table.empty:
         raise DataError(f"{csv_path} lists no images: add rows such as 0.png{',4' if labelled else ''} "
                         f"under the header {','.join(needed)}.")
+    if len(table) > MAX_IMAGES:
+        raise DataError(f"{csv_path} lists {len(table):,} images; this app loads up to {MAX_IMAGES:,} from one "
+                        "folder. Split it into several folders.")
     names = table[columns["filename"]].str.strip().tolist()
     labels = table[columns["label"]].str.strip().tolist() if labelled else [""] * len(names)
     rows, problems = [], []
@@ -311,6 +354,8 @@ def decode_folder(train_csv: Path, train_dir: Path, test_csv: Path, test_dir: Pa
             problems.append((1, 0, f"{test_dir} is missing, so the {len(test_rows)} images {test_csv} lists "
                                    "were not loaded"))
             test_rows = []
+    rows, test_rows = inside_only(rows, train_dir, problems, train_csv, 0), \
+        None if test_rows is None else inside_only(test_rows, test_dir, problems, test_csv, 1)
     files = ([os.path.join(train_dir, name) for name, _, _ in rows]  # os.path: 10x faster than Path here
              + [os.path.join(test_dir, name) for name, _, _ in test_rows or []])
     images, failed = decode_files(files, resize, progress, workers=workers, meanwhile=meanwhile)
@@ -330,6 +375,17 @@ def decode_folder(train_csv: Path, train_dir: Path, test_csv: Path, test_dir: Pa
         test_filenames=None if test_rows is None else
         [name for (name, _, _), ok in zip(test_rows, test_keep, strict=True) if ok],
         problems=[message for *_, message in sorted(problems)])
+
+
+def inside_only(rows: list[tuple[str, int, int]], folder: Path, problems: list, csv_path: Path,
+                group: int) -> list[tuple[str, int, int]]:
+    """The rows whose image lies inside `folder`; the others become problems (a link out of the folder)."""
+    out = escaping(folder, [name for name, _, _ in rows])
+    if not out:
+        return rows
+    problems += [(group, line, f"{csv_path.name} line {line}: {name!r} is a link to a place outside the images "
+                              "folder, so it was not read") for name, _, line in rows if name in out]
+    return [row for row in rows if row[0] not in out]
 
 
 # ------------------------------------------------------------------ for tests and the benchmark
