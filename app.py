@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui.i18n import language_switch, tr
 from ui.workspace import workspace
 
 PAGES = [
@@ -46,35 +47,37 @@ def this_machine() -> tuple[str, list[dict[str, str]]]:
 
 def home() -> None:
     st.title("PyTorch Explorer")
-    st.write(
+    st.write(tr(
         "Learn PyTorch by doing. Each page takes one idea from the article [*An Introduction to PyTorch*]"
         "(https://www.analyticsvidhya.com/blog/2018/02/pytorch-tutorial/) (Analytics Vidhya, 2018; its "
         "learners read it in Chinese translation): tensors, autograd, the same network in numpy and "
         "PyTorch, a digit recogniser. Each page lets you change its idea, and shows the PyTorch code "
         "behind what it just did."
-    )
-    st.subheader("Start here")
-    st.write(
-        "The pages follow the article's order: tensors and their operations first, then autograd, then the "
-        "same small network in numpy and PyTorch, then the case study, a digit recogniser. New to PyTorch? "
-        "Take them in turn; each stands on its own too."
-    )
+    ))
+    st.subheader(tr("Start here"))
+    st.write(tr(
+        "The pages follow the article's order: the article itself, tensors and their operations, autograd, "
+        "the optimizers and nn modules, the same small network in numpy and PyTorch, data loading, then the "
+        "case study, a digit recogniser. New to PyTorch? Take them in turn; each stands on its own too."
+    ))
     for step, (path, title, _, icon, blurb) in enumerate(PAGES, start=1):
-        st.page_link(path, label=f"**{step}. {title}**: {blurb}", icon=icon)
-    st.subheader("This machine")
+        st.page_link(path, label=f"**{step}. {tr(title)}**: {tr(blurb)}", icon=icon)
+    st.caption(tr("中文: choose 中文 under Language in the sidebar, or open the app at ?lang=zh."))
+    st.subheader(tr("This machine"))
     version, devices = this_machine()  # torch is imported here, after the text above is on screen
     st.write(f"PyTorch **{version}**")
-    st.table(devices)
-    st.caption("CPU always works; a CUDA GPU or Apple MPS is used when the pages' device select says so.")
+    st.table([{tr("device"): d["device"], tr("what it is"): d["what it is"]} for d in devices])
+    st.caption(tr("CPU always works; a CUDA GPU or Apple MPS is used when the pages' device select says so."))
 
 
 def navigation() -> st.navigation:
-    pages = [st.Page(home, title="Home", icon=":material/home:", default=True)]
-    pages += [st.Page(path, title=title, url_path=url, icon=icon) for path, title, url, icon, _ in PAGES]
+    pages = [st.Page(home, title=tr("Home"), icon=":material/home:", default=True)]
+    pages += [st.Page(path, title=tr(title), url_path=url, icon=icon) for path, title, url, icon, _ in PAGES]
     return st.navigation(pages)
 
 
 st.set_page_config(page_title="PyTorch Explorer", page_icon=":material/local_fire_department:", layout="wide")
+language_switch()  # English / 中文, in the sidebar of every page and in the URL (?lang=zh)
 page = navigation()
 workspace()  # this browser's workspace id, kept in the URL (?ws=...) on every page
 page.run()
