@@ -1,7 +1,10 @@
 """The app in English and in Chinese (its article's readers are Chinese-speaking learners).
 
 The English text is the key, as gettext does: a page writes `tr("Learning rate")` and, in Chinese,
-gets the catalogue's entry for it (`zh.json`: one mapping, English -> Chinese, in this folder). Numbers,
+gets the catalogue's entry for it. The Chinese catalogue is the folder `zh/`: one JSON mapping
+(English -> Chinese) a page (`zh/optimizers.json`, ...; `zh/app.json` for the home page, navigation and
+shared widgets), merged on load; the same English text may appear in two files only with the same
+translation. Numbers,
 code and names from torch stay as they are; `{placeholders}` are filled after translating, so a
 translation may move them:
 
@@ -37,8 +40,14 @@ def catalogue(lang: str) -> dict[str, str]:
     """English text -> its translation, for a language other than English ({} for English)."""
     if lang == DEFAULT:
         return {}
-    with (HERE / f"{lang}.json").open(encoding="utf-8") as f:
-        return json.load(f)
+    merged: dict[str, str] = {}
+    for path in sorted((HERE / lang).glob("*.json")):
+        with path.open(encoding="utf-8") as f:
+            for english, translated in json.load(f).items():
+                if merged.get(english, translated) != translated:
+                    raise ValueError(f"{path.name} translates {english!r} differently from another file")
+                merged[english] = translated
+    return merged
 
 
 def translate(text: str, lang: str) -> str:
