@@ -6,6 +6,7 @@ import ast
 from pathlib import Path
 
 from conftest import ROOT
+from visible import untranslated
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -64,5 +65,6 @@ def test_the_home_page_and_navigation_in_chinese():
     labels = [link.proto.label for link in at.get("page_link")]
     assert labels[0] == "**1. 阅读原文**: " + translate(app.PAGES[0][4], "zh")
     assert at.session_state["lang"] == "zh"
+    assert untranslated(at) == []
     en = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
     assert en.subheader[0].value == "Start here"

@@ -1,0 +1,65 @@
+"""What a page shows a learner, read from an AppTest, and which of it is still English.
+
+`untranslated(at)` lists the texts a page rendered in Chinese that have no Chinese in them, leaving
+out what stays as it is in any language: code (`...` spans, code blocks), numbers, names of torch
+things (`torch.nn.Linear`, `state_dict()`), file names and addresses. A page test in Chinese asserts
+the list is empty (or names, with a reason, the few texts allowed to stay English).
+"""
+
+from __future__ import annotations
+
+import re
+
+CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+CODE_SPAN = re.compile(r"`[^`]*`|\$[^$]*\$")
+LINK = re.compile(r"\]\([^)]*\)|https?://\S+")
+TECHNICAL = re.compile(
+    r"^[\s\d.,:;=+\-*/×÷%()\[\]{}<>|^~!?#@&'\"…·→←↑↓≈≤≥±_\\]*$"  # numbers, maths and punctuation only
+)
+NUMBER = re.compile(r"[-+]?(\d[\d,_]*)?(\.\d+)*([eE][-+]?\d+)?[%x]?")
+KEEP_ASIS = {  # words that stay as they are in Chinese texts: names of libraries, devices, tensors, layers
+    "PyTorch", "torch", "numpy", "NumPy", "CPU", "GPU", "CUDA", "MPS", "MNIST", "MLP", "CNN", "ReLU", "Tanh",
+    "Sigmoid", "GELU", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Nesterov", "Dropout", "BatchNorm1d",
+    "BatchNorm2d", "Linear", "Conv2d", "MaxPool2d", "Flatten", "LeNet", "x", "y", "a", "b", "w", "lr", "id",
+    "PNG", "CSV", "JSON", "URL", "OK", "dtype", "float32", "float64", "int64", "grad", "True", "False", "None",
+    "scikit-learn", "sklearn", "t-SNE", "PCA", "L1", "L2", "Plotly", "Streamlit", "English",
+}
+
+
+def words_left(text: str) -> str:
+    """The text with code, links, numbers and names that stay as they are taken out."""
+    text = LINK.sub(" ", CODE_SPAN.sub(" ", text))
+    left = []
+    for token in text.split():
+        word = token.strip("*_.,:;!?()[]{}\"'“”‘’")
+        if not word or word in KEEP_ASIS or NUMBER.fullmatch(word) or TECHNICAL.match(word) or _code_like(word):
+            continue
+        left.append(word)
+    return " ".join(left)
+
+
+def _code_like(token: str) -> bool:
+    return bool(re.fullmatch(r"[\w.]+\(.*\)|\w+\.[\w.]+|[\w-]+\.(py|png|csv|pt|json|npz)|[a-z]+_[a-z_]+", token))
+
+
+def shown_texts(at) -> list[str]:
+    """Every text an AppTest run shows: titles, headers, markdown, captions, alerts, widget labels, tabs."""
+    texts: list[str] = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning", "error", "success"):
+        texts += [el.value for el in getattr(at, kind)]
+    for kind in ("button", "checkbox", "toggle", "radio", "selectbox", "multiselect", "slider", "select_slider",
+                 "text_input", "text_area", "number_input"):
+        texts += [el.label for el in getattr(at, kind)]
+    texts += [tab.label for tab in at.tabs] + [ex.label for ex in at.expander]
+    return [t for t in texts if t and t.strip()]
+
+
+def untranslated(at, allowed: set[str] = frozenset()) -> list[str]:
+    """The shown texts with words left but no Chinese in them (those in `allowed` aside)."""
+    out = []
+    for text in shown_texts(at):
+        if text in allowed or CJK.search(text):
+            continue
+        if words_left(text).strip():
+            out.append(text)
+    return out
