@@ -22,7 +22,7 @@ KEEP_ASIS = {  # words that stay as they are in Chinese texts: names of librarie
     "Sigmoid", "GELU", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Nesterov", "Dropout", "BatchNorm1d",
     "BatchNorm2d", "Linear", "Conv2d", "MaxPool2d", "Flatten", "LeNet", "x", "y", "a", "b", "w", "lr", "id",
     "PNG", "CSV", "JSON", "URL", "OK", "dtype", "float32", "float64", "int64", "grad", "True", "False", "None",
-    "scikit-learn", "sklearn", "t-SNE", "PCA", "L1", "L2", "Plotly", "Streamlit", "English",
+    "scikit-learn", "sklearn", "t-SNE", "PCA", "L1", "L2", "Plotly", "Streamlit", "English", "Explorer",  # the product's name
 }
 
 
@@ -39,7 +39,7 @@ def words_left(text: str) -> str:
 
 
 def _code_like(token: str) -> bool:
-    return bool(re.fullmatch(r"[\w.]+\(.*\)|\w+\.[\w.]+|[\w-]+\.(py|png|csv|pt|json|npz)|[a-z]+_[a-z_]+", token))
+    return bool(re.fullmatch(r"\d[\w.+]*|[\w.]+\(.*\)|\w+\.[\w.]+|[\w-]+\.(py|png|csv|pt|json|npz)|[a-z]+_[a-z_]+", token))
 
 
 def shown_texts(at) -> list[str]:
