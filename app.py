@@ -73,7 +73,7 @@ def home() -> None:
 def navigation() -> st.navigation:
     pages = [st.Page(home, title=tr("Home"), icon=":material/home:", default=True)]
     pages += [st.Page(path, title=tr(title), url_path=url, icon=icon) for path, title, url, icon, _ in PAGES]
-    return st.navigation(pages)
+    return st.navigation(pages, expanded=True)  # all thirteen pages listed, none behind "View more"
 
 
 st.set_page_config(page_title="PyTorch Explorer", page_icon=":material/local_fire_department:", layout="wide")
