@@ -29,7 +29,6 @@ its own makes its run "failed"; if the whole server dies, the next RunStore() ma
 from __future__ import annotations
 
 import atexit
-import multiprocessing
 import threading
 import time
 from collections import deque
@@ -38,7 +37,7 @@ from typing import Any
 from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
 
-from pytorch_explorer.core.processes import main_module_hidden
+from pytorch_explorer.core.processes import main_module_hidden, worker_context
 from pytorch_explorer.core.devices import cpu_count, mps_available
 from pytorch_explorer.core.errors import ExplorerError
 from pytorch_explorer.digits.training import TrainConfig
@@ -47,9 +46,6 @@ from pytorch_explorer.runs.store import RunStore
 
 STOP_GRACE_S = 3.0  # a worker still alive this long after a stop request is killed
 LANES = ("cpu", "gpu")
-# imported once in the forkserver, so that each job starts without them: torch._dynamo is what the
-# optimizer's first step imports lazily (about a second and a half of sympy & co. otherwise)
-PRELOAD = ["pytorch_explorer.jobs.worker", "torch._dynamo"]
 
 
 @dataclass
@@ -72,15 +68,6 @@ def lane_of(config: TrainConfig) -> str:
 
         return "gpu" if torch.cuda.is_available() or mps_available() else "cpu"
     return "cpu" if device == "cpu" else "gpu"
-
-
-def worker_context() -> BaseContext:
-    """forkserver (with the worker and torch preloaded: a job starts in a fraction of a second), else spawn."""
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(PRELOAD)
-        return context
-    return multiprocessing.get_context("spawn")
 
 
 class JobRunner:

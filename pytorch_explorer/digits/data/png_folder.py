@@ -38,7 +38,7 @@ import numpy as np
 from PIL import Image, PngImagePlugin
 
 from pytorch_explorer.core.devices import cpu_count
-from pytorch_explorer.core.processes import main_module_hidden
+from pytorch_explorer.core.processes import main_module_hidden, worker_context
 from pytorch_explorer.core.errors import DataError
 from pytorch_explorer.digits.data.bundled import load_bundled
 from pytorch_explorer.digits.data.dataset import (SIDE, DigitDataset, Progress, cache_file, check_on_error, file_stamp,
@@ -172,11 +172,7 @@ def pool_context():
     methods = multiprocessing.get_all_start_methods()
     if sys.platform.startswith("linux") and threading.active_count() == 1 and "fork" in methods:
         return multiprocessing.get_context("fork")
-    if "forkserver" in methods:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload([__name__])
-        return context
-    return multiprocessing.get_context("spawn")
+    return worker_context()
 
 
 # ------------------------------------------------------------------ the folder
