@@ -19,7 +19,9 @@ st.title("Digits: probe")
 st.write(
     "Give the digit model a digit (draw it, upload a photo, or pick one it has never trained on) and see "
     "what it thinks, and **why**: which pixels pushed its score up or down, which hidden units fired, and "
-    "what those units look for. Then see where it goes wrong on its whole validation set."
+    "what those units look for (or, for a CNN, what its convolution filters find). Then see where it goes wrong on "
+    "its whole validation set, and teach it your own handwriting: keep your drawings in **my digits** and "
+    "fine-tune the model on them."
 )
 if "probe_model_error" in st.session_state:  # set by the train / load callbacks
     st.error(st.session_state.pop("probe_model_error"))
@@ -62,6 +64,9 @@ with right:
     else:
         probabilities = probe.predict(trained, digit)
         view.show_prediction(digit, probabilities, true_label)
+        if result is not None:  # a drawing or a photo: the learner can label it and keep it
+            view.add_to_my_digits(digit, probabilities, from_canvas=source == "Draw")
+    view.show_mine_note()  # "kept as a 7" (the canvas is fresh by then)
 
 target = view.show_tabs(view.Probed(shelf, trained, digit, probabilities))
 code_expander(probe.probe_code(view.INPUT_WORDS[source], target, trained))

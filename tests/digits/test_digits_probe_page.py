@@ -120,7 +120,7 @@ def test_without_a_model_it_explains_and_offers_three_ways(tiny, tmp_path):
     assert at.selectbox(key="probe_model_name").value == "loaded: tiny.pt"
     assert shelf_of(at).current.name == "loaded: tiny.pt"
     assert shelf_of(at).rows()[-1]["how"] == "loaded from tiny.pt"
-    assert len(at.tabs) == 5
+    assert len(at.tabs) == 7
 
 
 def test_models_come_from_the_shelf_only(tiny):
@@ -133,7 +133,7 @@ def test_models_come_from_the_shelf_only(tiny):
     assert not at.exception and "no digit model" in at.info[0].value and not at.tabs
     shelf_for(at).add(tiny, "trained on the trainer page")  # a run of this workspace, in the store
     at.run(timeout=60)
-    assert at.selectbox(key="probe_model_name").value == "tiny" and len(at.tabs) == 5
+    assert at.selectbox(key="probe_model_name").value == "tiny" and len(at.tabs) == 7
 
 
 def test_one_click_trains_a_model_in_seconds():

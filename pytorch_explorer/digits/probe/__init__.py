@@ -6,10 +6,12 @@ numpy arrays for the pictures and figures in `figures` (beside this module):
 - `predict`: the 10 probabilities for one image;
 - `saliency`: the gradient of one class's logit with respect to the input pixels, and input x
   gradient (which pixels, lit as they are, pushed the score up or down);
-- `hidden_activations`: each hidden layer's output for one image; `unit_contributions`: how much
-  each unit of the last hidden layer adds to a class's logit (activation x outgoing weight);
+- `hidden_activations`: each dense hidden layer's output for one image; `unit_contributions`: how
+  much each unit of the last hidden layer adds to a class's logit (activation x outgoing weight);
 - `first_layer_weights`: each first-layer unit's 784 incoming weights as a 28x28 picture (what
-  the unit looks for);
+  the unit looks for; MLPs only);
+- `conv` (beside this module): what works for any architecture, the MLP or a CNN: the conv layers'
+  feature maps and filters (forward hooks), the dense hidden layers, a one-line layer summary;
 - `validation_report`: the model's predictions on its own validation split (the article's split:
   the first 70 % of the rows train, the rest validate), with the confusion matrix, per-class
   accuracy and the most confident mistakes; `report_with_fallback` uses other digits when the
@@ -34,12 +36,13 @@ from pytorch_explorer.core.text import as_code
 from pytorch_explorer.core.errors import DataError
 from pytorch_explorer.digits.data import DigitDataset, load_digits, split_index
 from pytorch_explorer.digits.models import TrainedModel, mlp_code, pixels_to_inputs
+from pytorch_explorer.digits.probe import conv
 
 CLASSES = tuple(range(10))
 
 
 def _device(trained: TrainedModel) -> torch.device:
-    return next(trained.model.parameters()).device
+    return conv.model_device(trained.model)
 
 
 def _as_batch(images: np.ndarray, device: torch.device) -> torch.Tensor:
@@ -97,26 +100,26 @@ def saliency(trained: TrainedModel, image: np.ndarray, target: int | None = None
 
 # ----------------------------------------------------------------------------- hidden units
 def hidden_activations(trained: TrainedModel, image: np.ndarray) -> list[np.ndarray]:
-    """The output of each hidden layer's activation for one image: a list of (hidden,) arrays."""
-    model = trained.model
-    x = _as_batch(image, _device(trained))
-    layers: list[np.ndarray] = []
-    with torch.no_grad():
-        for module in model:
-            x = module(x)
-            if not isinstance(module, nn.Linear):  # an activation: the end of a hidden layer
-                layers.append(x[0].cpu().numpy())
-    return layers
+    """Each dense hidden layer's activations for one image: a list of (units,) arrays.
+
+    For the MLP, its hidden layers; for a CNN, its fully connected hidden layers (conv.dense_hidden_layers:
+    what each Linear after the first reads). Empty for a model with a single Linear layer.
+    """
+    return conv.dense_hidden_layers(trained.model, image)
 
 
-def unit_contributions(trained: TrainedModel, last_hidden: np.ndarray, target: int) -> np.ndarray:
+def unit_contributions(trained: TrainedModel, last_hidden: np.ndarray, target: int) -> np.ndarray | None:
     """activation x weight from each unit of the last hidden layer into the target's logit (hidden,).
 
     Their sum plus the output bias is the logit: these are the votes the units cast for the class.
+    None when the model's output layer does not read that layer (no Linear with 10 outputs of that width).
     """
-    out_layer = trained.model[-1]
+    out_layer = conv.output_layer(trained.model)
+    last_hidden = np.asarray(last_hidden)
+    if out_layer is None or out_layer.in_features != last_hidden.shape[-1]:
+        return None
     weights = out_layer.weight.detach().cpu().numpy()[int(target)]
-    return np.asarray(last_hidden) * weights
+    return last_hidden * weights
 
 
 def strongest_units(activations: np.ndarray, k: int) -> np.ndarray:
@@ -128,8 +131,15 @@ def strongest_units(activations: np.ndarray, k: int) -> np.ndarray:
 
 
 def first_layer_weights(trained: TrainedModel) -> np.ndarray:
-    """The first Linear layer's weights as (hidden, 28, 28): what each first-layer unit looks for."""
-    weight = trained.model[0].weight.detach().cpu().numpy()
+    """The first Linear layer's weights as (hidden, 28, 28): what each first-layer unit looks for.
+
+    Only for a model whose first layer is Linear(784, k) (conv.pixel_weights_apply); for a CNN the
+    first layer's weights are its filters (conv.first_conv_filters), and this raises a ValueError.
+    """
+    if not conv.pixel_weights_apply(trained.model):
+        raise ValueError("this model's first layer is not a Linear layer over the 784 pixels (a CNN starts with "
+                         "convolution filters): its weights are not 28x28 pictures")
+    weight = conv.linear_layers(trained.model)[0].weight.detach().cpu().numpy()
     return weight.reshape(len(weight), 28, 28)
 
 
@@ -270,20 +280,50 @@ class PerModelCache:
         self._entries = {k: v for k, v in self._entries.items() if k[0] in live}
 
 
+def is_plain_mlp(trained: TrainedModel) -> bool:
+    """Whether the model is the article's MLP as models.build_mlp makes it (its config says how to rebuild it)."""
+    cfg = trained.config
+    return (not conv.is_convolutional(trained.model) and isinstance(trained.model, nn.Sequential)
+            and all(hasattr(cfg, name) for name in ("hidden", "depth", "activation"))
+            and getattr(cfg, "arch", "mlp") == "mlp")
+
+
 def describe(trained: TrainedModel) -> str:
     """One markdown line: the model's name, layers, data source and validation accuracy."""
     cfg, val_acc = trained.config, trained.metrics.get("val_acc")
-    return (f"{as_code(trained.name)}: 784 -> {' -> '.join([str(cfg.hidden)] * cfg.depth)} ({cfg.activation}) -> 10, "
-            f"trained on {as_code(trained.source)}"
+    if is_plain_mlp(trained):
+        layers = f"784 -> {' -> '.join([str(cfg.hidden)] * cfg.depth)} ({cfg.activation}) -> 10"
+    else:
+        kind = str(getattr(cfg, "arch", "cnn" if conv.is_convolutional(trained.model) else "model"))
+        layers = (f"{kind}: {conv.layer_summary(trained.model)} "
+                  f"({conv.parameter_count(trained.model):,} parameters)")
+    return (f"{as_code(trained.name)}: {layers}, trained on {as_code(trained.source)}"
             + (f", validation accuracy **{val_acc:.1%}**" if isinstance(val_acc, float) else "") + ".")
+
+
+CONV_CODE = """
+# a CNN: each conv layer's feature maps, caught by forward hooks while the model runs once
+maps = {}
+hooks = [layer.register_forward_hook(lambda m, inputs, out, name=name: maps.setdefault(name, out.detach()))
+         for name, layer in model.named_modules() if isinstance(layer, torch.nn.Conv2d)]
+with torch.no_grad():
+    model(x)
+for hook in hooks:
+    hook.remove()
+first_conv = next(m for m in model.modules() if isinstance(m, torch.nn.Conv2d))
+filters = first_conv.weight.detach()            # (out channels, in channels, height, width)
+"""
 
 
 def probe_code(stroke: str = "the canvas's RGBA array", target: int | None = None,
                trained: TrainedModel | None = None) -> str:
-    """The PyTorch code behind the page, for its code expander (with the model's layers when given)."""
+    """The PyTorch code behind the page, for its code expander (with the model's layers when given).
+
+    For a model that is not the plain MLP (a CNN), the hidden-unit lines give way to feature maps and
+    filters, and the model is shown as `print(model)` prints it."""
     which = "probabilities.argmax()" if target is None else str(int(target))
-    model = "" if trained is None else "\n# the model\n" + mlp_code(trained.config)
-    return f"""import torch
+    mlp = trained is None or is_plain_mlp(trained)
+    head = f"""import torch
 from pytorch_explorer.digits.preprocess import preprocess_digit
 
 digit = preprocess_digit(image).final          # image: {stroke}; -> uint8 28x28, white on black
@@ -291,21 +331,28 @@ x = torch.from_numpy(digit).float().reshape(1, 784) / 255
 x.requires_grad_(True)
 
 model.eval()
-logits = model(x)                               # model: the nn.Sequential you trained
+logits = model(x)                               # model: the {'nn.Sequential' if mlp else 'model'} you trained
 probabilities = torch.softmax(logits, dim=1)[0]
 target = {which}
 gradient, = torch.autograd.grad(logits[0, target], x)   # saliency: d logit / d pixel
 saliency = gradient.reshape(28, 28)
 input_x_gradient = (gradient * x).reshape(28, 28)
-
+"""
+    if not mlp:
+        assert trained is not None
+        shape = "\n".join(f"#   {line}" for line in str(trained.model).splitlines()[:60])
+        return head + CONV_CODE + f"\n# the model (print(model)):\n{shape}\n"
+    body = """
 hidden = model[1](model[0](x))[0]               # the hidden layer's activations
 strongest = hidden.argsort(descending=True)[:12]
 incoming = model[0].weight[strongest].reshape(-1, 28, 28)   # what those units look for
-""" + model
+"""
+    model = "" if trained is None else "\n# the model\n" + mlp_code(trained.config)
+    return head + body + model
 
 
 __all__ = [
-    "CLASSES", "PerModelCache", "Saliency", "ValidationReport", "describe", "first_layer_weights",
-    "hidden_activations", "predict", "predict_many", "probe_code", "report_with_fallback", "saliency",
+    "CLASSES", "PerModelCache", "Saliency", "ValidationReport", "conv", "describe", "first_layer_weights",
+    "hidden_activations", "is_plain_mlp", "predict", "predict_many", "probe_code", "report_with_fallback", "saliency",
     "strongest_units", "unit_contributions", "validation_report", "validation_split",
 ]

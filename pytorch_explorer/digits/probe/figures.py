@@ -201,6 +201,66 @@ def compare_figure(probabilities: Mapping[str, Sequence[float]], height: int = 3
     return _compact(fig, height, None, top=50)
 
 
+# ----------------------------------------------------------------------------- convolutional models
+def heatmap_grid(tiles: np.ndarray, titles: Sequence[str], columns: int = 8, signed: bool = True,
+                 tile_px: int = 88, hover: str = "channel") -> go.Figure:
+    """A grid of small heatmaps (one subplot a tile, row 0 at the top, square pixels), each tile scaled to
+    its own largest |value| (signed: diverging, centred on zero; else grey)."""
+    tiles = np.asarray(tiles, dtype=float)
+    if tiles.ndim != 3 or len(tiles) == 0:
+        return _compact(go.Figure(), 60)
+    columns = max(1, min(columns, len(tiles)))
+    rows = -(-len(tiles) // columns)
+    fig = make_subplots(rows=rows, cols=columns, subplot_titles=list(titles), horizontal_spacing=0.012,
+                        vertical_spacing=min(0.08, 0.5 / rows))
+    for i, tile in enumerate(tiles):
+        r, c = divmod(i, columns)
+        limit = float(np.abs(tile).max()) or 1.0
+        scale = dict(colorscale=DIVERGING, zmid=0, zmin=-limit, zmax=limit) if signed else \
+            dict(colorscale="gray", zmin=float(tile.min()), zmax=float(tile.max()) or 1.0)
+        fig.add_trace(go.Heatmap(z=tile, showscale=False, **scale,
+                                 hovertemplate=f"{hover} {i}, " + "row %{y}, col %{x}: %{z:.3f}<extra></extra>"),
+                      r + 1, c + 1)
+    _digit_axes(fig, rows, columns)
+    for i in range(len(tiles)):
+        r, c = divmod(i, columns)
+        axis = "" if i == 0 else str(i + 1)
+        fig.update_yaxes(scaleanchor=f"x{axis}", row=r + 1, col=c + 1)
+    fig.update_annotations(font=dict(size=10))
+    return _compact(fig, 30 + rows * tile_px, None, top=25)
+
+
+def feature_maps_figure(maps: np.ndarray, max_channels: int = 32, columns: int = 8) -> go.Figure:
+    """A conv layer's feature maps (channels, h, w) for one digit: one small heatmap a channel (the first
+    `max_channels`), red where the channel's filter matched (positive), blue where it did not."""
+    maps = np.asarray(maps, dtype=float)[:max_channels]
+    return heatmap_grid(maps, [f"ch {i}" for i in range(len(maps))], columns=columns)
+
+
+def filters_figure(filters: np.ndarray, max_filters: int = 32, columns: int = 8) -> go.Figure:
+    """The first conv layer's kernels (out, in, kh, kw): one small heatmap a filter (averaged over the
+    input channels when there are several; a digit has one)."""
+    f = np.asarray(filters, dtype=float)
+    if f.ndim != 4:
+        return _compact(go.Figure(), 60)
+    kernels = f.mean(axis=1)[:max_filters]
+    return heatmap_grid(kernels, [f"filter {i}" for i in range(len(kernels))], columns=columns, tile_px=80,
+                        hover="filter")
+
+
+def fine_tune_figure(history: Sequence[Mapping[str, float]], height: int = 260) -> go.Figure:
+    """Accuracy on my digits and on the validation digits, epoch by epoch (epoch 0: before fine-tuning)."""
+    epochs = [int(h["epoch"]) for h in history]
+    fig = go.Figure()
+    for key, name, colour in (("mine_acc", "my digits", ACCENT), ("val_acc", "validation digits", MODEL_COLOURS[0])):
+        fig.add_trace(go.Scatter(x=epochs, y=[h.get(key) for h in history], name=name, mode="lines+markers",
+                                 line=dict(color=colour), hovertemplate=f"{name}, epoch %{{x}}: %{{y:.1%}}<extra></extra>"))
+    fig.update_yaxes(range=[0, 1.05], tickformat=".0%", title="accuracy", gridcolor="rgba(128,128,128,0.2)")
+    fig.update_xaxes(title="fine-tuning epoch (0: before)", dtick=1)
+    fig.update_layout(legend=dict(orientation="h", y=1.12, x=0))
+    return _compact(fig, height, None, top=30)
+
+
 # ----------------------------------------------------------------------------- pixel pictures
 def weight_mosaic(weights: np.ndarray, columns: int = 25, gap: int = 1,
                   row_gap: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -299,7 +359,8 @@ def thumbnail(image: np.ndarray, size: int = 96, pad: int = 255) -> np.ndarray:
 
 
 __all__ = [
-    "activations_figure", "compare_figure", "confusion_figure", "diverging_rgb", "enlarge", "per_class_accuracy_figure",
+    "activations_figure", "compare_figure", "confusion_figure", "diverging_rgb", "enlarge", "feature_maps_figure",
+    "filters_figure", "fine_tune_figure", "heatmap_grid", "per_class_accuracy_figure",
     "png_bytes", "preview", "probability_bars", "saliency_figure", "thumbnail", "unit_weights_figure",
     "weight_mosaic", "weight_mosaic_png",
 ]
