@@ -1,6 +1,117 @@
-"""Toy playground: being built in this session (a helper owns this file and replaces it)."""
+"""Toy playground: TensorFlow Playground in PyTorch. Pick a problem, the input features, the layers and
+neurons, and watch every unit's output over the plane change as the network trains."""
+
+from __future__ import annotations
 
 import streamlit as st
 
+import ui
+import ui.settings
+from pytorch_explorer.playground.code import playground_code
+from pytorch_explorer.playground.config import PlaygroundConfig
+from pytorch_explorer.playground.data import PlaygroundError
+from pytorch_explorer.playground.figures import landscape_figure
+from pytorch_explorer.playground.landscape import loss_landscape
+from pytorch_explorer.playground.trainer import PlaygroundTrainer, reset, trainer_for
+from pytorch_explorer.toy import runs as toy_runs
+from ui import playground as view
+from ui.settings import report_ignored
+from ui.workspace import run_store, workspace
+
+SLICE_SECONDS = 0.12  # training time per frame while playing
+FRAME_SECONDS = 0.2   # how often the live panel asks for the next frame
+
+raw_query = ui.settings.snapshot()  # the settings in the address, before the controls take them
 st.title("Toy playground")
-st.info("This page is being built.")
+ws, store = workspace(), run_store()  # each paused network is kept as a run of this workspace (Runs page)
+st.write(
+    "TensorFlow Playground, in PyTorch. A small network learns to tell orange points from blue ones (or, for "
+    "the regression problems, to draw a surface). Every node of the picture shows **what that unit computes**: "
+    "its output at every point of the plane, blue for positive, orange for negative. Press **Play** and watch the "
+    "first layer draw lines, the next ones combine them into shapes. Edges are blue for positive weights, orange "
+    "for negative ones, and thicker the larger the weight."
+)
+url_note = st.container()  # filled at the end: a note on the address's values the controls could not take
+state = st.session_state
+current = state.get("pg_trainer")
+try:
+    config = view.controls()
+except PlaygroundError as exc:  # a hand-typed layers box or an odd address: refused, the last network kept
+    st.error(f"{exc} The network below keeps its last usable settings.")
+    config = current.config if isinstance(current, PlaygroundTrainer) else PlaygroundConfig()
+trainer = state.pg_trainer = trainer_for(config, current if isinstance(current, PlaygroundTrainer) else None)
+
+
+def save(run: PlaygroundTrainer) -> None:
+    """Record the network's training so far: one run a network, brought up to date (session key pg_run)."""
+    known = state.get("pg_run")
+    run_id = known[1] if known is not None and known[0] is run else None
+    state.pg_run = (run, toy_runs.record_playground(store, ws, run, run_id))
+
+
+def toggle_play() -> None:
+    state.pg_playing = not state.get("pg_playing", False)
+
+
+playing = bool(state.get("pg_playing")) and not trainer.diverged
+state.pg_playing = playing
+b = st.columns([1, 1, 2, 2], vertical_alignment="center")
+if b[0].button("Step", key="pg_step", width="stretch", disabled=playing or trainer.diverged,
+               help="One epoch: every training point once, in mini-batches."):
+    trainer.step(1)
+    save(trainer)
+if b[1].button("Reset", key="pg_reset", width="stretch", help="New starting weights, epoch 0."):
+    trainer = state.pg_trainer = reset(trainer)
+heatmaps = b[2].toggle("Node heatmaps", True, key="pg_heatmaps", **ui.settings.KEEP)
+show_test = b[3].toggle("Show the test points", False, key="pg_show_test", **ui.settings.KEEP)
+
+
+@st.fragment(run_every=FRAME_SECONDS if playing else None)
+def live_panel() -> None:
+    """While playing: train for a slice of time, then redraw. The model and optimizer live in the trainer, so
+    each run goes on where the last stopped. Play / Pause are in here: a click reruns this panel alone, so the
+    counter stops at once; then the whole page reruns to start or stop the clock and redraw the rest."""
+    net, now_playing = state.pg_trainer, bool(state.get("pg_playing")) and not state.pg_trainer.diverged
+    if now_playing and not playing:  # Play was pressed: the page reruns with the clock on
+        st.rerun(scope="app")
+    if now_playing:
+        net.train_for(SLICE_SECONDS)
+        if net.diverged:  # stop, record, and redraw the page with Play disabled and the reason shown
+            state.pg_playing = False
+            save(net)
+            st.rerun(scope="app")
+    view.draw_live(net, heatmaps, show_test, play_button=lambda column: column.button(
+        "Pause" if now_playing else "Play", key="pg_play", type="primary", on_click=toggle_play, width="stretch",
+        disabled=net.diverged))
+    if playing and not now_playing:  # Pause was pressed: the counter above is final; record and stop the clock
+        if net.epoch:
+            save(net)
+        st.rerun(scope="app")
+
+
+with ui.friendly_errors("Drawing the network"):
+    live_panel()
+
+st.subheader("Beyond the playground")
+grad_tab, landscape_tab = st.tabs(["Gradients per layer", "Loss landscape"])
+with grad_tab, ui.friendly_errors("The gradients"):
+    st.write("How large the gradient of the loss is for each layer's weights, now (mean |dL/dW| over the training "
+             "points). Back-propagation multiplies by each activation's slope on the way back, so with many Sigmoid "
+             "layers the first layers get gradients thousands of times smaller: they hardly learn.")
+    view.show_gradients(trainer)
+with landscape_tab, ui.friendly_errors("The loss landscape"):
+    st.write("The training loss around the current weights along two random directions (each rescaled layer by "
+             "layer to the size of that layer's weights): the cross is where the network is now.")
+    if st.toggle("Draw the landscape (about a second)", False, key="pg_landscape", **ui.settings.KEEP):
+        if playing:
+            st.info("Pause to draw the landscape around the weights of that moment.")
+        else:
+            alphas, betas, losses = loss_landscape(trainer.model, trainer.loss_fn, trainer.inputs_train,
+                                                   trainer.targets_train, resolution=17)
+            st.plotly_chart(landscape_figure(alphas, betas, losses), key="pg_landscape_chart")
+
+ui.code_expander(playground_code(trainer.config, max(trainer.epoch, 1)),
+                 title=f"PyTorch code of this network and its training loop ({max(trainer.epoch, 1)} epochs)")
+
+with url_note:
+    report_ignored(raw_query, view.SETTING_KEYS, view.URL_LABELS)

@@ -1,5 +1,5 @@
 """Toy networks: the article's 4-3-1 network five ways, trained live, its defects, a gradient
-check, numpy vs torch speed, and a 2-D playground with a live decision boundary."""
+check, numpy vs torch speed, and a pointer to the Toy playground page (the 2-D playground moved there)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ import time
 
 import pandas as pd
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 import ui
 import ui.settings
 from pytorch_explorer.toy import code as toy_code
 from pytorch_explorer.toy import figures as toy_figures
-from pytorch_explorer.toy import playground as toy_playground
 from pytorch_explorer.toy import runs as toy_runs
 from pytorch_explorer.toy import speed as toy_speed
 from pytorch_explorer.toy.gradcheck import gradient_check
@@ -110,37 +110,15 @@ with tab_speed, ui.friendly_errors("The timing"):
         st.plotly_chart(toy_figures.speed_figure(rows), key="toy_speed_chart")
         st.markdown(st.session_state.toy_speed_note)
 
-with tab_playground, ui.friendly_errors("The playground"):
+with tab_playground:
     st.write(
-        "Beyond the article, in the spirit of TensorFlow Playground: a small network learns to separate two "
-        "classes of points in the plane, and the background shows P(class 1) at every point as it learns. "
-        "XOR needs a hidden layer; the spiral needs more."
+        "The 2-D playground has a page of its own now: TensorFlow Playground in PyTorch, with input features, "
+        "up to 6 layers of 8 neurons, every unit's output drawn live, the loss landscape and the gradients per layer."
     )
-    pg_settings = view.playground_controls()
-    trainer = st.session_state.pg_trainer = toy_playground.trainer_for(pg_settings, st.session_state.get("pg_trainer"))
-    b1, b2, b3, b4, b5 = st.columns([1, 1, 1, 2, 2])
-    go_clicked = b1.button("Train", type="primary", key="pg_train")
-    b2.button("Stop", key="pg_stop", help="Stops after the current chunk; Train goes on from here.")
-    if b3.button("Reset", key="pg_reset"):
-        trainer = st.session_state.pg_trainer = toy_playground.PlaygroundTrainer(pg_settings)
-    steps = b4.number_input("Steps per Train", 10, 20_000, 500, step=10, key="pg_steps", **ui.settings.KEEP)
-    every = b5.number_input("Redraw every (steps)", 5, 1000, 25, step=5, key="pg_every", **ui.settings.KEEP)
-    note = "Train goes on from where it stopped; changing a setting above starts a fresh network."
-    if pg_settings.impl == "autograd":
-        note += " Version 4 updates by plain SGD, which usually wants a larger learning rate (0.3 to 1) than Adam."
-    st.caption(note)
-    metrics = st.empty()
-    boundary_col, curve_col = st.columns([3, 2])
-    boundary, curve = boundary_col.empty(), curve_col.empty()
-    if go_clicked:  # each chunk redraws; a click on Stop (or anything) ends this run between chunks
-        started = time.perf_counter()
-        for _event in trainer.train(int(steps), int(every)):
-            view.draw_playground(trainer, boundary, curve, metrics)
-        view.save_playground(store, ws, trainer, time.perf_counter() - started)  # one run a network, on the Runs page
-    else:
-        view.draw_playground(trainer, boundary, curve, metrics)
-    with st.expander("PyTorch code of the playground"):
-        st.code(toy_playground.playground_code(pg_settings, int(steps)), language="python", wrap_lines=True)
+    try:
+        st.page_link("pages/playground.py", label="Open the Toy playground", icon=":material/scatter_plot:")
+    except StreamlitAPIException:  # this page run on its own (outside the app's navigation), as some tests do
+        st.markdown("Open the **Toy playground** from the app's navigation.")
 
 if settings is not None:
     chosen = st.session_state.get("toy_impls") or ["numpy"]

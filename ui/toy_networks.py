@@ -14,9 +14,6 @@ import streamlit as st
 
 from pytorch_explorer.toy import code as toy_code
 from pytorch_explorer.toy import figures as toy_figures
-from pytorch_explorer.runs import RunStore
-from pytorch_explorer.toy import playground as toy_playground
-from pytorch_explorer.toy import runs as toy_runs
 from pytorch_explorer.toy.defects import ARTICLE_DEFECTS, defect_evidence
 from pytorch_explorer.toy.gradcheck import GradientCheck
 from pytorch_explorer.toy.settings import (
@@ -34,16 +31,13 @@ from ui.settings import KEEP
 
 LR_CHOICES = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0]
 INIT_TITLES = {"uniform": "uniform [0, 1) (numpy's code)", "normal": "normal (torch.randn)"}
-PG_IMPL_TITLES = {"nn": "5. nn.Sequential + optim", "autograd": "4. autograd, manual SGD"}
 # The page's settings: each is a control bound to the URL (ui.settings.KEEP), so a reload or a shared link opens
 # the same; URL_LABELS: how the URL spells those shown through a format_func (by what the learner sees).
 SETTING_KEYS = ["toy_epochs", "toy_lr", "toy_hidden", "toy_seed", "toy_init", "toy_activation", "toy_optimizer",
                 "toy_dtype", "toy_same_init", "toy_impls", "toy_code_impl", "toy_align_with", "toy_speed_tiny",
-                "toy_speed_large", "pg_dataset", "pg_noise", "pg_points", "pg_impl", "pg_optimizer", "pg_layers",
-                "pg_units", "pg_activation", "pg_lr", "pg_seed", "pg_steps", "pg_every"]
+                "toy_speed_large"]
 URL_LABELS = {"toy_init": INIT_TITLES.get, "toy_optimizer": str.upper, "toy_impls": IMPLEMENTATION_TITLES.get,
-              "toy_code_impl": IMPLEMENTATION_TITLES.get, "toy_align_with": IMPLEMENTATION_TITLES.get,
-              "pg_impl": PG_IMPL_TITLES.get, "pg_optimizer": str.upper}
+              "toy_code_impl": IMPLEMENTATION_TITLES.get, "toy_align_with": IMPLEMENTATION_TITLES.get}
 ALIGNED_WIDTH = 45   # characters that fit a half-width code column at the 1400 px viewport the browser tests use
 
 
@@ -148,50 +142,3 @@ def show_gradient_check(check: GradientCheck) -> None:
     )
     st.markdown("**The article's bias gradients, entry by entry**")
     st.dataframe(pd.DataFrame(check.article_bias_rows()), hide_index=True, key="toy_bias_table")
-
-
-# ---------------------------------------------------------------- playground
-def playground_controls() -> toy_playground.PlaygroundSettings:
-    """The playground's dataset, network and training controls, as PlaygroundSettings."""
-    c1, c2, c3, c4 = st.columns(4)
-    dataset = c1.selectbox("Dataset", toy_playground.DATASETS, key="pg_dataset", **KEEP)
-    noise = c1.slider("Noise", 0.0, 0.5, 0.1, step=0.05, key="pg_noise", **KEEP)
-    points = c1.slider("Points", 50, 1000, 200, step=50, key="pg_points", **KEEP)
-    impl = c2.radio("Written with", toy_playground.PLAYGROUND_IMPLS, key="pg_impl", **KEEP,
-                    format_func=PG_IMPL_TITLES.get)
-    optimizer = c2.selectbox("Optimizer", toy_playground.OPTIMIZERS, key="pg_optimizer", **KEEP, format_func=str.upper,
-                             disabled=impl == "autograd", help="Version 4 updates by hand: plain SGD.")
-    layers = c3.slider("Hidden layers", 1, 3, 2, key="pg_layers", **KEEP)
-    units = c3.slider("Units per layer", 1, 32, 8, key="pg_units", **KEEP)
-    activation = c3.selectbox("Activation", list(toy_playground.ACTIVATIONS), key="pg_activation", **KEEP)
-    lr = c4.select_slider("Learning rate", LR_CHOICES, value=0.03, key="pg_lr", **KEEP)
-    seed = c4.number_input("Seed", 0, 10_000, 0, key="pg_seed", **KEEP)
-    return toy_playground.PlaygroundSettings(dataset=dataset, points=int(points), noise=float(noise), seed=int(seed),
-                                             impl=impl, layers=int(layers), units=int(units), activation=activation,
-                                             lr=float(lr), optimizer=optimizer)
-
-
-def draw_playground(trainer: toy_playground.PlaygroundTrainer, boundary: Any, curve: Any, metrics: Any) -> None:
-    """The decision boundary, the training curve and the step's numbers, into their st.empty() slots."""
-    xs, ys, probs = trainer.probability_grid()
-    # Keyed by step: a saturated network draws the same figure chunk after chunk, and two unkeyed
-    # identical charts in one script run are one element id twice (StreamlitDuplicateElementId).
-    boundary.plotly_chart(toy_figures.decision_boundary_figure(xs, ys, probs, trainer.X, trainer.y),
-                          key=f"pg_boundary_{trainer.step}")
-    if trainer.losses:
-        curve.plotly_chart(toy_figures.training_curve_figure(trainer.losses, trainer.accuracies),
-                           key=f"pg_curve_{trainer.step}")
-    s = trainer.settings
-    hint = toy_playground.training_hint(trainer.losses, s.lr, s.optimizer if s.impl == "nn" else "sgd")
-    with metrics.container():
-        st.markdown(toy_playground.status_line(trainer))
-        if hint:
-            st.warning(hint)
-
-
-def save_playground(store: RunStore, workspace: str, trainer: toy_playground.PlaygroundTrainer, seconds: float) -> None:
-    """Record the playground network's training so far: one run a network (session key pg_run: the trainer
-    and its run id), brought up to date after each Train that finishes."""
-    known = st.session_state.get("pg_run")
-    run_id = known[1] if known is not None and known[0] is trainer else None
-    st.session_state.pg_run = (trainer, toy_runs.record_playground(store, workspace, trainer, run_id, seconds))

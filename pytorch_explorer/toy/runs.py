@@ -23,7 +23,7 @@ import numpy as np
 
 from pytorch_explorer.runs.store import RunRecord, RunStore
 from pytorch_explorer.runs.workspaces import RunNotFound
-from pytorch_explorer.toy.playground import PlaygroundTrainer
+from pytorch_explorer.playground.trainer import PlaygroundTrainer
 from pytorch_explorer.toy.settings import ARTICLE_Y, ToySettings, ToySettingsError, ToyWeights
 from pytorch_explorer.toy.training import ToyResult
 
@@ -129,29 +129,38 @@ def latest_side_by_side(store: RunStore, workspace: str) -> dict[str, ToyResult]
 
 
 def playground_name(trainer: PlaygroundTrainer) -> str:
-    s = trainer.settings
-    return f"playground: {s.dataset}, {s.layers}x{s.units} {s.activation}, {s.optimizer if s.impl == 'nn' else 'sgd'} lr {s.lr:g}"
+    """"playground: circles, 4-2 tanh, SGD lr 0.03"."""
+    return f"playground: {trainer.config.describe()}"
 
 
 def record_playground(store: RunStore, workspace: str, trainer: PlaygroundTrainer, run_id: str | None = None,
                       seconds: float = 0.0) -> str:
     """Store a playground network's training so far as a run (kind "toy-playground"): a new one, or `run_id`
-    brought up to date (Train goes on from where it stopped; a new one if it was deleted). Returns the run's id."""
+    brought up to date (training goes on from where it stopped; a new one if it was deleted). Its "step"
+    metrics are the training loss (and accuracy) after each epoch, epoch 0 being the starting weights; it ends
+    "done", or "stopped" with the reason when the loss diverged. Returns the run's id."""
     if run_id is not None:
         try:
             store.get(workspace, run_id)
         except RunNotFound:
             run_id = None
+    config = trainer.config
     if run_id is None:
-        run_id = store.create_run(workspace, PLAYGROUND_KIND, playground_name(trainer), asdict(trainer.settings),
-                                  source=trainer.settings.dataset, status="interrupted", owned=False)
-    losses, accuracies = trainer.losses, trainer.accuracies
+        run_id = store.create_run(workspace, PLAYGROUND_KIND, playground_name(trainer), asdict(config),
+                                  source=config.problem, status="interrupted", owned=False)
+    losses, accuracies = trainer.train_losses, trainer.train_accuracies
     elapsed = store.run(run_id).train_seconds + seconds
-    rows = [{"kind": "step", "step": i + 1, "epoch": i + 1, "loss": losses[i], "accuracy": accuracies[i]}
+    rows = [{"kind": "step", "step": i, "epoch": i, "loss": losses[i],
+             "accuracy": accuracies[i] if i < len(accuracies) else None}
             for i in thin_indices(len(losses))]  # a history only grows: points stored before stay true
-    store.record(run_id, rows, steps=trainer.step, total_steps=trainer.step, epoch=trainer.step,
-                 loss=losses[-1] if losses else None, train_acc=accuracies[-1] if accuracies else None,
+    store.record(run_id, rows, steps=trainer.epoch, total_steps=trainer.epoch, epoch=trainer.epoch,
+                 loss=losses[-1] if losses else None, train_acc=trainer.accuracy,
                  train_seconds=elapsed, elapsed_s=elapsed, device="cpu")
-    store.finish(run_id, "done", summary={"steps": trainer.step, "accuracy": trainer.accuracy})
+    summary = {"epochs": trainer.epoch, "accuracy": trainer.accuracy,  # JSON: a nan or inf loss is kept as None
+               "train_loss": losses[-1] if math.isfinite(losses[-1]) else None,
+               "test_loss": trainer.test_losses[-1] if math.isfinite(trainer.test_losses[-1]) else None}
+    if trainer.diverged:
+        store.finish(run_id, "stopped", f"The loss diverged at epoch {trainer.diverged_at}.", summary=summary)
+    else:
+        store.finish(run_id, "done", summary=summary)
     return run_id
-

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from pytorch_explorer.toy.playground import PlaygroundSettings, trainer_for
+from pytorch_explorer.playground.config import PlaygroundConfig
+from pytorch_explorer.playground.trainer import trainer_for
 from pytorch_explorer.toy.settings import ToySettings
 from pytorch_explorer.toy.training import train_to_end
 
@@ -17,7 +18,9 @@ def test_toy_runs_leave_torch_threads_alone(bounded, monkeypatch):
     with bounded("toy train + playground at its maxima", seconds=30):
         for impl in ("numpy", "nn"):
             train_to_end(impl, ToySettings(epochs=50))
-        trainer = trainer_for(PlaygroundSettings(lr=3.0, layers=3, units=32))
-        events = list(trainer.train(100, every=50))
-        trainer.probability_grid(20)
-    assert calls == [] and events[-1].done
+        trainer = trainer_for(PlaygroundConfig(lr=10.0, layers=(8,) * 6, activation="sigmoid", points=100,
+                                               batch_size=1, features=("x1", "x2", "x1^2", "x2^2", "x1*x2")))
+        epochs = trainer.step(3)
+        trainer.node_grids(24)
+        trainer.gradient_magnitudes()
+    assert calls == [] and epochs >= 1

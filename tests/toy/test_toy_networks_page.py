@@ -126,25 +126,10 @@ def test_speed_tab_measures_and_explains():
     assert any("a GPU cannot help there" in m.value for m in at.markdown)
 
 
-def test_playground_trains_resets_and_follows_its_settings():
+def test_the_playground_tab_points_to_the_playground_page():
     at = _page()
-    at.number_input(key="pg_steps").set_value(60)
-    at.number_input(key="pg_every").set_value(30)
-    at.button(key="pg_train").click().run(timeout=120)
-    assert not at.exception, at.exception
-    assert any(m.value.startswith("**step 60**") for m in at.markdown)
-    trainer = at.session_state["pg_trainer"]
-    assert trainer.step == 60 and trainer.losses[-1] < trainer.losses[0]
-    at.button(key="pg_train").click().run(timeout=120)
-    assert at.session_state["pg_trainer"].step == 120  # Train goes on from where it was
-    at.button(key="pg_reset").click().run(timeout=60)
-    assert at.session_state["pg_trainer"].step == 0
-    at.radio(key="pg_impl").set_value("autograd")
-    at.selectbox(key="pg_dataset").set_value("spiral").run(timeout=60)
-    trainer = at.session_state["pg_trainer"]
-    assert trainer.settings.dataset == "spiral" and trainer.settings.impl == "autograd" and trainer.step == 0
-    assert at.selectbox(key="pg_optimizer").disabled
-    assert any("p.grad.zero_()" in c.value for c in at.code)
+    assert any("has a page of its own" in m.value for m in at.markdown)
+    assert "pg_trainer" not in at.session_state  # the playground no longer lives on this page
 
 
 @pytest.mark.browser
@@ -172,13 +157,7 @@ def test_two_versions_train_side_by_side_in_the_browser(page, app_url):
     screenshot(page, "toy-networks-gradients")
 
     page.get_by_role("tab", name="Playground (2-D)").click()
-    page.get_by_role("button", name="Train", exact=True).click()
-    wait_idle(page, timeout=120)
-    expect_no_exception(page)
-    page.get_by_text("step 500").wait_for(timeout=30_000)
-    heatmap = page.locator('[data-testid="stPlotlyChart"]').filter(has=page.locator(".heatmaplayer"))
-    assert heatmap.count() == 1 and heatmap.locator(".scatterlayer .point").count() == 200
-    heatmap.scroll_into_view_if_needed()
+    page.get_by_text("Open the Toy playground").wait_for(timeout=10_000)
     screenshot(page, "toy-networks-playground")
 
 
@@ -208,8 +187,7 @@ def test_code_columns_fit_without_sideways_scrolling_and_metrics_before_training
     page.get_by_text("numpy and PyTorch, line by line").scroll_into_view_if_needed()
     screenshot(page, "toy-networks-aligned-code")
     page.get_by_role("tab", name="Playground (2-D)").click()
-    page.get_by_text("not trained yet").wait_for(timeout=30_000)
-    assert page.get_by_text("loss nan").count() == 0
+    page.get_by_text("Open the Toy playground").wait_for(timeout=30_000)
 
 
 # ---------------------------------------------------------------- settings in the URL (issue 12)
@@ -232,67 +210,39 @@ def test_settings_survive_a_page_switch():
     at.multiselect(key="toy_impls").set_value(["nn", "numpy"])
     at.checkbox(key="toy_same_init").uncheck()
     at.radio(key="toy_align_with").set_value("torch-fixed")
-    at.number_input(key="toy_speed_tiny").set_value(40)
-    at.radio(key="pg_impl").set_value("autograd")
-    at.number_input(key="pg_steps").set_value(60).run()
+    at.number_input(key="toy_speed_tiny").set_value(40).run()
     _away_and_back(at)
     assert at.slider(key="toy_epochs").value == 20000 and at.select_slider(key="toy_lr").value == 0.3
     assert at.selectbox(key="toy_init").value == "normal" and at.multiselect(key="toy_impls").value == ["nn", "numpy"]
     assert at.checkbox(key="toy_same_init").value is False and at.radio(key="toy_align_with").value == "torch-fixed"
-    assert at.number_input(key="toy_speed_tiny").value == 40 and at.number_input(key="pg_steps").value == 60
-    assert at.radio(key="pg_impl").value == "autograd" and at.selectbox(key="pg_optimizer").disabled
+    assert at.number_input(key="toy_speed_tiny").value == 40
     assert "epoch = 20000" in at.code[0].value  # the page computes with them, too
 
 
 def test_a_shared_link_opens_its_settings():
     at = _in_app({"toy_epochs": "300", "toy_lr": "0.3", "toy_hidden": "6", "toy_seed": "4",
                   "toy_init": "normal (torch.randn)", "toy_optimizer": "ADAM", "toy_same_init": "false",
-                  "toy_impls": [TITLES["nn"], TITLES["numpy"]], "toy_align_with": TITLES["torch-fixed"],
-                  "pg_dataset": "spiral", "pg_optimizer": "SGD", "pg_lr": "0.3", "pg_steps": "60"})
+                  "toy_impls": [TITLES["nn"], TITLES["numpy"]], "toy_align_with": TITLES["torch-fixed"]})
     assert not url_notes(at), url_notes(at)
     assert at.slider(key="toy_epochs").value == 300 and at.select_slider(key="toy_lr").value == 0.3
     assert at.slider(key="toy_hidden").value == 6 and at.number_input(key="toy_seed").value == 4
     assert at.selectbox(key="toy_init").value == "normal" and at.selectbox(key="toy_optimizer").value == "adam"
     assert at.checkbox(key="toy_same_init").value is False and at.multiselect(key="toy_impls").value == ["nn", "numpy"]
     assert at.radio(key="toy_align_with").value == "torch-fixed"
-    assert at.selectbox(key="pg_dataset").value == "spiral" and at.selectbox(key="pg_optimizer").value == "sgd"
-    assert at.select_slider(key="pg_lr").value == 0.3 and at.number_input(key="pg_steps").value == 60
-    assert at.session_state["pg_trainer"].settings.dataset == "spiral"
     assert len(_frame_with(at, "article's hand-written")) == 7  # the gradient check ran with 6 hidden units
 
 
 def test_a_hostile_address_falls_back_to_the_defaults_with_a_note():
     at = _in_app({"toy_epochs": "lots", "toy_hidden": "1e999", "toy_seed": "-5", "toy_lr": "nan",
                   "toy_init": "x" * 10_000, "toy_impls": ["<script>alert(1)</script>"], "toy_same_init": "maybe",
-                  "pg_steps": "99999999", "pg_dataset": "**bold** [x](http://evil)", "<b>evil</b>": "1",
+                  "<b>evil</b>": "1",
                   "toy_results": "[]"})
     assert at.slider(key="toy_epochs").value == 5000 and at.slider(key="toy_hidden").value == 3
     assert at.number_input(key="toy_seed").value == 0 and at.select_slider(key="toy_lr").value == 0.1
     assert at.selectbox(key="toy_init").value == "uniform" and at.checkbox(key="toy_same_init").value is True
     assert at.multiselect(key="toy_impls").value == ["numpy", "torch-article"]
-    assert at.number_input(key="pg_steps").value == 500 and at.selectbox(key="pg_dataset").value == "xor"
     assert "toy_results" not in at.session_state  # a query key is never page state
     [note] = url_notes(at)
-    for key in ("toy_epochs", "toy_hidden", "toy_seed", "toy_lr", "toy_init", "toy_impls", "pg_steps", "pg_dataset"):
+    for key in ("toy_epochs", "toy_hidden", "toy_seed", "toy_lr", "toy_init", "toy_impls"):
         assert f"`{key}`" in note, key
     assert "`<b>evil</b>` = `1`: not a setting of this page" in note and "x" * 81 not in note
-
-
-def test_a_saturated_playground_redraws_the_same_figure_without_a_duplicate_element():
-    """At lr 3 a network saturates and chunk after chunk draws the same figure: each draw must be its own
-    element (this raised StreamlitDuplicateElementId at step 600 before the charts were keyed by step)."""
-
-    def script() -> None:
-        import streamlit as st
-
-        from pytorch_explorer.toy import playground
-        from ui import toy_networks as view
-
-        trainer = playground.PlaygroundTrainer(playground.PlaygroundSettings())
-        metrics, boundary, curve = st.empty(), st.empty(), st.empty()
-        for _ in range(3):  # the same weights each time: only the step moves on, as when nothing changes
-            view.draw_playground(trainer, boundary, curve, metrics)
-            trainer.step += 1
-
-    at = AppTest.from_function(script).run(timeout=60)
-    assert not at.exception

@@ -10,7 +10,8 @@ import pytest
 from pytorch_explorer.runs import new_workspace_id, views
 from pytorch_explorer.toy import runs as toy_runs
 from pytorch_explorer.toy.defects import defect_evidence
-from pytorch_explorer.toy.playground import PlaygroundSettings, PlaygroundTrainer
+from pytorch_explorer.playground.config import PlaygroundConfig
+from pytorch_explorer.playground.trainer import PlaygroundTrainer
 from pytorch_explorer.toy.settings import ToySettings
 from pytorch_explorer.toy.training import ToyResult, side_by_side_results
 
@@ -99,17 +100,28 @@ def test_a_diverged_loss_is_stored_and_read_back_as_nan(store):
 
 def test_a_playground_network_is_one_run_brought_up_to_date_after_each_train(store):
     ws = new_workspace_id()
-    trainer = PlaygroundTrainer(PlaygroundSettings(dataset="xor", seed=2))
-    list(trainer.train(120, 40))
+    trainer = PlaygroundTrainer(PlaygroundConfig(problem="xor", seed=2, points=60))
+    trainer.step(3)
     run_id = toy_runs.record_playground(store, ws, trainer, seconds=0.2)
-    list(trainer.train(80, 40))
+    trainer.step(2)
     assert toy_runs.record_playground(store, ws, trainer, run_id, seconds=0.1) == run_id
     run = store.get(ws, run_id)
-    assert run.kind == "toy-playground" and run.status == "done" and run.steps == 200
-    assert run.name.startswith("playground: xor") and run.source == "xor"
-    assert run.train_acc == trainer.accuracies[-1] and run.train_seconds == pytest.approx(0.3)
+    assert run.kind == "toy-playground" and run.status == "done" and run.steps == 5
+    assert run.name.startswith("playground: xor, 4-2 tanh") and run.source == "xor"
+    assert run.train_acc == trainer.accuracy and run.train_seconds == pytest.approx(0.3)
+    assert run.config["layers"] == [4, 2] and run.summary["epochs"] == 5
     curve = store.metrics(ws, run_id, "step")
-    assert [m["step"] for m in curve] == list(range(1, 201)) and curve[-1]["loss"] == trainer.losses[-1]
-    assert views.page_of("toy-playground") == "Toy networks: playground" and views.page_of("toy") == "Toy networks"
-    store.delete(ws, run_id)  # deleted meanwhile: the next Train makes a new run
+    assert [m["step"] for m in curve] == list(range(6)) and curve[-1]["loss"] == pytest.approx(trainer.train_losses[-1])
+    assert views.page_of("toy-playground").startswith("Toy") and views.page_of("toy") == "Toy networks"
+    store.delete(ws, run_id)  # deleted meanwhile: the next pause makes a new run
     assert toy_runs.record_playground(store, ws, trainer, run_id) != run_id
+
+
+def test_a_diverged_playground_network_is_a_stopped_run_with_its_reason(store):
+    ws = new_workspace_id()
+    trainer = PlaygroundTrainer(PlaygroundConfig(problem="plane", lr=10.0, points=60))
+    trainer.step(5)
+    assert trainer.diverged
+    run = store.get(ws, toy_runs.record_playground(store, ws, trainer))
+    assert run.status == "stopped" and "diverged" in run.message and run.summary["train_loss"] is None
+    assert math.isnan(views.overlay_series(store, ws, [run.id], {})[run.id]["loss_history"][-1])

@@ -61,21 +61,23 @@ def test_a_side_by_side_training_survives_a_reload_and_shows_on_the_runs_page():
     assert set(table["page"]) == {"Toy networks"} and set(table["status"]) == {"done"}
 
 
-def test_a_finished_playground_train_is_a_run_of_the_workspace():
-    at = open_toy()
+def test_a_paused_playground_network_is_a_run_of_the_workspace():
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.switch_page("pages/playground.py").run()
     ws = at.session_state["workspace"]
-    at.number_input(key="pg_steps").set_value(60)
-    at.number_input(key="pg_every").set_value(30)
-    at.button(key="pg_train").click().run()
-    at.button(key="pg_train").click().run()
+    at.button(key="pg_step").click().run()
+    at.button(key="pg_play").click().run()
+    at.button(key="pg_play").click().run()  # pause: the run is brought up to date
     assert not at.exception, at.exception
+    trainer = at.session_state["pg_trainer"]
     store = RunStore()  # the folder the app's run_store() opens ($PTE_DATA_DIR/runs)
     try:
         [run] = store.list_runs(ws, kind="toy-playground")
-        assert run.steps == 120 and run.status == "done" and run.name.startswith("playground: xor")
+        assert run.steps == trainer.epoch >= 1 and run.status == "done" and run.name.startswith("playground: circles")
         assert store.list_runs(ws, kind="toy") == []
     finally:
         store.close()
+
 
 
 @pytest.mark.browser

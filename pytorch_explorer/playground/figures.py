@@ -1,0 +1,179 @@
+"""The playground's Plotly figures, as functions of plain data (numpy arrays and lists): no Streamlit here.
+
+- ``network_figure``: the network as a picture. Every node is a small image of its unit's output over the
+  plane (a layout image), edges are line shapes coloured by the weight's sign and as wide as its size, and an
+  invisible marker on each node carries the hover text (its weights and bias) and can be selected;
+- ``output_figure``: the output over the plane with the training (white rim) and test points (black rim);
+- ``loss_figure``, ``gradient_figure``, ``landscape_figure``.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from PIL import Image
+
+NEGATIVE, ZERO, POSITIVE = (245, 147, 34), (255, 255, 255), (8, 119, 189)  # TensorFlow Playground's orange/blue
+COLORSCALE = [[0.0, "rgb(245,147,34)"], [0.5, "rgb(255,255,255)"], [1.0, "rgb(8,119,189)"]]
+NODE, COLUMN_GAP, ROW_GAP = 1.0, 2.2, 1.3  # node size and spacing, in the picture's units
+
+
+def colorize(values: np.ndarray) -> np.ndarray:
+    """Values in [-1, 1] (clipped) to RGB uint8: orange below 0, white at 0, blue above."""
+    v = np.clip(np.nan_to_num(np.asarray(values, dtype=np.float32)), -1, 1)[..., None]
+    neg, zero, pos = (np.array(c, dtype=np.float32) for c in (NEGATIVE, ZERO, POSITIVE))
+    rgb = np.where(v < 0, zero + (neg - zero) * -v, zero + (pos - zero) * v)
+    return rgb.round().astype(np.uint8)
+
+
+def heatmap_png(values: np.ndarray) -> str:
+    """One node's grid (r, r), rows along x2 upwards, as a PNG data URI (top row = highest x2)."""
+    buffer = io.BytesIO()
+    Image.fromarray(colorize(values[::-1])).save(buffer, format="PNG", compress_level=1)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def scaled(grid: np.ndarray) -> np.ndarray:
+    """A unit's grid divided by its largest |value|, so that every node shows its shape (all 0: stays 0)."""
+    top = float(np.nanmax(np.abs(grid))) if np.isfinite(grid).any() else 0.0
+    return grid / top if top > 0 else np.zeros_like(grid)
+
+
+def node_positions(widths: Sequence[int]) -> list[list[tuple[float, float]]]:
+    """(x, y) of every node, column by column, each column centred on y = 0."""
+    return [[(c * COLUMN_GAP, ((n - 1) / 2 - i) * ROW_GAP) for i in range(n)] for c, n in enumerate(widths)]
+
+
+def column_titles(n_inputs: int, layers: Sequence[int]) -> list[str]:
+    return ["Input", *(f"Hidden {i + 1}" for i in range(len(layers))), "Output"]
+
+
+def node_hover(column: int, unit: int, titles: Sequence[str], weights: Sequence[tuple[np.ndarray, np.ndarray]],
+               input_names: Sequence[str]) -> str:
+    """The hover text of a node: its name, bias and incoming weights (inputs: what it is)."""
+    if column == 0:
+        return f"<b>input {input_names[unit]}</b>"
+    W, b = weights[column - 1]
+    sources = input_names if column == 1 else [f"h{column - 1}.{j + 1}" for j in range(W.shape[1])]
+    lines = [f"{s}: {w:+.3f}" for s, w in zip(sources, W[unit], strict=True)]
+    return f"<b>{titles[column]}, neuron {unit + 1}</b><br>bias {b[unit]:+.3f}<br>weights in:<br>" + "<br>".join(lines)
+
+
+def network_figure(grids: Sequence[np.ndarray] | None, weights: Sequence[tuple[np.ndarray, np.ndarray]],
+                   input_names: Sequence[str], selected: tuple[int, int] | None = None) -> go.Figure:
+    """The network: nodes (with their heatmaps when `grids` is given: one (units, r, r) array a column),
+    weighted edges, and hoverable, selectable node markers (customdata: [column, unit])."""
+    widths = [len(input_names), *(W.shape[0] for W, _ in weights)]
+    titles = column_titles(len(input_names), widths[1:-1])
+    positions = node_positions(widths)
+    top = max(float(np.nanmax(np.abs(W))) if np.isfinite(W).any() else 0.0 for W, _ in weights) or 1.0
+    shapes = []
+    for c, (W, _) in enumerate(weights):
+        for j, (x1, y1) in enumerate(positions[c + 1]):
+            for i, (x0, y0) in enumerate(positions[c]):
+                w = float(W[j, i]) if math.isfinite(W[j, i]) else 0.0
+                size = min(abs(w) / top, 1.0)
+                color = "rgb(%d,%d,%d)" % (POSITIVE if w >= 0 else NEGATIVE)
+                shapes.append({"type": "line", "x0": x0 + NODE / 2, "y0": y0, "x1": x1 - NODE / 2, "y1": y1,
+                               "line": {"color": color, "width": 0.4 + 5 * size}, "opacity": 0.25 + 0.75 * size,
+                               "layer": "below"})
+    images, xs, ys, hover, custom, annotations = [], [], [], [], [], []
+    for c, column in enumerate(positions):
+        annotations.append({"x": column[0][0], "y": column[0][1] + 0.9 * NODE, "text": f"<b>{titles[c]}</b>",
+                            "showarrow": False, "font": {"size": 12}})
+        for u, (x, y) in enumerate(column):
+            if grids is not None:
+                images.append({"source": heatmap_png(scaled(grids[c][u]) if c < len(positions) - 1 else grids[c][u]),
+                               "xref": "x", "yref": "y", "x": x - NODE / 2, "y": y + NODE / 2, "sizex": NODE,
+                               "sizey": NODE, "sizing": "stretch", "layer": "above"})
+            xs.append(x)
+            ys.append(y)
+            hover.append(node_hover(c, u, titles, weights, input_names))
+            custom.append([c, u])
+            if c == 0:
+                annotations.append({"x": x - NODE / 2 - 0.1, "y": y, "text": input_names[u], "showarrow": False,
+                                    "xanchor": "right", "font": {"size": 11}})
+    rim = ["#d62728" if selected is not None and tuple(cu) == tuple(selected) else "#555" for cu in custom]
+    nodes = {"type": "scatter", "x": xs, "y": ys, "mode": "markers", "customdata": custom, "hovertext": hover,
+             "hoverinfo": "text", "name": "nodes", "showlegend": False,
+             "marker": {"symbol": "square", "size": 34, "line": {"color": rim, "width": 1.5},
+                        "color": "rgba(255,255,255,0.01)" if grids is not None else "#ddd"}}
+    height_units = max(widths) * ROW_GAP + 1.5
+    layout = {
+        "shapes": shapes, "images": images, "annotations": annotations, "height": int(70 + 38 * height_units),
+        "margin": {"l": 60, "r": 10, "t": 10, "b": 10}, "plot_bgcolor": "white", "clickmode": "event+select",
+        "dragmode": False, "hovermode": "closest",
+        "xaxis": {"visible": False, "range": [-NODE * 1.2, (len(widths) - 1) * COLUMN_GAP + NODE], "fixedrange": True},
+        "yaxis": {"visible": False, "range": [-height_units / 2, height_units / 2 + 0.6], "fixedrange": True},
+    }
+    # Built from plain dicts without plotly's per-property validation: with ~250 shapes and ~40 images that
+    # validation took 3/4 of a frame. The tests build a validated go.Figure from the same dict.
+    return go.Figure({"data": [nodes], "layout": layout}, _validate=False)
+
+def output_figure(xs: np.ndarray, output: np.ndarray, X_train: np.ndarray, y_train: np.ndarray,
+                  X_test: np.ndarray | None, y_test: np.ndarray | None, classification: bool = True) -> go.Figure:
+    """The output over the plane (P(class 1), or the prediction) and the points: training with a white rim,
+    test with a black one, coloured by their label on the same scale."""
+    z = (2 * np.asarray(output) - 1) if classification else np.asarray(output)  # P(1) 0..1 -> -1..1
+    fig = go.Figure(go.Heatmap(x=xs, y=xs, z=z, zmin=-1, zmax=1, colorscale=COLORSCALE, showscale=False,
+                               hovertemplate="x1=%{x:.2f} x2=%{y:.2f} output=%{z:.2f}<extra></extra>", name="output"))
+    for X, y, rim, name in ((X_train, y_train, "white", "training"), (X_test, y_test, "black", "test")):
+        if X is None or y is None:
+            continue
+        labels = (2 * np.asarray(y) - 1) if classification else np.asarray(y)
+        fig.add_trace(go.Scatter(x=X[:, 0], y=X[:, 1], mode="markers", name=f"{name} points",
+                                 marker={"color": labels, "colorscale": COLORSCALE, "cmin": -1, "cmax": 1, "size": 6,
+                                         "line": {"color": rim, "width": 1}}))
+    extent = float(np.max(np.abs(xs)))
+    fig.update_layout(height=380, margin={"l": 10, "r": 10, "t": 10, "b": 10},
+                      legend={"orientation": "h", "yanchor": "top", "y": -0.02, "x": 0})
+    fig.update_xaxes(range=[-extent, extent], constrain="domain", title_text="x1")
+    fig.update_yaxes(range=[-extent, extent], scaleanchor="x", scaleratio=1, title_text="x2")
+    return fig
+
+
+def finite(values: Sequence[float]) -> list[float | None]:
+    return [v if math.isfinite(v) else None for v in values]
+
+
+def loss_figure(train_losses: Sequence[float], test_losses: Sequence[float], loss_name: str = "loss") -> go.Figure:
+    """Training and test loss per epoch (epoch 0: the starting weights). A nan/inf point is left out."""
+    epochs = list(range(len(train_losses)))
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=epochs, y=finite(train_losses), mode="lines", name="training loss",
+                             line={"color": "#333"}))
+    fig.add_trace(go.Scatter(x=epochs, y=finite(test_losses), mode="lines", name="test loss",
+                             line={"color": "#0877bd", "dash": "dot"}))
+    fig.update_layout(height=220, margin={"l": 10, "r": 10, "t": 10, "b": 10}, xaxis_title="epoch",
+                      yaxis={"title": loss_name, "rangemode": "tozero"},
+                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0})
+    return fig
+
+
+def gradient_figure(magnitudes: Sequence[float]) -> go.Figure:
+    """Mean |gradient| of each layer's weights, first to last, on a log scale."""
+    names = [f"layer {i + 1}" for i in range(len(magnitudes) - 1)] + ["output layer"]
+    fig = go.Figure(go.Bar(x=names, y=[m if m and math.isfinite(m) else None for m in magnitudes],
+                           text=[f"{m:.2e}" for m in magnitudes], textposition="outside", marker_color="#0877bd"))
+    fig.update_layout(height=280, margin={"l": 10, "r": 10, "t": 10, "b": 10},
+                      yaxis={"type": "log", "title": "mean |dL/dW| (log)", "exponentformat": "power"})
+    return fig
+
+
+def landscape_figure(alphas: np.ndarray, betas: np.ndarray, losses: np.ndarray) -> go.Figure:
+    """Contours of the loss around the current weights (the cross at 0, 0), log-spaced by colour."""
+    z = np.log10(np.clip(np.nan_to_num(losses, nan=1e6, posinf=1e6), 1e-6, None))
+    fig = go.Figure(go.Contour(x=alphas, y=betas, z=z, colorscale="Viridis", ncontours=24,
+                               colorbar={"title": {"text": "log10 loss"}},
+                               customdata=losses, hovertemplate="α=%{x:.2f} β=%{y:.2f} loss=%{customdata:.4f}"
+                                                                "<extra></extra>"))
+    fig.add_trace(go.Scatter(x=[0], y=[0], mode="markers", marker={"symbol": "x", "size": 12, "color": "red"},
+                             name="the current weights"))
+    fig.update_layout(height=380, margin={"l": 10, "r": 10, "t": 10, "b": 10}, xaxis_title="α (direction 1)",
+                      yaxis_title="β (direction 2)", legend={"orientation": "h", "y": -0.15})
+    return fig
