@@ -18,6 +18,7 @@ from torch.utils.data import (BatchSampler, RandomSampler, Sampler, SequentialSa
                               WeightedRandomSampler)
 
 from pytorch_explorer.core.errors import ExplorerError
+from pytorch_explorer.i18n import translate
 
 SAMPLERS = ("sequential", "random", "replacement", "weighted", "subset", "article")
 SAMPLER_TITLES = {
@@ -109,30 +110,32 @@ def article_batches(n: int, csv_rows: int, batch_size: int, seed: int) -> list[n
 
 
 def epoch_indices(spec: SamplerSpec, labels: np.ndarray | torch.Tensor, batch_size: int, seed: int,
-                  drop_last: bool = False) -> list[np.ndarray]:
+                  drop_last: bool = False, lang: str = "en") -> list[np.ndarray]:
     """The batches of one epoch (each an int64 array of dataset indices), the same for the same seed.
 
-    Raises EmptyEpochError when the settings leave no batch (drop_last with a batch bigger than the data,
-    or the article's loop with a batch bigger than its CSV).
+    Raises EmptyEpochError (its message in `lang`) when the settings leave no batch (drop_last with a batch
+    bigger than the data, or the article's loop with a batch bigger than its CSV).
     """
     batch_size, n = check_batch_size(batch_size), len(labels)
     if n == 0:
-        raise EmptyEpochError("There are no samples to draw from.")
+        raise EmptyEpochError(translate("There are no samples to draw from.", lang))
     if spec.kind == "article":
         csv_rows = spec.csv_rows or n
         batches = article_batches(n, csv_rows, batch_size, seed)
         if not batches:
-            raise EmptyEpochError(
-                f"The article's loop runs int({csv_rows:,} / {batch_size:,}) = 0 steps per epoch: with a batch "
-                "bigger than its CSV it never trains. Choose a batch size below the number of rows.")
+            raise EmptyEpochError(translate(
+                "The article's loop runs int({rows} / {batch}) = 0 steps per epoch: with a batch bigger than its "
+                "CSV it never trains. Choose a batch size below the number of rows.", lang).format(
+                rows=f"{csv_rows:,}", batch=f"{batch_size:,}"))
         return [np.asarray(b, dtype=np.int64) for b in batches]
     generator = torch.Generator().manual_seed(seed)
     sampler = build_sampler(spec, labels, generator)
     batches = [np.asarray(b, dtype=np.int64) for b in BatchSampler(sampler, batch_size, drop_last)]
     if not batches:
-        raise EmptyEpochError(
-            f"drop_last=True drops every batch: the sampler gives {len(sampler):,} indices, fewer than one batch "
-            f"of {batch_size:,}. Choose a smaller batch size, or untick drop_last.")
+        raise EmptyEpochError(translate(
+            "drop_last=True drops every batch: the sampler gives {indices} indices, fewer than one batch of "
+            "{batch}. Choose a smaller batch size, or untick drop_last.", lang).format(
+            indices=f"{len(sampler):,}", batch=f"{batch_size:,}"))
     return batches
 
 

@@ -9,7 +9,8 @@
 
 Workers start with the forkserver method where the OS has it (forking Streamlit's threaded server is
 unsafe), with the page script hidden from them (`core.processes.main_module_hidden`); if they cannot
-start here the event says so and the other timings go on.
+start here the event says so and the other timings go on. Titles, errors and the note come in `lang`
+("en" or "zh").
 """
 
 from __future__ import annotations
@@ -26,12 +27,14 @@ from torch.utils.data import DataLoader, RandomSampler
 from pytorch_explorer.core.devices import cpu_count
 from pytorch_explorer.core.processes import main_module_hidden, worker_context
 from pytorch_explorer.digits.models import pixels_to_inputs
+from pytorch_explorer.i18n import translate
 from pytorch_explorer.loading.datasets import DigitsDataset, collate_digits
 from pytorch_explorer.loading.samplers import check_batch_size
 
 MAX_WORKERS = 2  # worker processes at most: this server has few cores, shared by everyone
 WORKER_TIMEOUT_S = 60  # a batch a worker does not deliver by then is an error, not a hung page
 DEVICE_METHOD = "device"
+RATIO = "x the device tensors' time"  # the rows' column: this method's best over the device tensors' best
 
 
 def worker_limit() -> int:
@@ -52,11 +55,14 @@ class TimingEvent:
     error: str | None = None
 
 
-def method_title(method: str, device: torch.device) -> str:
+def method_title(method: str, device: torch.device | str, lang: str = "en") -> str:
+    """A method's name in the table: "DataLoader, num_workers=2 (processes)", "tensors on cpu, ..."."""
     if method == DEVICE_METHOD:
-        return f"tensors on {device.type}, randperm + index_select"
+        return translate("tensors on {device}, randperm + index_select", lang).format(device=torch.device(device).type)
     workers = int(method.split("-")[1])
-    return f"DataLoader, num_workers={workers}" + (" (processes)" if workers else "")
+    if workers:
+        return translate("DataLoader, num_workers={workers} (processes)", lang).format(workers=workers)
+    return f"DataLoader, num_workers={workers}"  # code: the same in every language
 
 
 def sync(device: torch.device) -> None:
@@ -93,15 +99,18 @@ def device_epoch(x: torch.Tensor, y: torch.Tensor, batch_size: int, generator: t
     return batches
 
 
-def worker_error(exc: BaseException, workers: int) -> str:
-    return (f"DataLoader workers could not run here ({type(exc).__name__}: {exc}). Workers are separate "
-            f"processes; this server could not start or hear from {workers} of them. num_workers=0 works "
-            "everywhere (and on data already in memory it is usually the fastest).")
+def worker_error(exc: BaseException, workers: int, lang: str = "en") -> str:
+    return translate(
+        "DataLoader workers could not run here ({error}). Workers are separate processes; this server could not "
+        "start or hear from {workers} of them. num_workers=0 works everywhere (and on data already in memory it "
+        "is usually the fastest).", lang).format(error=f"{type(exc).__name__}: {exc}", workers=workers)
 
 
 def time_epochs(images: np.ndarray, labels: np.ndarray, batch_size: int, num_workers: int = 0,
-                device: torch.device | str = "cpu", seed: int = 0, repeats: int = 3) -> Iterator[TimingEvent]:
-    """Time `repeats` epochs of each method, yielding an event after each epoch (live progress)."""
+                device: torch.device | str = "cpu", seed: int = 0, repeats: int = 3,
+                lang: str = "en") -> Iterator[TimingEvent]:
+    """Time `repeats` epochs of each method, yielding an event after each epoch (live progress); the events'
+    titles and errors in `lang`."""
     batch_size, device = check_batch_size(batch_size), torch.device(device)
     if not 0 <= num_workers <= worker_limit():
         raise ValueError(f"num_workers must be between 0 and {worker_limit()} on this machine, not {num_workers}")
@@ -113,7 +122,7 @@ def time_epochs(images: np.ndarray, labels: np.ndarray, batch_size: int, num_wor
     y = torch.as_tensor(np.asarray(labels), dtype=torch.int64).to(device)
     generator = torch.Generator().manual_seed(seed)
     for method in methods:
-        title = method_title(method, device)
+        title = method_title(method, device, lang)
         for epoch in range(1, repeats + 1):
             start = time.perf_counter()
             try:
@@ -124,7 +133,7 @@ def time_epochs(images: np.ndarray, labels: np.ndarray, batch_size: int, num_wor
             except (RuntimeError, OSError, EOFError, ValueError, ImportError) as exc:
                 if method == "loader-0" or method == DEVICE_METHOD:
                     raise
-                yield TimingEvent(method, title, epoch, None, n, 0, worker_error(exc, num_workers))
+                yield TimingEvent(method, title, epoch, None, n, 0, worker_error(exc, num_workers, lang))
                 break
             yield TimingEvent(method, title, epoch, time.perf_counter() - start, n, batches)
 
@@ -149,30 +158,36 @@ def timing_rows(events: list[TimingEvent]) -> list[dict]:
     return rows
 
 
-def timing_note(rows: list[dict]) -> str:
-    """What these measured numbers say, in a sentence or two (Markdown)."""
+def timing_note(rows: list[dict], lang: str = "en") -> str:
+    """What these measured numbers say, in a sentence or two (Markdown, in `lang`)."""
     by_key = {r["key"]: r for r in rows}
     loader, device = by_key.get("loader-0"), by_key.get(DEVICE_METHOD)
     if not loader or not device or not loader["ms per epoch (best)"] or not device["ms per epoch (best)"]:
         return ""
-    ratio = loader["x the device tensors' time"]
-    text = (f"Here one epoch took **{loader['ms per epoch (best)']:.1f} ms** through the DataLoader and "
-            f"**{device['ms per epoch (best)']:.2f} ms** with the tensors kept on the device (the best of each): "
-            f"**{ratio:.0f}x** "
-            "as long. The DataLoader calls `__getitem__` once per sample in Python and collates every batch; "
-            "the device tensors need one `randperm` an epoch and one `index_select` a batch. That is why the "
-            "trainer's fast path keeps the digits on the device: they fit in memory many times over. (On a busy "
-            "server the device tensors' small operations suffer most: torch's threads wait for each other.)")
+    text = translate(
+        "Here one epoch took **{loader_ms} ms** through the DataLoader and **{device_ms} ms** with the tensors kept "
+        "on the device (the best of each): **{ratio}x** as long. The DataLoader calls `__getitem__` once per sample "
+        "in Python and collates every batch; the device tensors need one `randperm` an epoch and one "
+        "`index_select` a batch. That is why the trainer's fast path keeps the digits on the device: they fit in "
+        "memory many times over. (On a busy server the device tensors' small operations suffer most: torch's "
+        "threads wait for each other.)", lang).format(
+        loader_ms=f"{loader['ms per epoch (best)']:.1f}", device_ms=f"{device['ms per epoch (best)']:.2f}",
+        ratio=f"{loader[RATIO]:.0f}")
     workers = [r for r in rows if r["key"].startswith("loader-") and r["key"] != "loader-0"]
     for row in workers:
         if row["error"]:
             text += f"\n\n{row['error']}"
         elif row["ms per epoch (best)"]:
             faster = row["ms per epoch (best)"] < loader["ms per epoch (best)"]
-            text += (f"\n\nWith worker processes an epoch took **{row['ms per epoch (best)']:.0f} ms**, "
-                     + ("less than without: the workers fetch and collate in parallel, each process on its own "
-                        "core. " if faster else "more than without. ")
-                     + "They start again each epoch (unless `persistent_workers=True`) and every batch travels back "
-                     "through shared memory, so they pay off when `__getitem__` is slow (decoding an image file); "
-                     "tensors already on the device need no fetching at all.")
+            template = translate(
+                "With worker processes an epoch took **{ms} ms**, less than without: the workers fetch and collate "
+                "in parallel, each process on its own core. They start again each epoch (unless "
+                "`persistent_workers=True`) and every batch travels back through shared memory, so they pay off "
+                "when `__getitem__` is slow (decoding an image file); tensors already on the device need no "
+                "fetching at all.", lang) if faster else translate(
+                "With worker processes an epoch took **{ms} ms**, more than without. They start again each epoch "
+                "(unless `persistent_workers=True`) and every batch travels back through shared memory, so they "
+                "pay off when `__getitem__` is slow (decoding an image file); tensors already on the device need "
+                "no fetching at all.", lang)
+            text += "\n\n" + template.format(ms=f"{row['ms per epoch (best)']:.0f}")
     return text

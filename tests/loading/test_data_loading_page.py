@@ -89,7 +89,7 @@ def test_the_articles_mode_shows_its_defects_and_the_fix():
     assert at.checkbox(key="dl_drop_last").disabled
     assert any("The article's batches, as written" in w.value for w in at.warning)
     table = _frame_with(at, "loop").set_index("loop")
-    assert table.loc["done right (RandomSampler)", "steps"] == 28
+    assert table.loc["done right (RandomSampler)", "steps per epoch"] == 28
     assert table.loc["done right (RandomSampler)", "never drawn"] == "0.0%"
     assert "rng.choice(len(train_labels), batch_size)  # DEFECT" in at.code[-1].value
 
