@@ -4,7 +4,8 @@ The English text is the key, as gettext does: a page writes `tr("Learning rate")
 gets the catalogue's entry for it. The Chinese catalogue is the folder `zh/`: one JSON mapping
 (English -> Chinese) a page (`zh/optimizers.json`, ...; `zh/app.json` for the home page, navigation and
 shared widgets), merged on load; the same English text may appear in two files only with the same
-translation. Numbers,
+translation (`conflicts(lang)` lists any that do not; a test keeps it empty, and the app never fails to
+load over one). Numbers,
 code and names from torch stay as they are; `{placeholders}` are filled after translating, so a
 translation may move them:
 
@@ -41,13 +42,32 @@ def catalogue(lang: str) -> dict[str, str]:
     if lang == DEFAULT:
         return {}
     merged: dict[str, str] = {}
+    for _, table in files(lang):
+        for english, translated in table.items():
+            merged.setdefault(english, translated)  # two files that disagree: the first wins (conflicts() says so)
+    return merged
+
+
+def files(lang: str) -> list[tuple[str, dict[str, str]]]:
+    """(file name, its mapping) for each catalogue file of a language, in name order."""
+    out = []
     for path in sorted((HERE / lang).glob("*.json")):
         with path.open(encoding="utf-8") as f:
-            for english, translated in json.load(f).items():
-                if merged.get(english, translated) != translated:
-                    raise ValueError(f"{path.name} translates {english!r} differently from another file")
-                merged[english] = translated
-    return merged
+            out.append((path.name, json.load(f)))
+    return out
+
+
+def conflicts(lang: str) -> list[str]:
+    """English texts that two catalogue files translate differently (a test keeps this empty: a text that
+    needs two translations needs two English texts, e.g. "steps per epoch" beside "steps")."""
+    seen: dict[str, tuple[str, str]] = {}
+    out = []
+    for name, table in files(lang):
+        for english, translated in table.items():
+            if english in seen and seen[english][1] != translated:
+                out.append(f"{english!r}: {seen[english][0]} and {name} disagree")
+            seen.setdefault(english, (name, translated))
+    return out
 
 
 def translate(text: str, lang: str) -> str:

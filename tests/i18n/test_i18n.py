@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import app
-from pytorch_explorer.i18n import catalogue, language, missing, placeholders, translate
+from pytorch_explorer.i18n import catalogue, conflicts, language, missing, placeholders, translate
 
 SOURCES = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py")), *sorted((ROOT / "ui").glob("*.py"))]
 
@@ -45,6 +45,10 @@ def test_every_text_the_app_translates_has_a_chinese_entry_with_the_same_placeho
     table = catalogue("zh")
     for text in texts:
         assert placeholders(table[text]) == placeholders(text), text
+
+
+def test_no_two_catalogue_files_translate_one_text_differently():
+    assert conflicts("zh") == []
 
 
 def test_the_chinese_catalogue_is_chinese():
