@@ -47,6 +47,7 @@ def save(run: PlaygroundTrainer) -> None:
     known = state.get("pg_run")
     run_id = known[1] if known is not None and known[0] is run else None
     state.pg_run = (run, toy_runs.record_playground(store, ws, run, run_id))
+    state.pg_saved_epoch = run.epoch
 
 
 def toggle_play() -> None:
@@ -55,6 +56,8 @@ def toggle_play() -> None:
 
 playing = bool(state.get("pg_playing")) and not trainer.diverged
 state.pg_playing = playing
+if not playing and trainer.epoch and state.get("pg_saved_epoch") != trainer.epoch and state.get("pg_run"):
+    save(trainer)  # paused by a whole-page rerun (not the panel's own): the run is brought up to date all the same
 b = st.columns([1, 1, 2, 2], vertical_alignment="center")
 if b[0].button("Step", key="pg_step", width="stretch", disabled=playing or trainer.diverged,
                help="One epoch: every training point once, in mini-batches."):

@@ -10,6 +10,5 @@ Read in this order, like a lesson:
 - defects: the article's defects listed and measured. gradcheck: hand-written vs autograd gradients.
 - code: the code each version runs, as the page shows it (a test runs it).
 - figures: loss curves and comparisons. speed: numpy vs torch timing.
-- playground: a 2-D dataset and a small network with a live decision boundary.
 - runs: the page's trainings as runs of the run store (written after training, read back after a reload).
 """

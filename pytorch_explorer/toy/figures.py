@@ -56,52 +56,6 @@ def loss_curves_figure(curves: Mapping[str, Sequence[float]], log_y: bool = True
     return fig
 
 
-def decision_boundary_figure(xs: np.ndarray, ys: np.ndarray, probs: np.ndarray, X: np.ndarray, y: np.ndarray,
-                             title: str = "P(class 1) over the plane") -> go.Figure:
-    """Heatmap of P(class 1) on the grid, the 0.5 contour, and the points coloured by class."""
-    fig = go.Figure()
-    fig.add_trace(go.Heatmap(
-        x=xs, y=ys, z=probs, zmin=0, zmax=1, colorscale="RdBu", opacity=0.55,  # 0 red, 1 blue, as the points
-        colorbar={"title": {"text": "P(1)"}, "thickness": 12}, hovertemplate="x=%{x:.2f} y=%{y:.2f} P=%{z:.2f}",
-        name="P(class 1)",
-    ))
-    fig.add_trace(go.Contour(
-        x=xs, y=ys, z=probs, contours={"start": 0.5, "end": 0.5, "size": 1, "coloring": "lines"},
-        line={"color": "black", "width": 2}, showscale=False, hoverinfo="skip", name="P = 0.5",
-    ))
-    for label, color in ((0, "#b2182b"), (1, "#08519c")):
-        mask = np.asarray(y) == label
-        fig.add_trace(go.Scatter(
-            x=X[mask, 0], y=X[mask, 1], mode="markers", name=f"class {label}",
-            marker={"color": color, "size": 7, "line": {"color": "white", "width": 1}},
-        ))
-    extent = float(np.max(np.abs(xs)))
-    fig.update_layout(
-        title=title, height=460, margin={"l": 10, "r": 10, "t": 50, "b": 10},
-        legend={"orientation": "h", "yanchor": "top", "y": -0.08, "x": 0},
-    )
-    fig.update_xaxes(range=[-extent, extent], constrain="domain")
-    fig.update_yaxes(range=[-extent, extent], scaleanchor="x", scaleratio=1)
-    return fig
-
-
-def training_curve_figure(losses: Sequence[float], accuracies: Sequence[float]) -> go.Figure:
-    """The playground's loss (left axis) and training accuracy (right axis) per step."""
-    steps, loss = _thin(losses)
-    _, accuracy = _thin(accuracies)
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=steps, y=loss, mode="lines", name="loss (binary cross-entropy)"))
-    fig.add_trace(go.Scatter(x=steps, y=accuracy, mode="lines", name="training accuracy", yaxis="y2"))
-    fig.update_layout(
-        height=260, margin={"l": 10, "r": 10, "t": 30, "b": 10}, xaxis_title="step",
-        yaxis={"title": "loss", "rangemode": "tozero"},
-        yaxis2={"title": "accuracy", "overlaying": "y", "side": "right", "range": [0, 1.02], "tickmode": "linear",
-                "tick0": 0, "dtick": 0.25, "tickformat": ".0%", "showgrid": False},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
-    )
-    return fig
-
-
 def speed_figure(rows: Sequence[Mapping]) -> go.Figure:
     """Milliseconds per epoch, one bar per (library, device), grouped by problem, log scale."""
     fig = go.Figure()

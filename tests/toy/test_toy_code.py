@@ -1,4 +1,4 @@
-"""The code each page shows (toy.code, playground_code): run by a test, it reproduces the package's numbers."""
+"""The code each page shows (toy.code): run by a test, it reproduces the package's numbers."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import pytest
 import torch
 
 from pytorch_explorer.toy import code as toy_code
-from pytorch_explorer.toy import playground as toy_playground
 from pytorch_explorer.toy.settings import IMPLEMENTATIONS, ToySettings
 from pytorch_explorer.toy.training import train_to_end
 
@@ -66,15 +65,6 @@ def test_aligned_rows_pair_numpy_with_torch_line_by_line():
     assert "!" not in [r["same"] for r in toy_code.aligned_rows(ARTICLE, "torch-fixed")]
     with pytest.raises(ValueError):
         toy_code.aligned_rows(ARTICLE, "nn")
-
-
-@pytest.mark.parametrize("impl", toy_playground.PLAYGROUND_IMPLS)
-def test_playground_code_runs_and_matches(impl, tmp_path):
-    s = toy_playground.PlaygroundSettings(impl=impl, dataset="circles", layers=2, units=5, lr=0.1)
-    namespace = _run_code(toy_playground.playground_code(s, steps=20), tmp_path)
-    trainer = toy_playground.PlaygroundTrainer(s)
-    list(trainer.train(20, 20))
-    assert float(namespace["loss"].detach()) == pytest.approx(trainer.losses[-1], abs=1e-6)
 
 
 def test_every_aligned_mark_has_words():
