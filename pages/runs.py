@@ -32,6 +32,7 @@ if not records:
             "the `ws` in the page's address: bookmark it to come back to your runs from another tab or a "
             "restart.", icon=":material/history:")
     st.page_link("pages/digits_trainer.py", label="Train a digit model", icon=":material/model_training:")
+    st.page_link("pages/digits_compare.py", label="Or fit a scikit-learn baseline", icon=":material/compare:")
     view.import_box(store, ws, expanded=True)
     code_expander(views.load_code())
     settings.report_ignored(raw, view.FILTER_KEYS)
@@ -52,6 +53,6 @@ else:
 view.import_box(store, ws)
 
 selected = next((r for r in shown if r.id == st.session_state.get("runs_selected")), None)
-code_expander(views.load_code(f"{views.file_stem(selected.name)}.pt", selected.config) if selected
-              else views.load_code())
+code_expander(views.run_code(selected) if selected else views.load_code(),
+              "scikit-learn code" if selected and selected.kind == views.BASELINE_KIND else "PyTorch code")
 settings.report_ignored(raw, view.FILTER_KEYS)

@@ -24,6 +24,8 @@ PROBE_MODEL_KEY = "probe_model_name"  # read by the probe page: the model to ope
 FILTER_KEYS = ["runs_kind", "runs_source"]
 COLUMN_CONFIG = {
     "accuracy": st.column_config.NumberColumn("val. accuracy", format="percent"),
+    "fit/train s": st.column_config.NumberColumn(format="%.2f", help="Seconds spent fitting (a scikit-learn "
+                                                 "baseline) or training (a PyTorch run)"),
     "samples/s": st.column_config.NumberColumn(format="localized"),
     "started": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
 }
@@ -65,7 +67,8 @@ def overlay(store: RunStore, workspace: str, records: list[RunRecord], labels: d
     empty = [label for label, s in series.items() if not s["loss_steps"] and not s["epoch_val_acc"]]
     if empty:
         st.caption("No curves recorded for " + ", ".join(as_code(label) for label in empty)
-                   + " (an imported model keeps its weights, not its training history).")
+                   + " (an imported model keeps its weights, not its training history; a scikit-learn baseline "
+                   "is fitted in one call, with no curve).")
 
 
 def choose_run(records: list[RunRecord], labels: dict[str, str]) -> RunRecord:
@@ -122,10 +125,11 @@ def actions(store: RunStore, workspace: str, record: RunRecord) -> None:
     csv_col.download_button("Metrics as CSV", export_csv(store, workspace, record.id), f"{stem}.csv",
                             "text/csv", key="runs_csv", icon=":material/table:")
     has_model = record.checkpoint is not None and record.checkpoint.exists()
+    no_model = ("A scikit-learn baseline has no PyTorch model file: refit it on the compare page."
+                if record.kind == views.BASELINE_KIND else "No checkpoint yet: one is written at the end of each epoch.")
     pt_col.download_button("Model (.pt)", lambda: store.checkpoint_bytes(workspace, record.id), f"{stem}.pt",
                            "application/octet-stream", key="runs_pt", icon=":material/download:",
-                           disabled=not has_model, help=None if has_model else "No checkpoint yet: one is "
-                           "written at the end of each epoch.")
+                           disabled=not has_model, help=None if has_model else no_model)
     if probe_col.button("Open in the probe", key="runs_probe", icon=":material/draw:",
                         disabled=not has_model or record.kind != "digits"):
         st.session_state[PROBE_MODEL_KEY] = record.name

@@ -22,12 +22,15 @@ from pytorch_explorer.digits.training.figures import runs_overlay_figure
 from pytorch_explorer.runs.store import RunRecord, RunStore
 
 ALL_PAGES, ALL_SOURCES = "All pages", "All data sources"  # the filters' "no filter" choices
-PAGE_OF_KIND = {"digits": "Digits: train", "toy": "Toy networks", "toy-playground": "Toy networks: playground"}  # which page makes runs of each kind
-COLUMNS = ("name", "page", "status", "source", "device", "accuracy", "samples/s", "started", "duration")
+PAGE_OF_KIND = {"digits": "Digits: train", "toy": "Toy networks", "toy-playground": "Toy playground",
+                "baseline": "Digits: compare"}  # which page makes runs of each kind
+BASELINE_KIND = "baseline"  # a scikit-learn fit (pytorch_explorer.compare.runs): no curves, no checkpoint
+COLUMNS = ("name", "page", "model", "status", "source", "device", "accuracy", "fit/train s", "samples/s", "started",
+           "duration")
 
-__all__ = ["ALL_PAGES", "ALL_SOURCES", "COLUMNS", "PAGE_OF_KIND", "file_stem", "filter_options", "filter_runs",
-           "format_duration", "load_code", "overlay_series", "page_of", "run_duration", "run_labels", "run_rows",
-           "runs_overlay_figure"]
+__all__ = ["ALL_PAGES", "ALL_SOURCES", "BASELINE_KIND", "COLUMNS", "PAGE_OF_KIND", "file_stem", "filter_options",
+           "filter_runs", "format_duration", "load_code", "model_of", "overlay_series", "page_of", "run_code",
+           "run_duration", "run_labels", "run_rows", "runs_overlay_figure"]
 
 
 def page_of(kind: str) -> str:
@@ -71,13 +74,30 @@ def run_duration(record: RunRecord, now: float) -> float | None:
     return max(0.0, end - record.started)
 
 
+def model_of(record: RunRecord) -> str:
+    """What the run trained, in a few words: a baseline's estimator class ("KNeighborsClassifier"), a digit
+    model's architecture ("MLP 784-500-10", or the arch named in its config), else empty."""
+    c = record.config
+    if record.kind == BASELINE_KIND:
+        return f"sklearn {c.get('estimator') or c.get('model') or ''}".strip()
+    arch = c.get("arch")
+    if isinstance(arch, str) and arch and arch != "mlp":
+        return arch
+    hidden, depth = c.get("hidden"), c.get("depth") or 1
+    if record.kind == "digits" and isinstance(hidden, int) and isinstance(depth, int):
+        return f"MLP 784-{'-'.join([str(hidden)] * depth)}-10"
+    return ""
+
+
 def run_rows(records: Iterable[RunRecord], now: float) -> list[dict[str, Any]]:
-    """One row a run for the table (COLUMNS): accuracy as 0-1, started as a local datetime."""
+    """One row a run for the table (COLUMNS): accuracy as 0-1, fit/train s the seconds spent fitting or
+    training (a baseline's fit time), started as a local datetime."""
     rows = []
     for r in records:
         started = r.started if r.started is not None else r.created
-        rows.append({"name": r.name, "page": page_of(r.kind), "status": r.status, "source": r.source,
-                     "device": r.device, "accuracy": r.val_acc,
+        rows.append({"name": r.name, "page": page_of(r.kind), "model": model_of(r), "status": r.status,
+                     "source": r.source, "device": r.device, "accuracy": r.val_acc,
+                     "fit/train s": round(r.train_seconds, 2) if r.train_seconds else None,
                      "samples/s": round(r.samples_per_s) if r.samples_per_s else None,
                      "started": datetime.fromtimestamp(started), "duration": format_duration(run_duration(r, now))})
     return rows
@@ -116,6 +136,20 @@ def file_stem(name: str) -> str:
     """A file name made from a run name: letters, digits, '-', '_' and '.', at most 60 characters."""
     stem = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")[:60].strip("-.")
     return stem or "run"
+
+
+def run_code(record: RunRecord) -> str:
+    """The code behind one run: a baseline's scikit-learn fit, else the code that loads the run's .pt file."""
+    if record.kind == BASELINE_KIND:
+        from pytorch_explorer.compare.code import baseline_code
+
+        c = record.config
+        try:
+            return baseline_code(str(c.get("model")), int(c.get("seed") or 0), record.source,
+                                 float(c.get("val_fraction") or 0.3))
+        except (TypeError, ValueError):  # a config this version does not know: the loader's code instead
+            pass
+    return load_code(f"{file_stem(record.name)}.pt", record.config)
 
 
 def load_code(file_name: str = "run.pt", config: Mapping[str, Any] | None = None) -> str:

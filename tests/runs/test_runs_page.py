@@ -180,8 +180,43 @@ def test_open_in_the_probe_opens_the_probe_page(seeded):
     assert at.query_params["ws"] == ws
 
 
-def test_an_empty_workspace_says_what_the_page_is_for_and_links_to_the_trainer():
+def test_an_empty_workspace_says_what_the_page_is_for_and_links_to_the_trainer_and_compare_pages():
     at = open_runs(new_workspace_id())
     assert "No runs in this workspace yet" in at.info[0].value and not at.dataframe
-    assert [link.proto.page for link in at.get("page_link")] == ["digits_trainer"]
+    assert [link.proto.page for link in at.get("page_link")] == ["digits_trainer", "digits_compare"]
     assert at.get("file_uploader")  # a .pt file can be imported into an empty workspace
+
+
+def seed_baseline(store, ws: str) -> str:
+    """A scikit-learn baseline kept as the compare page keeps it (compare.runs.record_baseline)."""
+    import numpy as np
+    from sklearn.neighbors import KNeighborsClassifier
+
+    from pytorch_explorer.compare.baselines import BaselineResult
+    from pytorch_explorer.compare.runs import record_baseline
+
+    result = BaselineResult(model="knn", estimator=KNeighborsClassifier(n_neighbors=3), seed=0, source="bundled",
+                            train_size=3500, val_size=1500, val_acc=0.932, fit_seconds=0.02, predict_seconds=0.7,
+                            predictions=np.zeros(1500, np.int64))
+    return record_baseline(store, ws, result)
+
+
+def test_a_baseline_shows_beside_the_torch_runs_with_its_accuracy_and_fit_time(store, seeded):
+    ws, _, ids = seeded
+    baseline = seed_baseline(store, ws)
+    at = open_runs(ws)
+    table = at.dataframe[0].value
+    row = table[table["name"] == "sklearn knn (bundled)"].iloc[0]
+    assert (row["page"], row["model"], row["status"]) == ("Digits: compare", "sklearn KNeighborsClassifier", "done")
+    assert row["accuracy"] == pytest.approx(0.932) and row["fit/train s"] == pytest.approx(0.02)
+    wide = table[table["name"] == "wide net"].iloc[0]
+    assert wide["model"] == "MLP 784-4-10" and wide["fit/train s"] == pytest.approx(1.5)
+    at.selectbox(key="runs_kind").set_value("Digits: compare").run()
+    assert table_names(at) == ["sklearn knn (bundled)"]
+    select_run(at, baseline)
+    buttons = {b.proto.label: b.proto for b in at.get("download_button")}
+    assert buttons["Model (.pt)"].disabled and "scikit-learn" in buttons["Model (.pt)"].help
+    assert at.button(key="runs_probe").disabled
+    assert not buttons["Run as JSON"].disabled
+    at.multiselect(key="runs_compare").set_value([baseline, ids["wide"]]).run()
+    assert not at.exception and any("scikit-learn baseline" in c.value for c in at.caption)

@@ -180,3 +180,34 @@ def test_escape_markdown_escapes_every_punctuation_character_and_nothing_else():
     assert re.sub(r"\\(.)", r"\1", escaped) == text  # removing the escapes gives the text back
     assert not re.search(r"(?<!\\)[*\[\]()$:`<>_]", escaped.replace("\\\\", ""))  # no bare Markdown character
     assert escape_markdown("plain words 42") == "plain words 42"
+
+
+def test_the_model_column_names_the_estimator_or_the_mlps_shape(store):
+    ws = new_workspace_id()
+    baseline = store.create_run(ws, "baseline", "sklearn logreg (bundled)",
+                                {"model": "logreg", "estimator": "LogisticRegression"}, status="interrupted", owned=False)
+    store.record(baseline, [], val_acc=0.9, train_seconds=3.25)
+    store.finish(baseline, "done")
+    deep = store.create_run(ws, "digits", "deep", {"hidden": 64, "depth": 3}, status="interrupted", owned=False)
+    cnn = store.create_run(ws, "digits", "conv", {"arch": "lenet", "hidden": 84}, status="interrupted", owned=False)
+    toy = store.create_run(ws, "toy", "toy", {"hidden": 3}, status="interrupted", owned=False)
+    rows = {r["name"]: r for r in views.run_rows(store.list_runs(ws), now=0)}
+    assert rows["sklearn logreg (bundled)"]["model"] == "sklearn LogisticRegression"
+    assert rows["sklearn logreg (bundled)"]["page"] == "Digits: compare"
+    assert rows["sklearn logreg (bundled)"]["fit/train s"] == 3.25 and rows["deep"]["fit/train s"] is None
+    assert rows["deep"]["model"] == "MLP 784-64-64-64-10"
+    assert rows["conv"]["model"] == "lenet" and rows["toy"]["model"] == ""
+    assert {deep, cnn, toy} == {r.id for r in store.list_runs(ws) if r.kind != "baseline"}
+
+
+def test_a_baselines_code_is_its_scikit_learn_fit_and_a_digit_runs_code_loads_its_file(store):
+    ws = new_workspace_id()
+    baseline = store.create_run(ws, "baseline", "my knn", {"model": "knn", "seed": 3, "val_fraction": 0.25},
+                                source="csv:my.csv", status="interrupted", owned=False)
+    code = views.run_code(store.get(ws, baseline))
+    assert "KNeighborsClassifier(n_neighbors=3)" in code and "load_digits('csv:my.csv')" in code
+    assert "(1.0 - 0.25)" in code
+    odd = store.create_run(ws, "baseline", "odd", {"model": "forest"}, status="interrupted", owned=False)
+    assert "torch.load" in views.run_code(store.get(ws, odd))
+    digits = seed_run(store, ws, "wide net")
+    assert "torch.load('wide-net.pt'" in views.run_code(store.get(ws, digits))
