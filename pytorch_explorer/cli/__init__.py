@@ -2,10 +2,12 @@
 
     python -m pytorch_explorer devices [--json]
     python -m pytorch_explorer digits train|submit|predict ...
+    python -m pytorch_explorer digits baseline --model logreg|knn|mlp ...
     python -m pytorch_explorer toy train ...
+    python -m pytorch_explorer optim run|surfaces ...
     python -m pytorch_explorer bench ...
 
-Each command family lives in its own module (digits, probe, toy, bench) with a
+Each command family lives in its own module (digits, probe, baseline, toy, optim, bench) with a
 `register(subparsers)` function; a command's handler takes the parsed args and returns an exit code.
 Errors a user can fix exit with status 2 and one line on stderr, never a traceback.
 """
@@ -52,9 +54,16 @@ def build_parser() -> argparse.ArgumentParser:
     digit_commands = digits.add_subparsers(dest="digits_command", required=True, metavar="ACTION")
     cli_digits.register(digit_commands)
     cli_probe.register(digit_commands)
+    from pytorch_explorer.cli import baseline as cli_baseline
+
+    cli_baseline.register(digit_commands)
 
     toy = commands.add_parser("toy", help="the article's 4-3-1 toy networks")
     cli_toy.register(toy.add_subparsers(dest="toy_command", required=True, metavar="ACTION"))
+    from pytorch_explorer.cli import optim as cli_optim
+
+    optim = commands.add_parser("optim", help="torch.optim optimizers on 2-D loss surfaces")
+    cli_optim.register(optim.add_subparsers(dest="optim_command", required=True, metavar="ACTION"))
 
     cli_bench.register(commands)
     return parser
