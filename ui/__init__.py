@@ -16,20 +16,24 @@ if TYPE_CHECKING:
 
 def code_expander(code: str, title: str = "PyTorch code", expanded: bool = False) -> None:
     """The expander every page ends with: the code that reproduces what the page just did."""
-    with st.expander(title, expanded=expanded):
+    from ui.i18n import tr
+
+    with st.expander(tr(title) if title == "PyTorch code" else title, expanded=expanded):
         st.code(code, language="python", wrap_lines=True)
 
 
 @contextmanager
 def friendly_errors(what: str = "That") -> Iterator[None]:
     """Turn a learner-fixable error into st.error instead of a traceback."""
+    from ui.i18n import tr
+
     try:
         yield
     except ExplorerError as exc:
         st.error(str(exc))
         show_hint(exc)
     except (ValueError, TypeError, RuntimeError) as exc:
-        st.error(f"{what} did not work: {exc}")
+        st.error(tr("{what} did not work: {error}", what=tr(what), error=exc))
         show_hint(exc)
 
 
@@ -37,9 +41,11 @@ def show_hint(error: BaseException) -> None:
     """Under PyTorch's own message, a learner's hint when one fits (dtype, shape, in-place, ...)."""
     from pytorch_explorer.tensors.hints import hint_for
 
+    from ui.i18n import tr
+
     hint = hint_for(error)
     if hint:
-        st.info(f"**Hint:** {hint}")
+        st.info(tr("**Hint:** {hint}", hint=hint))
 
 
 def checked_once(key: str, signature: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:

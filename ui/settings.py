@@ -81,6 +81,8 @@ def report_ignored(raw: Mapping[str, str | list[str]], keys: Iterable[str],
     """
     problems = ignored(raw, {key: st.session_state.get(key) for key in keys}, labels)
     if problems:
-        lines = [f"- {quoted(key)} = {quoted(value)}: {why}" for key, value, why in problems[:10]]
-        st.warning("Some settings in this page's address were not used:\n" + "\n".join(lines),
+        from ui.i18n import tr
+
+        lines = [f"- {quoted(key)} = {quoted(value)}: {tr(why)}" for key, value, why in problems[:10]]
+        st.warning(tr("Some settings in this page's address were not used:") + "\n" + "\n".join(lines),
                    icon=":material/link_off:")

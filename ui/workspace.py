@@ -45,5 +45,7 @@ def workspace() -> str:
     if st.query_params.get(QUERY_KEY) != ws:
         st.query_params[QUERY_KEY] = ws
     if "workspace_note" in st.session_state:
-        st.warning(st.session_state.pop("workspace_note"), icon=":material/link_off:")
+        from ui.i18n import tr
+
+        st.warning(tr(st.session_state.pop("workspace_note")), icon=":material/link_off:")
     return ws
