@@ -1,4 +1,5 @@
-"""Digits: train. The article's digit MLP trained live, as the article wrote it or done right.
+"""Digits: train. The article's digit MLP (or LeNet-5, or a CNN of your own) trained live, as the article
+wrote it or done right, with its predictions on 40 validation digits redrawn as it learns.
 
 Train submits the run as a job (ui.workspace.job_runner(): a worker process, outside the web server) and
 the page only reads the run store: a fragment that reruns itself while the run is active polls the run's
@@ -17,16 +18,17 @@ from pytorch_explorer.core.text import as_code
 from pytorch_explorer.core.devices import device_choices
 from pytorch_explorer.core.errors import ExplorerError
 from pytorch_explorer.digits.data import describe_source
-from pytorch_explorer.digits.data.mnist import download_mnist, is_downloaded
-from pytorch_explorer.digits.models import ACTIVATIONS, load_checkpoint, save_checkpoint
+from pytorch_explorer.digits.data.mnist import is_downloaded
+from pytorch_explorer.digits.models import load_checkpoint, save_checkpoint
 from pytorch_explorer.digits.training import TrainConfig, log_every_for
 from pytorch_explorer.digits.training import figures as figs
 from pytorch_explorer.runs import RunNotFound
 from ui import code_expander, friendly_errors, model_shelf, settings
 from ui.digits_trainer import (
-    BATCHES, DEFAULTS, FAST_HELP, HIDDEN, LRS, PATH_HINTS, SOURCES, WHY_FAITHFUL, RunCurves, canonical_step_code,
-    checkpoint_filename, comparison_note, digits_with_progress, history_table, is_job, reload_digits, run_outcome,
-    show_live_run, speed_line, speed_notes, watched_run,
+    BATCHES, DEFAULTS, FAST_HELP, LRS, PATH_HINTS, SOURCES, WHY_FAITHFUL, RunCurves, canonical_step_code,
+    checkpoint_filename, comparison_note, cost_line, digits_with_progress, history_table, is_job, layer_rows,
+    mnist_download_panel, model_controls, reload_digits, run_outcome, show_live_run, speed_line, speed_notes,
+    take_full_mnist_request, time_estimates, watched_run,
 )
 from ui.settings import KEEP
 from ui.workspace import job_runner, run_store, workspace
@@ -57,7 +59,8 @@ def retry_on_cpu() -> None:
 
 def start_run(config: TrainConfig) -> None:
     number = sum(1 for r in store.list_runs(ws, kind="digits") if is_job(r)) + 1
-    state["dt_run_id"] = runner.submit(ws, config, name=shelf.unique_name(f"run {number} ({config.label})"))
+    label = config.label if config.arch == "mlp" else f"{config.label}, {config.arch}"
+    state["dt_run_id"] = runner.submit(ws, config, name=shelf.unique_name(f"run {number} ({label})"))
 
 
 def load_uploaded_model() -> None:
@@ -78,8 +81,13 @@ st.title("Digits: train")
 st.write(
     "Train the article's digit recogniser: 784 pixels in, a hidden layer of 500 ReLU units, 10 scores out, "
     "Adam, 5 epochs of batches of 128. The defaults are the article's values. Flip **article-faithful mode** to "
-    "run the article's loop exactly as written, bugs included, and see what one missing `zero_grad()` costs."
+    "run the article's loop exactly as written, bugs included, and see what one missing `zero_grad()` costs. "
+    "Or pick a **convolutional network** (LeNet-5, or one you configure), which looks at the digit as an image, "
+    "and watch its guesses on 40 validation digits turn green as it learns."
 )
+take_full_mnist_request(state)  # the "Train on the full MNIST" button of the last run: before the source select
+if "dt_mnist_error" in state:
+    st.error(state.pop("dt_mnist_error"))
 
 st.subheader("1. Data")
 left, right = st.columns([1, 2])
@@ -94,13 +102,7 @@ on_error = left.radio("On bad files", ["skip", "stop"], key="dt_on_error", **KEE
 resize = right.checkbox("Resize images that are not 28x28", key="dt_resize", **KEEP)
 dataset = None
 if kind == "mnist" and not is_downloaded():
-    st.info("The full MNIST (about 11 MB) is not on this machine yet. Download it once; it stays in data/mnist/.")
-    if st.button("Download MNIST", key="dt_download_mnist"):
-        bar = st.progress(0.0, text="Downloading MNIST...")
-        with friendly_errors("Downloading MNIST"):
-            download_mnist(progress=lambda done, total: bar.progress(
-                min(done / total, 1.0), text=f"{done / 2**20:.1f} of {total / 2**20:.1f} MB"))
-            st.rerun()
+    mnist_download_panel()
 if kind in PATH_HINTS and not spec:
     st.info(f"Type the path of the {SOURCES[kind].lower()}, for example `{PATH_HINTS[kind]}`.")
 elif kind != "mnist" or is_downloaded():
@@ -125,17 +127,16 @@ st.subheader("2. Model and training")
 faithful = st.toggle("Article-faithful mode: the article's loop as written (no zero_grad, ...)", key="dt_faithful", **KEEP)
 if faithful:
     st.info(WHY_FAITHFUL)
-c = st.columns(4)
-hidden = c[0].select_slider("Hidden units", HIDDEN, key="dt_hidden", **KEEP)
-depth = c[1].slider("Hidden layers", 1, 3, key="dt_depth", **KEEP)
-activation = c[2].selectbox("Activation", list(ACTIVATIONS), key="dt_activation", **KEEP)
-optimizer = c[3].selectbox("Optimizer", ["adam", "sgd"], key="dt_optimizer", **KEEP,
+model = model_controls()  # the architecture and its options
+if faithful and model["arch"] != "mlp":
+    st.caption("The article trained its MLP; here its loop, defects and all, trains the network you picked.")
+c = st.columns(5)
+optimizer = c[0].selectbox("Optimizer", ["adam", "sgd"], key="dt_optimizer", **KEEP,
                            format_func={"adam": "Adam", "sgd": "SGD with momentum"}.get)
-c = st.columns(4)
-lr = c[0].select_slider("Learning rate", LRS, key="dt_lr", **KEEP, format_func=lambda v: f"{v:g}")
-momentum = c[1].slider("SGD momentum", 0.0, 0.99, step=0.01, key="dt_momentum", **KEEP, disabled=optimizer != "sgd")
-batch = c[2].select_slider("Batch size", BATCHES, key="dt_batch", **KEEP)
-epochs = c[3].slider("Epochs", 1, 30, key="dt_epochs", **KEEP)
+lr = c[1].select_slider("Learning rate", LRS, key="dt_lr", **KEEP, format_func=lambda v: f"{v:g}")
+momentum = c[2].slider("SGD momentum", 0.0, 0.99, step=0.01, key="dt_momentum", **KEEP, disabled=optimizer != "sgd")
+batch = c[3].select_slider("Batch size", BATCHES, key="dt_batch", **KEEP)
+epochs = c[4].slider("Epochs", 1, 30, key="dt_epochs", **KEEP)
 c = st.columns(4)
 seed = c[0].number_input("Seed", 0, 2**31 - 1, step=1, key="dt_seed", **KEEP)
 val_fraction = c[1].slider("Validation fraction", 0.1, 0.5, step=0.05, key="dt_val", **KEEP)
@@ -148,10 +149,14 @@ fast = c[3].toggle("Fast path", key="dt_fast", **KEEP, disabled=faithful, help=F
 config = None
 with friendly_errors("Those settings"):
     n_train = int(len(dataset) * (1 - val_fraction)) if dataset is not None else 3500
-    config = TrainConfig(source=spec or "bundled", on_error=on_error, resize=resize, hidden=hidden, depth=depth, activation=activation,
-                         optimizer=optimizer, lr=lr, momentum=momentum, batch_size=batch, epochs=epochs,
-                         seed=int(seed), val_fraction=val_fraction, device=device, article_faithful=faithful,
+    config = TrainConfig(source=spec or "bundled", on_error=on_error, resize=resize, **model, optimizer=optimizer,
+                         lr=lr, momentum=momentum, batch_size=batch, epochs=epochs, seed=int(seed),
+                         val_fraction=val_fraction, device=device, article_faithful=faithful,
                          log_every=log_every_for(n_train, batch), fast=fast)
+if config is not None:
+    st.markdown(cost_line(config.model_config()))
+    with st.expander("Its layers, one by one"):
+        st.table(layer_rows(config.model_config()))
 if state.pop("dt_start", False) and config is not None and dataset is not None:
     with friendly_errors("Starting the run"):
         start_run(config)
@@ -160,11 +165,16 @@ if watched is not None and getattr(state.get("dt_curves"), "run_id", None) != wa
     state["dt_curves"] = RunCurves(watched.id)  # a new run, or re-attached to the workspace's active one
 curves = state.get("dt_curves") if watched is not None else None
 running = curves is not None and curves.poll(store, ws).active
-c = st.columns([1, 1, 4])
+if config is not None and not running and not state.get("dt_stop"):  # not in the Stop click's own run: it waits
+    time_estimates(config, len(dataset) if dataset is not None else 0, offer_mnist=kind != "mnist")
+c = st.columns([1, 1, 2, 2])
 c[0].button("Train", key="dt_train", type="primary", on_click=request_start, width="stretch",
             disabled=running or config is None or dataset is None)
 c[1].button("Stop", key="dt_stop", on_click=request_stop, args=(curves.run_id if running else "",),
             disabled=not running, width="stretch", help="Stops within a second and keeps the partial model")
+if kind != "mnist":
+    c[2].button("Train on the full MNIST", key="dt_mnist_train", on_click=lambda: state.update(dt_full_mnist=True),
+                disabled=running or config is None, help="70,000 digits: downloaded first if they are not here")
 
 
 @st.fragment(run_every=REFRESH_SECONDS if running else None)

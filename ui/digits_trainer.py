@@ -5,26 +5,42 @@ and the datasets every browser session shares.
   watched_run: which run the page shows (this session's, else the workspace's active one); run_outcome,
   speed_line: how it ended, in words (all plain Python, tested without Streamlit);
 - DatasetCache / digits_with_progress: datasets loaded once per server, with a progress bar;
-- canonical_step_code, speed_notes, WHY_FAITHFUL: what the page shows in words and code.
+- canonical_step_code, speed_notes, WHY_FAITHFUL: what the page shows in words and code;
+- model_controls, cost_line, layer_rows: the architecture and its options, its size and FLOPs before training;
+- estimate_note, measured_rate, full_mnist_note, take_full_mnist_request: how long a run will take, and the
+  one-click run on the full MNIST (downloaded first if it is not here);
+- preview_grid: the live predictions on 40 fixed validation digits, redrawn from the run's latest checkpoint.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from dataclasses import asdict, replace
 from collections.abc import Callable, Hashable
 from typing import Any
 
+import numpy as np
 import streamlit as st
 import torch
 
+from pytorch_explorer.core.devices import resolve_device
+from pytorch_explorer.core.errors import ExplorerError
 from pytorch_explorer.core.text import as_code, escape_markdown
 from pytorch_explorer.digits.training import figures as figs
 from pytorch_explorer.digits.data import DigitDataset, load_digits
-from pytorch_explorer.digits.models import mlp_code
+from pytorch_explorer.digits.data.mnist import download_mnist, is_downloaded
+from pytorch_explorer.digits.models import (
+    ACTIVATIONS, KERNEL_SIZES, ModelConfig, describe_model, load_checkpoint, model_code, model_cost,
+)
 from pytorch_explorer.digits.shelf import StoreShelf
-from pytorch_explorer.digits.training import TrainConfig, TrainingEvent
+from pytorch_explorer.digits.training import TrainConfig, TrainingEvent, estimate_seconds, format_duration
+from pytorch_explorer.digits.training.preview import (
+    Predictions, measure_samples_per_s, predict_preview, preview_indices,
+)
 from pytorch_explorer.runs import RunRecord, RunStore
+from ui import friendly_errors
+from ui.settings import KEEP
 
 SOURCES = {"bundled": "Bundled: 5,000 MNIST digits (no set-up)", "folder": "The article's PNG folder",
            "idx": "MNIST IDX files", "csv": "CSV of pixels", "mnist": "Full MNIST: 70,000 digits (download)"}
@@ -39,7 +55,16 @@ DEFAULTS = {"dt_source_kind": "bundled", "dt_source_path": "", "dt_on_error": "s
             "dt_activation": _ARTICLE.activation, "dt_optimizer": _ARTICLE.optimizer, "dt_lr": _ARTICLE.lr,
             "dt_momentum": _ARTICLE.momentum, "dt_batch": _ARTICLE.batch_size, "dt_epochs": _ARTICLE.epochs,
             "dt_seed": _ARTICLE.seed, "dt_val": _ARTICLE.val_fraction, "dt_device": _ARTICLE.device,
-            "dt_fast": _ARTICLE.fast}
+            "dt_fast": _ARTICLE.fast, "dt_arch": "MLP", "dt_channels": _ARTICLE.channels,
+            "dt_kernel": _ARTICLE.kernel_size, "dt_conv_layers": _ARTICLE.conv_layers, "dt_dropout": _ARTICLE.dropout,
+            "dt_bn": _ARTICLE.batch_norm}
+CHANNELS = [4, 8, 16, 32, 64, 128]
+ARCH_LABELS = {"MLP": "mlp", "LeNet-5": "lenet", "CNN": "cnn"}  # what the select (and the URL) says -> arch
+MNIST_DIGITS = 70_000
+MNIST_NOTE = ("The full MNIST is not on this machine yet: this button first downloads it (about 11 MB, four "
+              "checksum-verified files, into data/mnist/; a few seconds on a normal connection), then trains. "
+              "Without an internet connection the download fails with a message, nothing else changes, and "
+              "the bundled 5,000 digits stay available.")
 WHY_FAITHFUL = """**What the article's loop gets wrong.** It never calls `optimizer.zero_grad()`, so every
 `loss.backward()` adds to the gradients of all earlier steps and each `optimizer.step()` follows that
 growing sum, a stale average of the whole run's gradients, rather than the current batch's. It also
@@ -51,7 +76,7 @@ FAST_HELP = ("A fused optimizer (Adam's kernel called directly); on a CUDA GPU t
              "graph. Off: the optimizer's plain for-loop step. Same results either way (within rounding); "
              "compare the samples/s of two runs in the history.")
 METRIC_CHARS = 8  # a live metric's value longer than this is cut off in a fifth of the page
-HISTORY_FIRST = ["name", "mode", "status", "val_acc", "train_acc", "seconds", "samples_per_s", "device", "fast_path"]
+HISTORY_FIRST = ["name", "mode", "arch", "status", "val_acc", "train_acc", "seconds", "samples_per_s", "device", "fast_path"]
 
 
 # ----------------------------------------------------------------------------- the run the page watches
@@ -72,6 +97,9 @@ class RunCurves:
         self.val_acc: list[float] = []
         self.last: dict[str, Any] | None = None  # the newest step reading
         self.epoch_step = -1  # the step of the newest epoch reading
+        self.preview_key: tuple | None = None  # which checkpoint the predictions below came from
+        self.predictions: Predictions | None = None
+        self.preview_epoch = 0
 
     def poll(self, store: RunStore, workspace: str) -> RunRecord:
         """Read the run's state and its readings newer than the last poll (RunNotFound if it was deleted)."""
@@ -90,6 +118,22 @@ class RunCurves:
     @property
     def active(self) -> bool:
         return self.record is None or self.record.active
+
+    def preview(self, images: np.ndarray) -> Predictions | None:
+        """The predictions of the run's latest checkpoint for these digits (loaded again only when the
+        worker has written a newer one: after each epoch, and at the end); None before the first."""
+        record = self.record
+        if record is None or record.checkpoint is None:
+            return None
+        key = (record.checkpoint_epoch, record.finished, len(images))
+        if key != self.preview_key:
+            try:
+                trained = load_checkpoint(record.checkpoint, name=record.name)
+            except ExplorerError:
+                return self.predictions  # being replaced right now, or gone: keep the last
+            self.predictions, self.preview_key = predict_preview(trained, images), key
+            self.preview_epoch = record.checkpoint_epoch or 0
+        return self.predictions
 
     def event(self) -> TrainingEvent | None:
         """The newest step reading as a TrainingEvent (what live_metrics shows); None before the first."""
@@ -234,6 +278,7 @@ def show_live_run(curves: RunCurves, queue_note: str = "") -> None:
     c[1].plotly_chart(figs.accuracy_figure(curves.epochs, curves.train_acc, curves.val_acc,
                                            total_epochs=config.get("epochs")),
                       key="dt_acc_chart", config={"displayModeBar": False})
+    preview_grid(curves)
 
 
 def compact(number: float) -> str:
@@ -280,7 +325,7 @@ def history_table(rows: list[dict[str, Any]]) -> None:
 # ----------------------------------------------------------------------------- what the page says and shows
 def canonical_step_code(config: TrainConfig) -> str:
     """The PyTorch code of a run with these settings, for the page's code expander."""
-    model = mlp_code(config.mlp_config())
+    model = model_code(config.model_config())
     fused = ", fused=True" if config.fast and not config.article_faithful else ""
     if config.optimizer == "adam":
         opt = f"optimizer = torch.optim.Adam(model.parameters(), lr={config.lr:g}{fused})"
@@ -335,6 +380,7 @@ loss_fn = torch.nn.CrossEntropyLoss()
 generator = torch.Generator().manual_seed({config.seed})
 
 for epoch in range({config.epochs}):
+    model.train()                                 # dropout on, batch norm learns its averages
     order = torch.randperm(len(x_train), generator=generator).to(device)   # a new shuffle each epoch
     for i in range(0, len(order), {config.batch_size}):
         batch = order[i:i + {config.batch_size}]              # a batch is a slice of the shuffled indices
@@ -343,6 +389,7 @@ for epoch in range({config.epochs}):
         loss = loss_fn(model(xb), yb)
         loss.backward()
         optimizer.step()
+    model.eval()                                  # dropout off, batch norm uses its averages
     with torch.no_grad():
         val_acc = (model(x_val).argmax(1) == y_val).float().mean().item()
     print(epoch, loss.item(), val_acc)
@@ -391,3 +438,142 @@ def speed_notes(config: TrainConfig, fast_path: str = "") -> str:
     lines.append("\nMeasure your machine: `python -m pytorch_explorer bench` runs the article's loop and this trainer "
                  "side by side (`--device cuda` on a GPU); docs/benchmarks.md has the figures measured so far.")
     return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- the model, its cost, its time
+def model_controls() -> dict[str, Any]:
+    """The architecture select and its options (only those of the chosen arch are shown); returns them as
+    TrainConfig keyword arguments."""
+    c = st.columns(4)
+    label = c[0].selectbox("Architecture", list(ARCH_LABELS), key="dt_arch", **KEEP,
+                           help="MLP: the article's model. LeNet-5: LeCun's small CNN (conv-pool-conv-pool-fc). "
+                                "CNN: conv blocks of your choosing. All three read the same 784 pixels.")
+    arch = ARCH_LABELS[label]
+    chosen: dict[str, Any] = {"arch": arch}
+    if arch == "mlp":
+        chosen["hidden"] = c[1].select_slider("Hidden units", HIDDEN, key="dt_hidden", **KEEP)
+        chosen["depth"] = c[2].slider("Hidden layers", 1, 3, key="dt_depth", **KEEP)
+    elif arch == "cnn":
+        chosen["channels"] = c[1].select_slider("Channels (first block)", CHANNELS, key="dt_channels", **KEEP,
+                                                help="Each next conv block has twice as many")
+        chosen["kernel_size"] = c[2].select_slider("Kernel size", list(KERNEL_SIZES), key="dt_kernel", **KEEP)
+        chosen["conv_layers"] = c[3].slider("Conv blocks", 1, 3, key="dt_conv_layers", **KEEP,
+                                            help="conv, [batch norm], activation, 2x2 max pool: 28 -> 14 -> 7 -> 3")
+        c = st.columns(4)
+        chosen["dropout"] = c[0].slider("Dropout", 0.0, 0.9, step=0.05, key="dt_dropout", **KEEP,
+                                        help="Before the output layer, while training only")
+        chosen["batch_norm"] = c[1].toggle("Batch norm", key="dt_bn", **KEEP,
+                                           help="After each convolution (which then needs no bias)")
+    else:
+        c[1].caption("LeNet-5's layers are fixed: conv 5x5 (6) - pool - conv 5x5 (16) - pool - 120 - 84 - 10.")
+    chosen["activation"] = (c[3] if arch == "mlp" else c[2]).selectbox("Activation", list(ACTIVATIONS), key="dt_activation", **KEEP)
+    return chosen
+
+
+def cost_line(model: ModelConfig) -> str:
+    """"LeNet-5: ...: **61,706 parameters**; **2.26 MFLOP** per training sample (forward 0.83 ...)" for the page."""
+    cost = model_cost(model)
+    return (f"{escape_markdown(describe_model(model))}: **{cost.parameters:,} parameters**; **{cost.training_flops / 1e6:.2f} MFLOP** per training sample "
+            f"(forward {cost.forward_flops / 1e6:.2f} MFLOP, backward the rest: multiply-adds of the conv and "
+            "linear layers, x2).")
+
+
+def layer_rows(model: ModelConfig) -> list[dict[str, Any]]:
+    """The model's layers, one row each: output shape, parameters, forward FLOPs per sample."""
+    return [{"layer": layer.name, "output": " x ".join(map(str, layer.output)), "parameters": layer.parameters,
+             "forward FLOPs": layer.flops} for layer in model_cost(model).layers]
+
+
+@st.cache_data(ttl=600, max_entries=64, show_spinner="Timing a few training steps of this model...")
+def measured_rate(model: dict[str, Any], batch_size: int, device: str) -> float:
+    """samples/s of this model and batch on this device, from a few timed steps (a third of a second), per server."""
+    return measure_samples_per_s(TrainConfig(**model, batch_size=batch_size, device=device), seconds=0.3)
+
+
+def estimate_note(config: TrainConfig, n_total: int, rate: float, what: str = "This run") -> str:
+    """"This run: 3,500 digits x 5 epochs at about 1,234 samples/s: about 15 s of training." """
+    seconds = estimate_seconds(rate, n_total, config)
+    n_train = int(n_total * (1 - config.val_fraction))
+    epochs = f"{config.epochs} epoch" + ("s" if config.epochs != 1 else "")
+    return (f"{what}: {n_train:,} training digits x {epochs} at about {rate:,.0f} samples/s "
+            f"(a few steps of this model timed just now on {resolve_device(config.device)}): "
+            f"**about {format_duration(seconds)}** of training.")
+
+
+def full_mnist_note(config: TrainConfig, rate: float, downloaded: bool) -> str:
+    """What the one-click full-MNIST run will take, and what happens first when MNIST is not here yet."""
+    note = estimate_note(replace(config, source="mnist"), MNIST_DIGITS, rate, "The full MNIST")
+    return note if downloaded else f"{note}\n\n{MNIST_NOTE}"
+
+
+def time_estimates(config: TrainConfig, n_total: int, offer_mnist: bool) -> None:
+    """How long this run (n_total digits) will take, and the full MNIST (unless it is the source already)."""
+    with friendly_errors("Estimating the training time"):
+        rate = measured_rate(asdict(config.model_config()), config.batch_size, config.device)
+        if n_total:
+            st.caption(estimate_note(config, n_total, rate))
+        if offer_mnist:
+            st.caption(full_mnist_note(config, rate, is_downloaded()))
+
+
+def mnist_download_panel() -> None:
+    """The "Download MNIST" button, for when the full MNIST is the chosen source but not here yet."""
+    st.info("The full MNIST (about 11 MB) is not on this machine yet. Download it once; it stays in data/mnist/. "
+            "Without an internet connection the download fails with a message; the bundled digits still work.")
+    if st.button("Download MNIST", key="dt_download_mnist"):
+        bar = st.progress(0.0, text="Downloading MNIST...")
+        with friendly_errors("Downloading MNIST"):
+            download_mnist(progress=lambda done, total: bar.progress(
+                min(done / total, 1.0), text=f"{done / 2**20:.1f} of {total / 2**20:.1f} MB"))
+            st.rerun()
+
+
+def take_full_mnist_request(state: Any) -> None:
+    """At the top of the page (before the source select exists): a click on "Train on the full MNIST" downloads
+    MNIST if needed (with a progress bar), then selects it as the source and starts the run."""
+    if not state.pop("dt_full_mnist", False):
+        return
+    if not is_downloaded():
+        bar = st.progress(0.0, text="Downloading MNIST (about 11 MB)...")
+        try:
+            download_mnist(progress=lambda done, total: bar.progress(
+                min(done / total, 1.0), text=f"Downloading MNIST: {done / 2**20:.1f} of {total / 2**20:.1f} MB"))
+        except (ExplorerError, OSError) as exc:
+            state["dt_mnist_error"] = (f"Could not download MNIST: {escape_markdown(str(exc))} Nothing was changed; "
+                                       "the bundled digits are still here.")
+            return
+        finally:
+            bar.empty()
+    state["dt_source_kind"] = "mnist"
+    state["dt_start"] = True
+
+
+# ----------------------------------------------------------------------------- live predictions
+@st.cache_resource(max_entries=8)
+def preview_digits(source: str, on_error: str, resize: bool, val_fraction: float) -> tuple[np.ndarray, np.ndarray]:
+    """The 40 fixed validation digits of a run's data (images, labels), from the shared dataset cache."""
+    data = shared_datasets().get((source, on_error, resize),
+                                 lambda: load_digits(source, on_error=on_error, resize=resize, restrict_paths=True))
+    chosen = preview_indices(data.labels, val_fraction)
+    return data.images[chosen], data.labels[chosen]
+
+
+def preview_grid(curves: RunCurves) -> None:
+    """The run's predictions on 40 fixed validation digits, from its latest checkpoint (green right, red wrong)."""
+    record = curves.record
+    assert record is not None
+    config = record.config
+    try:
+        images, labels = preview_digits(config.get("source", "bundled"), config.get("on_error", "skip"),
+                                        bool(config.get("resize", False)), float(config.get("val_fraction", 0.3)))
+    except (ExplorerError, ValueError, OSError):
+        return  # the run's data is gone: the charts above still tell the story
+    predictions = curves.preview(images)
+    if predictions is None:
+        title = "40 validation digits: the model's guesses appear after epoch 1"
+    else:
+        when = "final model" if not record.active else f"after epoch {curves.preview_epoch}"
+        title = f"40 validation digits, {when}: {predictions.accuracy(labels):.0%} right (green), wrong in red"
+    st.plotly_chart(figs.prediction_grid_figure(images, labels, None if predictions is None else predictions.predicted,
+                                                None if predictions is None else predictions.confidence, title=title),
+                    key="dt_preview_grid", config={"displayModeBar": False})

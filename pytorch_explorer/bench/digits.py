@@ -14,6 +14,11 @@
 5. Single-digit prediction latency on CPU: preprocess_digit (a 280x280 RGBA drawing, as the probe
    page's canvas gives) + predict_proba, median of many.
 
+`BenchConfig.arch` picks the model of 1., 4. and 5. (the article's MLP by default, "lenet" or "cnn" with
+the CNN's default options); the matmul rate of 2. stays the MLP's first layer. `compare_archs` trains
+each architecture in turn on the same data, same settings, and reports validation accuracy, training
+time, samples/s, parameters and FLOPs (`python -m pytorch_explorer bench archs`).
+
 Without a data source the digits are synthetic, of MNIST's shape: uint8 (N, 28, 28) made from ten
 random class templates plus noise (learnable, so the loops do real work), N = 49,000 as in the
 article's train.csv.
@@ -34,7 +39,7 @@ import torch
 
 from pytorch_explorer.digits.data import DigitDataset, load_digits
 from pytorch_explorer.core.devices import cpu_count, resolve_device
-from pytorch_explorer.digits.models import MLPConfig
+from pytorch_explorer.digits.models import ModelConfig, model_cost
 from pytorch_explorer.digits.training import (
     FINAL_KINDS, TrainConfig, Trainer, flops_per_sample, train_digits, train_to_completion,
 )
@@ -51,6 +56,7 @@ class BenchConfig:
     repeats: int = 2  # interleaved passes over the data
     batch_size: int = 128
     hidden: int = 500
+    arch: str = "mlp"  # "lenet" or "cnn" (its default options): the model the trainer's figures are of
     log_every: int | None = None  # steps per chunk / loss reading; None: 10 on CPU, 100 on an accelerator
     threads: int | None = None  # torch CPU threads; None: on CPU the fastest of 1, 2, 4, ... cores (measured)
     png_count: int = ARTICLE_TRAIN_ROWS
@@ -112,11 +118,11 @@ def matmul_rate(device: torch.device, batch_size: int = 128, hidden: int = 500, 
     return best
 
 
-def step_seconds(hidden: int, batch_size: int, steps: int = 10) -> float:
-    """Best-of-3 seconds per training step (Adam, the MLP) at torch's current thread count, on CPU."""
-    from pytorch_explorer.digits.models import build_mlp
+def step_seconds(hidden: int, batch_size: int, steps: int = 10, arch: str = "mlp") -> float:
+    """Best-of-3 seconds per training step (Adam, the bench's model) at torch's current thread count, on CPU."""
+    from pytorch_explorer.digits.models import build_model
 
-    model = build_mlp(MLPConfig(hidden=hidden))
+    model = build_model(ModelConfig(hidden=hidden, arch=arch))
     optimizer = torch.optim.Adam(model.parameters(), fused=True)
     x, y = torch.rand(batch_size, 28 * 28), torch.randint(0, 10, (batch_size,))
     best = float("inf")
@@ -130,7 +136,8 @@ def step_seconds(hidden: int, batch_size: int, steps: int = 10) -> float:
     return best
 
 
-def fastest_threads(hidden: int, batch_size: int, cores: int | None = None) -> tuple[int, dict[int, float]]:
+def fastest_threads(hidden: int, batch_size: int, cores: int | None = None,
+                    arch: str = "mlp") -> tuple[int, dict[int, float]]:
     """Try 1, 2, 4, ... up to the usable cores and keep the thread count with the fastest training step.
 
     On a machine other processes share, OpenMP threads that wait for a descheduled sibling can make
@@ -143,7 +150,7 @@ def fastest_threads(hidden: int, batch_size: int, cores: int | None = None) -> t
     try:
         for threads in candidates:
             torch.set_num_threads(threads)
-            timings[threads] = step_seconds(hidden, batch_size)
+            timings[threads] = step_seconds(hidden, batch_size, arch=arch)
     finally:
         torch.set_num_threads(before)
     return min(timings, key=timings.get), timings
@@ -181,7 +188,8 @@ def interleaved_rates(configs: dict[str, TrainConfig], data: DigitDataset) -> tu
 
 def trainer_config(bench: BenchConfig, device: str) -> TrainConfig:
     """This trainer's settings for a bench run: the bench's model, batch, epochs and seed, torch's current threads."""
-    return TrainConfig(hidden=bench.hidden, batch_size=bench.batch_size, epochs=bench.epochs, seed=bench.seed,
+    return TrainConfig(hidden=bench.hidden, arch=bench.arch, batch_size=bench.batch_size, epochs=bench.epochs,
+                       seed=bench.seed,
                        device=device, log_every=bench.log_every or (10 if device == "cpu" else 100),
                        threads=torch.get_num_threads())
 
@@ -295,7 +303,7 @@ def run_bench(bench: BenchConfig = BenchConfig()) -> dict[str, Any]:
     if bench.threads:
         threads = bench.threads
     elif device.type == "cpu":
-        threads, probe = fastest_threads(bench.hidden, bench.batch_size)
+        threads, probe = fastest_threads(bench.hidden, bench.batch_size, arch=bench.arch)
     else:
         threads = cpu_count()
     torch.set_num_threads(threads)
@@ -303,7 +311,8 @@ def run_bench(bench: BenchConfig = BenchConfig()) -> dict[str, Any]:
     result: dict[str, Any] = {
         "device": str(device), "cpu": cpu_model(), "cores": cpu_count(), "threads": torch.get_num_threads(),
         "torch": torch.__version__, "source": data.source, "n_samples": len(data), "epochs": bench.epochs,
-        "batch_size": bench.batch_size, "hidden": bench.hidden, "repeats": bench.repeats,
+        "batch_size": bench.batch_size, "hidden": bench.hidden, "repeats": bench.repeats, "arch": bench.arch,
+        "parameters": model_cost(ModelConfig(hidden=bench.hidden, arch=bench.arch)).parameters,
         "thread_probe_ms_per_step": {str(k): v * 1e3 for k, v in probe.items()},
         "load_average_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
     }
@@ -314,7 +323,7 @@ def run_bench(bench: BenchConfig = BenchConfig()) -> dict[str, Any]:
     result.update(training)
     result.update(five_epochs(data, bench, str(device)))
     rate = matmul_rate(device, bench.batch_size, bench.hidden)
-    flops = flops_per_sample(MLPConfig(hidden=bench.hidden))
+    flops = flops_per_sample(ModelConfig(hidden=bench.hidden, arch=bench.arch))
     result["matmul_gflops"] = rate
     result["flops_per_sample"] = flops
     result["trainer_gflops"] = result["trainer_samples_per_s"] * flops / 1e9
@@ -323,3 +332,26 @@ def run_bench(bench: BenchConfig = BenchConfig()) -> dict[str, Any]:
     result["png"] = png_loading(bench.png_count) if bench.png else None
     result.update(prediction_latency(trained, bench.latency_runs))
     return result
+
+
+def compare_archs(archs: list[str], source: str = "bundled", epochs: int = 5, batch_size: int = 128, seed: int = 128,
+                  device: str = "cpu", threads: int = 0) -> list[dict[str, Any]]:
+    """Train each architecture (its default options) on the same data with the same settings, one after the
+    other, and report what each reached and how fast: val_acc, train_s (training time, evaluation excluded),
+    elapsed_s, samples_per_s, parameters, flops_per_sample (training) and the achieved GFLOP/s."""
+    data = load_digits(source)
+    rows = []
+    for arch in archs:
+        config = TrainConfig(arch=arch, epochs=epochs, batch_size=batch_size, seed=seed, device=device,
+                             threads=threads)
+        train_to_completion(replace(config, epochs=1), DigitDataset(data.images[:512], data.labels[:512],
+                                                                    data.source))  # warm-up, not timed
+        trained = train_to_completion(config, data)
+        m, cost = trained.metrics, model_cost(config.model_config())
+        rows.append({"arch": arch, "source": data.source, "n_train": m["n_train"], "epochs": epochs,
+                     "val_acc": m["val_acc"], "train_acc": m["train_acc"], "train_s": m["train_seconds"],
+                     "elapsed_s": m["elapsed_s"], "samples_per_s": m["samples_per_s"],
+                     "parameters": cost.parameters, "flops_per_sample": cost.training_flops,
+                     "gflops": m["samples_per_s"] * cost.training_flops / 1e9, "threads": m["threads"],
+                     "device": m["device"], "fast_path": m["fast_path"], "status": m["status"]})
+    return rows

@@ -1,7 +1,7 @@
 """`python -m pytorch_explorer bench`: speed figures (see pytorch_explorer.bench.digits and docs/benchmarks.md).
 
     python -m pytorch_explorer bench [--device cpu|cuda] [--json] [--quick] [--no-png] [--png-count N]
-        [--source SPEC] [--n N] [--epochs N] [--repeats N] [--threads N]
+        [--source SPEC] [--n N] [--epochs N] [--repeats N] [--threads N] [--arch mlp|lenet|cnn]
 
 With --json the last line is one JSON object (device, article_samples_per_s, trainer_samples_per_s,
 speedup, matmul_gflops, fraction_of_matmul, png timings, latency_ms_median, ...).
@@ -11,6 +11,12 @@ speedup, matmul_gflops, fraction_of_matmul, png timings, latency_ms_median, ...)
 
 N training jobs at once through the job scheduler against one alone (pytorch_explorer.jobs.load_bench);
 with --url, the app's health endpoint is polled meanwhile. `bench` without `load` is unchanged.
+
+    python -m pytorch_explorer bench archs [--archs mlp,lenet,cnn] [--source bundled] [--epochs 5]
+        [--batch-size 128] [--threads N] [--device cpu] [--json]
+
+The architectures trained one after the other on the same data: validation accuracy, training time,
+samples/s, parameters and FLOPs of each (pytorch_explorer.bench.digits.compare_archs).
 """
 
 from __future__ import annotations
@@ -34,12 +40,52 @@ def register(commands: argparse._SubParsersAction) -> None:
     bench.add_argument("--epochs", type=int, help="epochs per timed run (default 1)")
     bench.add_argument("--repeats", type=int, help="interleaved passes of the three loops (default 2)")
     bench.add_argument("--hidden", type=int, help="hidden units (default 500)")
+    bench.add_argument("--arch", choices=("mlp", "lenet", "cnn"), help="the model (default mlp, the article's)")
     bench.add_argument("--batch-size", type=int, help="batch size (default 128)")
     bench.add_argument("--threads", type=int, help="torch CPU threads (default: the fastest of 1, 2, 4, ... cores, measured)")
     bench.add_argument("--png-count", type=int, help="PNG files to generate and load (default 49,000)")
     bench.add_argument("--no-png", action="store_true", help="skip the PNG-folder timing")
     bench.set_defaults(func=bench_command)
-    register_load(bench.add_subparsers(dest="bench_command", metavar="[load]"))
+    subcommands = bench.add_subparsers(dest="bench_command", metavar="[load | archs]")
+    register_load(subcommands)
+    register_archs(subcommands)
+
+
+def register_archs(subcommands: argparse._SubParsersAction) -> None:
+    """Add `bench archs`: MLP, LeNet-5 and the CNN trained on the same data, compared."""
+    archs = subcommands.add_parser("archs", help="the MLP, LeNet-5 and the CNN trained alike, compared",
+                                   description="Train each architecture on the same data; compare accuracy and speed.")
+    archs.add_argument("--archs", default="mlp,lenet,cnn", help="comma-separated (default mlp,lenet,cnn)")
+    archs.add_argument("--source", default="bundled", help="data source spec (default bundled)")
+    archs.add_argument("--epochs", type=int, default=5, help="epochs per run (default 5)")
+    archs.add_argument("--batch-size", type=int, default=128, help="batch size (default 128)")
+    archs.add_argument("--threads", type=int, default=0, help="torch CPU threads (default 0: torch's own choice)")
+    archs.add_argument("--device", default="cpu", help="cpu (default), cuda, auto")
+    archs.add_argument("--json", action="store_true", help="end with one JSON object")
+    archs.set_defaults(func=archs_command)
+
+
+def archs_command(args: argparse.Namespace) -> int:
+    from pytorch_explorer.bench.digits import compare_archs
+    from pytorch_explorer.digits.models import ARCHS
+
+    names = [a.strip() for a in args.archs.split(",") if a.strip()]
+    unknown = [a for a in names if a not in ARCHS]
+    if unknown or not names:
+        raise ExplorerError(f"--archs takes names from {', '.join(ARCHS)}, not {args.archs!r}")
+    for flag in ("epochs", "batch_size"):
+        if getattr(args, flag) < 1:
+            raise ExplorerError(f"--{flag.replace('_', '-')} must be at least 1, not {getattr(args, flag)}")
+    rows = compare_archs(names, source=args.source, epochs=args.epochs, batch_size=args.batch_size,
+                         device=args.device, threads=args.threads)
+    for r in rows:
+        print(f"{r['arch']:>6}: val acc {r['val_acc']:.4f}, training {r['train_s']:.1f} s "
+              f"({r['elapsed_s']:.1f} s with evaluation), {r['samples_per_s']:,.0f} samples/s, "
+              f"{r['parameters']:,} parameters, {r['flops_per_sample'] / 1e6:.2f} MFLOP/sample, "
+              f"{r['gflops']:.2f} GFLOP/s ({r['n_train']:,} digits x {r['epochs']} epochs, {r['threads']} threads)")
+    if args.json:
+        print(json.dumps({"archs": rows}))
+    return 0
 
 
 def register_load(subcommands: argparse._SubParsersAction) -> None:
@@ -85,6 +131,8 @@ def bench_config(args: argparse.Namespace):
 
     config = QUICK if args.quick else BenchConfig()
     overrides = {"device": args.device, "source": args.source, "png": not args.no_png}
+    if args.arch:
+        overrides["arch"] = args.arch
     for flag, field in (("n", "n"), ("epochs", "epochs"), ("repeats", "repeats"), ("hidden", "hidden"),
                         ("batch_size", "batch_size"), ("threads", "threads"), ("png_count", "png_count")):
         value = getattr(args, flag)
@@ -95,13 +143,21 @@ def bench_config(args: argparse.Namespace):
     return replace(config, **overrides)
 
 
+def model_words(r: dict) -> str:
+    """"MLP 784-500-10", or "lenet (61,706 parameters)"."""
+    arch = r.get("arch", "mlp")
+    if arch == "mlp":
+        return f"MLP 784-{r['hidden']}-10"
+    return f"{arch} ({r['parameters']:,} parameters)"
+
+
 def report_lines(r: dict) -> list[str]:
     """The human-readable report."""
     lines = [
         f"device {r['device']}" + (f" ({r['gpu']})" if r.get("gpu") else "")
         + f"; CPU {r['cpu']}, {r['cores']} cores, {r['threads']} torch threads; torch {r['torch']}"
         + (f"; 1-min load average {r['load_average_1min']:.2f}" if r.get("load_average_1min") is not None else ""),
-        f"data: {r['source']} ({r['n_samples']:,} digits), MLP 784-{r['hidden']}-10, batch {r['batch_size']}, "
+        f"data: {r['source']} ({r['n_samples']:,} digits), {model_words(r)}, batch {r['batch_size']}, "
         f"{r['epochs']} epoch(s) x {r['repeats']} interleaved pass(es), medians of {r['chunks']['trainer']} chunks",
         f"article's loop as written : {r['article_samples_per_s']:>10,.0f} samples/s "
         f"(val acc {r['article_val_acc']:.3f}, {r['article_steps_per_epoch']} steps/epoch, {r['article_status']})",

@@ -2,12 +2,15 @@
 
     python -m pytorch_explorer digits train --source bundled --epochs 5 --batch-size 128 --lr 0.001 \\
         --hidden 500 --seed 128 --device auto [--article-faithful] [--save model.pt] [--json]
+    python -m pytorch_explorer digits train --arch lenet --json
+    python -m pytorch_explorer digits train --arch cnn --channels 16 --kernel-size 3 --conv-layers 2 \\
+        --dropout 0.25 [--no-batch-norm] --json
     python -m pytorch_explorer digits submit --model model.pt --source folder:data --out submission.csv
     python -m pytorch_explorer digits download
 
 SRC is one of bundled, mnist, folder:PATH, idx:PATH, csv:PATH. With --json the last line printed
-is one JSON object (source, n_train, n_val, device, epochs, train_acc, val_acc, epoch_seconds,
-samples_per_s, ...). `submit` predicts the folder's Test.csv images and writes the article's
+is one JSON object (arch, parameters, flops_per_sample, source, n_train, n_val, device, epochs,
+train_acc, val_acc, epoch_seconds, samples_per_s, ...). `submit` predicts the folder's Test.csv images and writes the article's
 submission format (filename,label).
 """
 
@@ -23,7 +26,7 @@ import numpy as np
 
 from pytorch_explorer.core.devices import DEVICE_CHOICES, cpu_count
 from pytorch_explorer.core.errors import DataError, ExplorerError
-from pytorch_explorer.digits.models import ACTIVATIONS
+from pytorch_explorer.digits.models import ACTIVATIONS, ARCHS, KERNEL_SIZES
 
 
 MAX_SEED = 2**63 - 1  # torch.manual_seed takes a 64-bit integer
@@ -55,8 +58,9 @@ def threads_arg(text: str) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `train` and `submit` to the digits subparsers."""
     defaults = _default_config()
-    train = subparsers.add_parser("train", help="train the digit MLP and report its accuracy",
-                                  description="Train the article's digit MLP (defaults: the article's values).")
+    train = subparsers.add_parser("train", help="train a digit model (the article's MLP, LeNet-5 or a CNN)",
+                                  description="Train the article's digit MLP (defaults: the article's values), "
+                                              "LeNet-5 (--arch lenet) or a configurable CNN (--arch cnn).")
     train.add_argument("--source", default=defaults.source,
                        help="bundled (default), mnist, folder:PATH, idx:PATH or csv:PATH")
     train.add_argument("--epochs", type=int, default=defaults.epochs)
@@ -65,6 +69,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--hidden", type=int, default=defaults.hidden, help="units per hidden layer")
     train.add_argument("--depth", type=int, default=defaults.depth, choices=(1, 2, 3), help="hidden layers")
     train.add_argument("--activation", default=defaults.activation, choices=tuple(ACTIVATIONS))
+    train.add_argument("--arch", default=defaults.arch, choices=tuple(ARCHS),
+                       help="mlp: the article's (--hidden, --depth); lenet: LeNet-5; cnn: the options below")
+    train.add_argument("--channels", type=int, default=defaults.channels,
+                       help="cnn: channels of the first conv block, doubled in each next one (1-128)")
+    train.add_argument("--kernel-size", type=int, default=defaults.kernel_size, choices=KERNEL_SIZES,
+                       help="cnn: the convolutions' kernel size")
+    train.add_argument("--conv-layers", type=int, default=defaults.conv_layers, choices=(1, 2, 3),
+                       help="cnn: conv blocks (conv, batch norm, activation, 2x2 max pool)")
+    train.add_argument("--dropout", type=float, default=defaults.dropout, help="cnn: dropout before the output (0-0.9)")
+    train.add_argument("--no-batch-norm", action="store_true", help="cnn: no batch norm after the convolutions")
     train.add_argument("--optimizer", default=defaults.optimizer, choices=("adam", "sgd"))
     train.add_argument("--momentum", type=float, default=defaults.momentum, help="SGD momentum")
     train.add_argument("--val-fraction", type=float, default=defaults.val_fraction)
@@ -109,7 +123,9 @@ def config_from_args(args: argparse.Namespace):
     from pytorch_explorer.digits.training import TrainConfig
 
     return TrainConfig(
-        source=args.source, hidden=args.hidden, depth=args.depth, activation=args.activation,
+        source=args.source, hidden=args.hidden, depth=args.depth, activation=args.activation, arch=args.arch,
+        channels=args.channels, kernel_size=args.kernel_size, conv_layers=args.conv_layers, dropout=args.dropout,
+        batch_norm=not args.no_batch_norm,
         optimizer=args.optimizer, lr=args.lr, momentum=args.momentum, batch_size=args.batch_size,
         epochs=args.epochs, seed=args.seed, val_fraction=args.val_fraction, device=args.device,
         article_faithful=args.article_faithful, log_every=args.log_every, fast=not args.eager,
@@ -119,8 +135,11 @@ def config_from_args(args: argparse.Namespace):
 
 def summary(trained, config) -> dict:
     """The JSON the command prints last."""
-    m = trained.metrics
+    from pytorch_explorer.digits.models import model_cost
+
+    m, cost = trained.metrics, model_cost(trained.config)
     return {
+        "arch": trained.config.arch, "parameters": cost.parameters, "flops_per_sample": cost.training_flops,
         "source": trained.source, "n_train": m["n_train"], "n_val": m["n_val"], "device": m["device"],
         "epochs": config.epochs, "steps": m["steps"], "status": m["status"],
         "train_acc": m["train_acc"], "val_acc": m["val_acc"], "epoch_seconds": m["epoch_seconds"],
@@ -144,7 +163,12 @@ def train_command(args: argparse.Namespace) -> int:
     if dataset.problems:
         more = f" ({len(dataset.problems) - 5:,} more not shown)" if len(dataset.problems) > 5 else ""
         print(f"skipped: {len(dataset.problems):,} in all{more}", file=sys.stderr)
+    from pytorch_explorer.digits.models import describe_model, model_cost
+
     mode = "article-faithful loop" if config.article_faithful else "fixed loop"
+    cost = model_cost(config.model_config())
+    print(f"model: {describe_model(config.model_config())}; {cost.parameters:,} parameters, "
+          f"{cost.training_flops / 1e6:.2f} MFLOP per training sample", flush=True)
     print(f"training on {len(dataset)} digits from {dataset.source} ({mode})", flush=True)
     trainer = train_digits(config, dataset)
     try:

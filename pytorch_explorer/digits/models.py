@@ -1,12 +1,18 @@
-"""The article's digit model and its checkpoints.
+"""The digit models (the article's MLP and two convolutional networks) and their checkpoints.
 
 The article's model is `nn.Sequential(Linear(784, 500), ReLU(), Linear(500, 10))`; here the
 hidden width, the number of hidden layers (1-3) and the activation can change, and the
-layout stays a plain `nn.Sequential`, so `model[0].weight` is always the first layer.
+layout stays a plain `nn.Sequential`, so `model[0].weight` is always the MLP's first layer.
+Two convolutional networks sit beside it (`ModelConfig.arch`): "lenet", LeNet-5 as LeCun drew
+it for 32x32 digits (conv-pool-conv-pool-fc-fc-fc, 61,706 parameters), and "cnn", one made of
+1-3 conv blocks whose channels, kernel size, dropout and batch norm are the learner's choice.
+Every model reads the same flattened 784 pixels: a CNN's first layer, `nn.Unflatten`, turns them
+back into a 1x28x28 image, so the data path, the fast path and both loops serve all three.
 
+`model_cost` counts a model's parameters and FLOPs per sample, layer by layer, before it is built.
 `pixels_to_inputs` is the one place where stored digits (uint8, 0-255) become what the model
 reads (float, 0-1, one row of 784 a digit). Checkpoints are dicts of tensors and plain values,
-loaded with `weights_only=True`.
+loaded with `weights_only=True`; a checkpoint's config names its arch (old ones, without, are MLPs).
 """
 
 from __future__ import annotations
@@ -36,24 +42,60 @@ MAX_MESSAGE_CHARS = 2_000  # text in its metrics (a run's message)
 MAX_LIST_ITEMS = 1_000_000  # numbers in one metrics list (loss_history, epoch_seconds, ...)
 
 
+ARCHS = {"mlp": "MLP (the article's)", "lenet": "LeNet-5 (small CNN)", "cnn": "Configurable CNN"}
+KERNEL_SIZES = (3, 5, 7)  # odd: padding k // 2 keeps a conv's output the size of its input
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 @dataclass(frozen=True)
-class MLPConfig:
-    """The model's shape: hidden units per layer, hidden layers, activation."""
+class ModelConfig:
+    """The model's shape. arch "mlp": hidden, depth, activation. "lenet": activation (its layout is fixed).
+    "cnn": channels (of the first conv block; each next block doubles them), kernel_size, conv_layers,
+    dropout (before the output layer), batch_norm (after each conv, which then has no bias), activation."""
 
     hidden: int = 500
     depth: int = 1  # number of hidden layers
     activation: str = "relu"
+    arch: str = "mlp"
+    channels: int = 16
+    kernel_size: int = 3
+    conv_layers: int = 2
+    dropout: float = 0.25
+    batch_norm: bool = True
 
     def __post_init__(self) -> None:
-        if not 1 <= self.hidden <= 8192:
-            raise ValueError(f"hidden units must be between 1 and 8192, not {self.hidden}")
-        if not 1 <= self.depth <= 3:
-            raise ValueError(f"depth must be 1, 2 or 3 hidden layers, not {self.depth}")
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}, not {self.activation!r}")
+        if not isinstance(self.arch, str) or self.arch not in ARCHS:
+            raise ValueError(f"arch must be one of {', '.join(ARCHS)}, not {str(self.arch)[:40]!r}")
+        if not _whole(self.hidden) or not 1 <= self.hidden <= 8192:
+            raise ValueError(f"hidden units must be between 1 and 8192, not {str(self.hidden)[:40]}")
+        if not _whole(self.depth) or not 1 <= self.depth <= 3:
+            raise ValueError(f"depth must be 1, 2 or 3 hidden layers, not {str(self.depth)[:40]}")
+        if not isinstance(self.activation, str) or self.activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}, not {str(self.activation)[:40]!r}")
+        if not _whole(self.channels) or not 1 <= self.channels <= 128:
+            raise ValueError(f"channels must be between 1 and 128, not {str(self.channels)[:40]}")
+        if self.kernel_size not in KERNEL_SIZES or not _whole(self.kernel_size):
+            raise ValueError(f"kernel size must be 3, 5 or 7, not {str(self.kernel_size)[:40]}")
+        if not _whole(self.conv_layers) or not 1 <= self.conv_layers <= 3:
+            raise ValueError(f"conv layers must be 1, 2 or 3, not {str(self.conv_layers)[:40]}")
+        if isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float)) or not 0 <= self.dropout <= 0.9:
+            raise ValueError(f"dropout must be a number from 0 to 0.9, not {str(self.dropout)[:40]}")
+        if not isinstance(self.batch_norm, bool):
+            raise ValueError(f"batch_norm must be true or false, not {str(self.batch_norm)[:40]}")
 
 
-def build_mlp(config: MLPConfig = MLPConfig()) -> nn.Sequential:
+MLPConfig = ModelConfig  # its name from before the CNNs: an MLPConfig() is still the article's MLP
+
+
+def build_model(config: ModelConfig = ModelConfig()) -> nn.Sequential:
+    """The model `config.arch` names, as an nn.Sequential that reads (N, 784) and returns (N, 10) logits."""
+    return {"mlp": build_mlp, "lenet": build_lenet, "cnn": build_cnn}[config.arch](config)
+
+
+def build_mlp(config: ModelConfig = ModelConfig()) -> nn.Sequential:
     """784 -> hidden (activation) [-> hidden (activation)]* -> 10, as an nn.Sequential."""
     layers: list[nn.Module] = []
     width_in = INPUT_UNITS
@@ -64,8 +106,48 @@ def build_mlp(config: MLPConfig = MLPConfig()) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-def mlp_code(config: MLPConfig) -> str:
-    """The PyTorch code that builds this model, for the pages' code expanders."""
+def build_lenet(config: ModelConfig = ModelConfig(arch="lenet")) -> nn.Sequential:
+    """LeNet-5 on 28x28 digits: the first conv pads by 2, so its 28x28 input acts as LeCun's 32x32.
+
+    conv 5x5 1->6 (28x28) - pool (14x14) - conv 5x5 6->16 (10x10) - pool (5x5) - 400 -> 120 -> 84 -> 10.
+    LeCun used tanh and average pooling; here the activation is the config's and the pooling is max.
+    """
+    act = ACTIVATIONS[config.activation]
+    return nn.Sequential(
+        nn.Unflatten(1, (1, 28, 28)),  # the 784 pixels back to a 1x28x28 image
+        nn.Conv2d(1, 6, kernel_size=5, padding=2), act(), nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, kernel_size=5), act(), nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(16 * 5 * 5, 120), act(),
+        nn.Linear(120, 84), act(),
+        nn.Linear(84, OUTPUT_UNITS),
+    )
+
+
+def build_cnn(config: ModelConfig = ModelConfig(arch="cnn")) -> nn.Sequential:
+    """conv_layers blocks of conv (k x k, same size) [batch norm] activation, 2x2 max pool; then dropout and
+    one linear layer to the 10 scores. Channels: `channels` in the first block, doubled in each next one."""
+    layers: list[nn.Module] = [nn.Unflatten(1, (1, 28, 28))]
+    width_in, size = 1, 28
+    for block in range(config.conv_layers):
+        width_out = config.channels * 2 ** block
+        layers.append(nn.Conv2d(width_in, width_out, kernel_size=config.kernel_size,
+                                padding=config.kernel_size // 2, bias=not config.batch_norm))
+        if config.batch_norm:
+            layers.append(nn.BatchNorm2d(width_out))
+        layers += [ACTIVATIONS[config.activation](), nn.MaxPool2d(2)]
+        width_in, size = width_out, size // 2
+    layers.append(nn.Flatten())
+    if config.dropout > 0:
+        layers.append(nn.Dropout(config.dropout))
+    layers.append(nn.Linear(width_in * size * size, OUTPUT_UNITS))
+    return nn.Sequential(*layers)
+
+
+def mlp_code(config: ModelConfig) -> str:
+    """The PyTorch code that builds this model, for the pages' code expanders (any arch: see model_code)."""
+    if config.arch != "mlp":
+        return model_code(config)
     act = ACTIVATIONS[config.activation].__name__
     lines = ["model = torch.nn.Sequential("]
     width_in = "28 * 28"
@@ -74,6 +156,107 @@ def mlp_code(config: MLPConfig) -> str:
         width_in = str(config.hidden)
     lines += [f"    torch.nn.Linear({width_in}, 10),", ")"]
     return "\n".join(lines)
+
+
+def model_code(config: ModelConfig) -> str:
+    """The PyTorch code that builds `build_model(config)`, one layer a line."""
+    if config.arch == "mlp":
+        return mlp_code(config)
+    with torch.device("meta"):
+        model = build_model(config)
+    lines = ["model = torch.nn.Sequential("]
+    for layer in model:
+        lines.append(f"    torch.nn.{layer_code(layer)},"
+                     + ("   # the 784 pixels back to a 1x28x28 image" if isinstance(layer, nn.Unflatten) else ""))
+    return "\n".join([*lines, ")"])
+
+
+def layer_code(layer: nn.Module) -> str:
+    """One layer as the code that makes it: "Conv2d(1, 6, kernel_size=5, padding=2)"."""
+    if isinstance(layer, nn.Conv2d):
+        padding = f", padding={layer.padding[0]}" if layer.padding[0] else ""
+        bias = "" if layer.bias is not None else ", bias=False"
+        return f"Conv2d({layer.in_channels}, {layer.out_channels}, kernel_size={layer.kernel_size[0]}{padding}{bias})"
+    if isinstance(layer, nn.Linear):
+        return f"Linear({layer.in_features}, {layer.out_features})"
+    if isinstance(layer, nn.BatchNorm2d):
+        return f"BatchNorm2d({layer.num_features})"
+    if isinstance(layer, nn.MaxPool2d):
+        return f"MaxPool2d({layer.kernel_size})"
+    if isinstance(layer, nn.Dropout):
+        return f"Dropout({layer.p:g})"
+    if isinstance(layer, nn.Unflatten):
+        return f"Unflatten(1, {tuple(layer.unflattened_size)})"
+    return f"{type(layer).__name__}()"
+
+
+def describe_model(config: ModelConfig) -> str:
+    """One line: "784 -> 500 -> 10 (relu)", "LeNet-5: conv 6 - conv 16 - 120 - 84 - 10 (relu)", ..."""
+    if config.arch == "mlp":
+        return f"784 -> {' -> '.join([str(config.hidden)] * config.depth)} -> 10 ({config.activation})"
+    if config.arch == "lenet":
+        return f"LeNet-5: conv 5x5 x6 - pool - conv 5x5 x16 - pool - 120 - 84 - 10 ({config.activation})"
+    blocks = " - ".join(f"conv {config.kernel_size}x{config.kernel_size} x{config.channels * 2 ** b}"
+                        + (" + BN" if config.batch_norm else "") + " - pool" for b in range(config.conv_layers))
+    dropout = f" - dropout {config.dropout:g}" if config.dropout > 0 else ""
+    return f"CNN: {blocks}{dropout} - 10 ({config.activation})"
+
+
+@dataclass(frozen=True)
+class LayerCost:
+    """One layer of a model: its output shape (of one sample), parameters and forward FLOPs per sample."""
+
+    name: str
+    output: tuple[int, ...]
+    parameters: int
+    flops: int
+
+
+@dataclass(frozen=True)
+class ModelCost:
+    """A model's size and work: parameters, and FLOPs of one sample forward and in training.
+
+    FLOPs count the multiply-adds of conv and linear layers, x2 (activations, pooling and batch norm are
+    a few operations an element, left out). Training = forward + the weights' gradients (as many FLOPs
+    as the forward) + the inputs' gradients (as many again, except the first weighted layer's: the
+    pixels need no gradient).
+    """
+
+    parameters: int
+    forward_flops: int
+    training_flops: int
+    layers: tuple[LayerCost, ...]
+
+
+def layer_flops(layer: nn.Module, output: tuple[int, ...]) -> int:
+    """Forward FLOPs of one sample through a layer: 2 x its multiply-adds (conv and linear layers; else 0)."""
+    if isinstance(layer, nn.Linear):
+        return 2 * layer.in_features * layer.out_features
+    if isinstance(layer, nn.Conv2d):
+        k_h, k_w = layer.kernel_size
+        positions = output[1] * output[2]  # each output position of each output channel: one dot product
+        return 2 * (layer.in_channels // layer.groups) * k_h * k_w * layer.out_channels * positions
+    return 0
+
+
+def model_cost(config: ModelConfig) -> ModelCost:
+    """Parameters and FLOPs per sample of `build_model(config)`, layer by layer (measured on the meta device:
+    nothing is allocated, so it answers before a model is built or trained)."""
+    with torch.device("meta"):
+        model = build_model(config)
+        x = torch.empty(1, INPUT_UNITS)
+    layers, first_weighted = [], True
+    input_grads = 0
+    for index, layer in enumerate(model):
+        x = layer(x)
+        params = sum(p.numel() for p in layer.parameters(recurse=False))
+        flops = layer_flops(layer, tuple(x.shape[1:]))
+        if flops:
+            input_grads += 0 if first_weighted else flops
+            first_weighted = False
+        layers.append(LayerCost(f"{index}: {type(layer).__name__}", tuple(x.shape[1:]), params, flops))
+    forward = sum(layer.flops for layer in layers)
+    return ModelCost(sum(layer.parameters for layer in layers), forward, 2 * forward + input_grads, tuple(layers))
 
 
 def pixels_to_inputs(images: torch.Tensor) -> torch.Tensor:
@@ -90,7 +273,7 @@ class TrainedModel:
     """A digit model with what made it: kept in a page's session and in checkpoint files."""
 
     model: nn.Sequential
-    config: MLPConfig
+    config: ModelConfig
     hyperparameters: dict[str, Any] = field(default_factory=dict)  # lr, batch_size, epochs, seed, ...
     metrics: dict[str, Any] = field(default_factory=dict)  # train_acc, val_acc, ...
     source: str = "bundled"  # the data source spec it was trained on
@@ -194,9 +377,9 @@ def load_checkpoint(source: str | Path | bytes | BinaryIO, name: str | None = No
                               f"{_what_it_holds(payload)}. {MODEL_FILE}")
     check_metadata(payload, label)
     try:
-        config = MLPConfig(**payload["config"])
+        config = ModelConfig(**payload["config"])  # an old checkpoint's config has no arch: an MLP
         check_weights(payload["state_dict"], config, label)  # counted before the model is built
-        model = build_mlp(config)
+        model = build_model(config)
         model.load_state_dict(payload["state_dict"])
     except KeyError as exc:
         raise CheckpointError(f"{label} is a PyTorch Explorer model file, but damaged: its {exc} entry is missing. "
@@ -331,13 +514,15 @@ def _check_number(what: str, value: Any, name: str, damaged: Any) -> None:
         raise damaged(f"{what} must be a finite number of at least 0, not {value!r}")
 
 
-def parameter_count(config: MLPConfig) -> int:
-    """Weights and biases of build_mlp(config), from the config alone."""
-    widths = [INPUT_UNITS] + [config.hidden] * config.depth + [OUTPUT_UNITS]
-    return sum(a * b + b for a, b in zip(widths[:-1], widths[1:], strict=True))
+def parameter_count(config: ModelConfig) -> int:
+    """Weights and biases of build_model(config), from the config alone (nothing is allocated)."""
+    if config.arch == "mlp":  # the article's arithmetic, by hand
+        widths = [INPUT_UNITS] + [config.hidden] * config.depth + [OUTPUT_UNITS]
+        return sum(a * b + b for a, b in zip(widths[:-1], widths[1:], strict=True))
+    return model_cost(config).parameters
 
 
-def check_weights(state_dict: dict, config: MLPConfig, label: str) -> None:
+def check_weights(state_dict: dict, config: ModelConfig, label: str) -> None:
     """Before a model is built: its size within MAX_CHECKPOINT_PARAMETERS, each weight a real, finite tensor.
 
     A tensor whose storage is smaller than its shape (stride 0: a 4.7 KB file declaring 141M

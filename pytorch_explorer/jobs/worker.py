@@ -107,7 +107,7 @@ class RunWriter:
         assert self.trainer.model is not None
         metrics = {"status": "running", "epoch": event.epoch, "train_acc": event.train_acc, "val_acc": event.val_acc}
         source = self.trainer.dataset.source if self.trainer.dataset is not None else config.source
-        return TrainedModel(model=self.trainer.model, config=config.mlp_config(), hyperparameters=config.as_dict(),
+        return TrainedModel(model=self.trainer.model, config=config.model_config(), hyperparameters=config.as_dict(),
                             metrics=metrics, source=source, name=self.name)
 
     def checkpoint(self, trained: TrainedModel, epoch: int) -> None:

@@ -99,3 +99,43 @@ def test_bench_on_a_gpu_names_the_card_and_times_the_graph(capsys):
     assert r["device"].startswith("cuda") and r["gpu"]
     assert "CUDA graph (" in r["fast_path"] and "failed" not in r["fast_path"]
     assert r["trainer_samples_per_s"] > 0 and r["article_samples_per_s"] > 0 and math.isfinite(r["speedup"])
+
+
+def test_bench_archs_compares_the_architectures_on_the_same_data(capsys):
+    assert main(["bench", "archs", "--archs", "mlp,lenet", "--epochs", "1", "--batch-size", "256",
+                 "--source", "csv:" + str(tiny_csv()), "--json"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    rows = json.loads(lines[-1])["archs"]
+    assert [r["arch"] for r in rows] == ["mlp", "lenet"]
+    assert rows[1]["parameters"] == 61_706 and rows[0]["parameters"] == 397_510
+    for r in rows:
+        assert r["n_train"] == 140 and r["epochs"] == 1 and 0 <= r["val_acc"] <= 1 and r["status"] == "done"
+        assert r["samples_per_s"] > 0 and r["gflops"] == pytest.approx(r["samples_per_s"] * r["flops_per_sample"] / 1e9)
+    assert lines[1].strip().startswith("lenet: val acc")
+
+
+def test_bench_archs_refuses_an_unknown_arch(capsys):
+    assert main(["bench", "archs", "--archs", "mlp,vgg"]) == 2
+    assert "--archs takes names from mlp, lenet, cnn" in capsys.readouterr().err
+
+
+def test_bench_takes_an_arch(capsys):
+    assert main(["bench", "--quick", "--json", "--n", "300", "--no-png", "--arch", "lenet", "--repeats", "1",
+                 "--threads", "1"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    result = json.loads(out[-1])
+    assert result["arch"] == "lenet" and result["parameters"] == 61_706
+    assert result["flops_per_sample"] == 2_263_920 and "lenet (61,706 parameters)" in out[1]
+
+
+def tiny_csv():
+    """200 bundled digits as a CSV under the data folder (label,pixel0..pixel783)."""
+    from pytorch_explorer.digits.data import data_dir, load_bundled
+
+    path = data_dir() / "bench-archs.csv"
+    if not path.exists():
+        data = load_bundled()
+        rows = np.column_stack([data.labels[:200], data.images[:200].reshape(200, -1)])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savetxt(path, rows, fmt="%d", delimiter=",")
+    return path

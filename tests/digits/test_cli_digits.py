@@ -147,3 +147,31 @@ def test_the_flags_make_the_train_config():
                                       "--activation", "tanh", "--eager", "--momentum", "0.5"])
     config = config_from_args(args)
     assert config == TrainConfig(optimizer="sgd", lr=0.05, depth=2, activation="tanh", fast=False, momentum=0.5)
+
+
+# ----------------------------------------------------------------------------- the architectures (issue 16)
+@pytest.mark.parametrize(("flags", "arch", "parameters"), [
+    ([], "mlp", 784 * 32 + 32 + 32 * 10 + 10),
+    (["--arch", "lenet"], "lenet", 61_706),
+    (["--arch", "cnn", "--channels", "4", "--kernel-size", "3", "--conv-layers", "1", "--dropout", "0",
+      "--no-batch-norm"], "cnn", (1 * 4 * 9 + 4) + 4 * 14 * 14 * 10 + 10),
+])
+def test_train_json_says_the_arch_and_its_parameters(capsys, tmp_path, flags, arch, parameters):
+    path = tmp_path / f"{arch}.pt"
+    assert main(["digits", "train", *SMALL, "--val-fraction", "0.9", *flags, "--json", "--save", str(path)]) == 0
+    out = capsys.readouterr().out
+    summary = last_json(out)
+    assert summary["arch"] == arch and summary["parameters"] == parameters
+    assert summary["flops_per_sample"] > 0 and summary["hyperparameters"]["arch"] == arch
+    assert f"{parameters:,} parameters" in out
+    trained = load_checkpoint(path)
+    assert trained.config.arch == arch and sum(p.numel() for p in trained.model.parameters()) == parameters
+
+
+def test_bad_cnn_flags_are_one_line_errors(capsys):
+    assert main(["digits", "train", "--arch", "cnn", "--channels", "0"]) == 2
+    assert "channels must be between 1 and 128" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["digits", "train", "--arch", "resnet"])
+    with pytest.raises(SystemExit):
+        main(["digits", "train", "--kernel-size", "4"])

@@ -372,3 +372,86 @@ def test_hostile_trainer_settings_in_the_url_fall_back_with_a_note():
     at = open_in_app("pages/digits_trainer.py", {"dt_epochs": "abc", "dt_hidden": "9" * 400, "dt_x": "<b>"}, 60)
     assert not at.exception and at.slider(key="dt_epochs").value == 5 and at.select_slider(key="dt_hidden").value == 500
     assert url_notes(at) and "`dt_x`" in url_notes(at)[0]
+
+
+# ----------------------------------------------------------------------------- architectures, live predictions
+def test_the_arch_select_shows_each_archs_options_and_its_size_before_training():
+    at = fresh()
+    assert at.selectbox(key="dt_arch").value == "MLP" and "**397,510 parameters**" in texts(at)
+    at.selectbox(key="dt_arch").set_value("LeNet-5").run()
+    assert not at.exception and "**61,706 parameters**" in texts(at) and "2.26 MFLOP" in texts(at)
+    assert not any(s.key == "dt_hidden" for s in at.select_slider)  # the MLP's options are not LeNet's
+    assert "torch.nn.Conv2d(1, 6, kernel_size=5, padding=2)" in at.code[-1].value
+    at.selectbox(key="dt_arch").set_value("CNN").run()
+    at.select_slider(key="dt_channels").set_value(8).run()
+    at.slider(key="dt_conv_layers").set_value(1).run()
+    at.slider(key="dt_dropout").set_value(0.0).run()
+    at.toggle(key="dt_bn").set_value(False).run()
+    assert not at.exception
+    by_hand = (1 * 8 * 9 + 8) + 8 * 14 * 14 * 10 + 10  # conv 3x3 1->8 with bias, then 8x14x14 -> 10
+    assert f"**{by_hand:,} parameters**" in texts(at)
+    assert "torch.nn.Conv2d(1, 8, kernel_size=3, padding=1)" in at.code[-1].value
+    assert re.search(r"This run: 3,500 training digits x 5 epochs at about [\d,]+ samples/s", texts(at))
+    assert "The full MNIST: 49,000 training digits x 5 epochs" in texts(at)
+
+
+def test_a_small_cnn_trains_and_its_predictions_grid_is_drawn():
+    at = fresh()
+    at.selectbox(key="dt_arch").set_value("CNN").run()
+    at.select_slider(key="dt_channels").set_value(4).run()
+    at.slider(key="dt_epochs").set_value(1).run()
+    grid = chart(at, "dt_preview_grid") if any(c.proto.id.endswith("dt_preview_grid")
+                                               for c in at.get("plotly_chart")) else None
+    assert grid is None  # no run yet, no grid
+    at.button(key="dt_train").click().run()
+    run_until_idle(at)
+    assert not at.exception
+    shelf = at.session_state["model_shelf"]
+    assert shelf.current.name == "run 1 (fixed, cnn)" and shelf.current.config.arch == "cnn"
+    grid = chart(at, "dt_preview_grid")
+    notes = grid["layout"]["annotations"]
+    assert len(notes) == 40 and all(re.fullmatch(r"\d \(\d+%\)", n["text"]) for n in notes)
+    colors = {n["font"]["color"] for n in notes}
+    assert colors <= {"#2e7d32", "#c62828"} and "#2e7d32" in colors  # right in green (some, after an epoch)
+    assert re.search(r"final model: \d+% right", grid["layout"]["title"]["text"])
+
+
+def test_full_mnist_offline_says_so_and_changes_nothing(monkeypatch):
+    import ui.digits_trainer as page_helpers
+    from pytorch_explorer.core.errors import DataError
+
+    def offline(**_):
+        raise DataError("Could not reach any MNIST mirror (no internet connection?).")
+
+    monkeypatch.setattr(page_helpers, "is_downloaded", lambda: False)
+    monkeypatch.setattr(page_helpers, "download_mnist", offline)
+    at = fresh()
+    assert "this button first downloads it (about 11 MB" in texts(at)
+    at.button(key="dt_mnist_train").click().run()
+    assert not at.exception
+    assert any("Could not download MNIST" in e.value and "no internet connection" in shown(e.value) for e in at.error)
+    assert at.selectbox(key="dt_source_kind").value == "bundled" and watched(at) is None
+
+
+@pytest.mark.browser
+def test_a_small_cnn_trains_in_the_browser_and_its_guesses_turn_green(page, app_url):
+    # the model comes in the address, as a shared link would bring it: an 8-channel CNN; then one epoch
+    open_page(page, app_url, "digits-trainer?dt_arch=CNN&dt_channels=8", timeout=120)
+    expect_no_exception(page)
+    set_slider(page, "Epochs", "Home")  # 1 epoch
+    body = page.inner_text("body")
+    assert "Some settings" not in body  # every value in the address was taken
+    assert "CNN: conv 3x3 x8 + BN - pool - conv 3x3 x16 + BN - pool" in body and re.search(r"[\d,]+ parameters", body)
+    assert "The full MNIST: 49,000 training digits x 1 epoch at about" in body
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.get_by_text("finished: train accuracy").wait_for(timeout=180_000)
+    wait_idle(page)
+    expect_no_exception(page)
+    grid = page.evaluate(
+        "() => { const p = [...document.querySelectorAll('.js-plotly-plot')]"
+        ".find(d => d.layout && d.layout.title && d.layout.title.text.includes('validation digits'));"
+        " return p ? {title: p.layout.title.text, notes: p.layout.annotations.map(a => [a.text, a.font.color])} : null; }")
+    assert grid is not None and "final model" in grid["title"]
+    assert len(grid["notes"]) == 40 and any(color == "#2e7d32" for _, color in grid["notes"])
+    page.get_by_text(re.compile(r"40 validation digits, final model")).scroll_into_view_if_needed()
+    screenshot(page, "digits-trainer-cnn-grid")

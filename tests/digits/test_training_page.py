@@ -166,3 +166,17 @@ def test_speed_notes_say_what_each_setting_does():
     assert "`loss.item()` every step" in article and "for-loop Adam" in article
     sgd = speed_notes(TrainConfig(optimizer="sgd"))
     assert "fused SGD" in sgd and "fused Adam" not in sgd and "CUDA graph" in sgd
+
+
+@pytest.mark.parametrize("model", [dict(arch="lenet"), dict(arch="cnn", channels=4, dropout=0.0, batch_norm=True)])
+def test_the_fixed_code_shown_reproduces_the_trainer_for_a_cnn(small, model):
+    config = TrainConfig(**{**TINY, "hidden": 500}, **model, seed=3, fast=False, device="cpu", lr=0.003)
+    trained = train_to_completion(config, small)
+    code = canonical_step_code(config)
+    assert "torch.nn.Conv2d(1, " in code and "torch.nn.Unflatten(1, (1, 28, 28))" in code
+    scope = {"images": small.images, "labels": small.labels}
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(compile(code, "<shown code>", "exec"), scope)  # noqa: S102 - our own code, as the page shows it
+    for (name, ours), shown in zip(trained.model.state_dict().items(), scope["model"].state_dict().values(),
+                                   strict=True):
+        assert torch.allclose(ours.float(), shown.float(), atol=1e-5), name

@@ -1,13 +1,16 @@
-"""The digit trainer: the article's MLP trained as a generator of progress events.
+"""The digit trainer: the article's MLP (or a CNN: TrainConfig.arch) trained as a generator of progress events.
 
 Where things are:
 
-- config: TrainConfig (the defaults are the article's values), planned_steps, log_every_for;
+- config: TrainConfig (the defaults are the article's values), planned_steps, log_every_for, flops_per_sample,
+  estimate_seconds (how long a run takes at a measured speed);
 - loop: the fixed loop and `train_step`, PyTorch's canonical five-line step;
 - article_loop: the article's loop as written, each defect marked `# DEFECT`;
 - fast_path: fused optimizers and, on CUDA, the step as a CUDA graph, behind `build_step`;
 - run_log: TrainingEvent and RunLog, the steps, samples, seconds and loss history both loops report;
-- figures: the loss and accuracy charts a page draws from a run;
+- figures: the loss and accuracy charts a page draws from a run, and the live predictions' grid;
+- preview: the fixed validation digits whose predictions a page redraws as a run trains, and a quick
+  measurement of a model's samples/s;
 - this module: the Trainer, which runs one loop and ends it (done, stopped, diverged) the same way for both.
 
 Using it:
@@ -36,13 +39,16 @@ from pytorch_explorer.core.devices import resolve_device
 from pytorch_explorer.core.errors import DeviceError, ExplorerError
 from pytorch_explorer.digits.training.article_loop import article_loop
 from pytorch_explorer.digits.data import DigitDataset, load_digits
-from pytorch_explorer.digits.models import TrainedModel, build_mlp
+from pytorch_explorer.digits.models import TrainedModel, build_model
 from pytorch_explorer.digits.training.run_log import EVENT_KINDS, FINAL_KINDS, RunLog, TrainingEvent, is_diverged
-from pytorch_explorer.digits.training.config import TrainConfig, flops_per_sample, log_every_for, planned_steps
+from pytorch_explorer.digits.training.config import (
+    TrainConfig, estimate_seconds, flops_per_sample, format_duration, log_every_for, planned_steps,
+)
 from pytorch_explorer.digits.training.loop import DeviceData, evaluate, fixed_loop
 
-__all__ = ["EVENT_KINDS", "FINAL_KINDS", "TrainConfig", "Trainer", "TrainingEvent", "flops_per_sample",
-           "is_diverged", "log_every_for", "planned_steps", "train_digits", "train_to_completion"]
+__all__ = ["EVENT_KINDS", "FINAL_KINDS", "TrainConfig", "Trainer", "TrainingEvent", "estimate_seconds",
+           "flops_per_sample", "format_duration", "is_diverged", "log_every_for", "planned_steps", "train_digits",
+           "train_to_completion"]
 
 
 class Trainer:
@@ -104,14 +110,14 @@ class Trainer:
             self._data = data = DeviceData.from_dataset(dataset, config.val_fraction, device)
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(config.seed)
-                self.model = model = build_mlp(config.mlp_config()).to(device)
+                self.model = model = build_model(config.model_config()).to(device)
             self.log = log = RunLog(config.log_every, planned_steps(config, len(dataset)), self._evaluate, started)
             if config.article_faithful:
                 loop = article_loop(model, dataset, config, log, device)
             else:
                 loop = fixed_loop(model, data, config, log, device)
             del data
-            yield from self._watch(loop)
+            yield from self._watch(own_random_state(loop, config.seed))
         except torch.cuda.OutOfMemoryError as exc:
             self._release()
             raise DeviceError(
@@ -205,11 +211,34 @@ class Trainer:
                    "n_train": n_train, "n_val": n_val, "device": str(self.device), "threads": self.threads_used,
                    "article_faithful": config.article_faithful}
         self._result = TrainedModel(
-            model=self.model, config=config.mlp_config(), hyperparameters=config.as_dict(),
+            model=self.model, config=config.model_config(), hyperparameters=config.as_dict(),
             metrics=metrics, source=self.dataset.source if self.dataset is not None else config.source,
             name=f"{config.label} ({status})",
         )
         return self._result
+
+
+def own_random_state(loop: Iterator[TrainingEvent], seed: int) -> Iterator[TrainingEvent]:
+    """Run a loop on a CPU random state of its own, seeded with the run's seed: dropout's masks come from it,
+    so a run is the same for the same seed whatever else the process draws, and the process's global
+    state is as it was between events. (A CUDA dropout draws from the device's generator, as usual.)"""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed + 1)
+        state = torch.random.get_rng_state()
+    try:
+        while True:
+            outer = torch.random.get_rng_state()
+            torch.random.set_rng_state(state)
+            try:
+                event = next(loop)
+            except StopIteration:
+                return
+            finally:
+                state = torch.random.get_rng_state()
+                torch.random.set_rng_state(outer)
+            yield event
+    finally:
+        loop.close()  # type: ignore[attr-defined]  (a generator)
 
 
 def train_digits(config: TrainConfig, data: DigitDataset | None = None) -> Trainer:

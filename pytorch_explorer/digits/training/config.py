@@ -1,5 +1,6 @@
 """TrainConfig, everything that defines a digit-training run (the defaults are the article's values),
-and the arithmetic of a run: how many steps it takes, how often it reads the loss, its flops.
+and the arithmetic of a run: how many steps it takes, how often it reads the loss, its flops, and how
+long it will take at a measured speed.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from pytorch_explorer.digits.models import MLPConfig
+from pytorch_explorer.digits.models import ModelConfig, model_cost
 
 OPTIMIZERS = ("adam", "sgd")
 PRECISIONS = ("fp32", "bf16")
@@ -24,6 +25,12 @@ class TrainConfig:
     hidden: int = 500
     depth: int = 1  # hidden layers, 1-3
     activation: str = "relu"
+    arch: str = "mlp"  # "lenet" or "cnn": see digits.models.ModelConfig (hidden and depth are the MLP's)
+    channels: int = 16  # the cnn's: first block's channels (doubled each block), kernel, blocks, dropout, BN
+    kernel_size: int = 3
+    conv_layers: int = 2
+    dropout: float = 0.25
+    batch_norm: bool = True
     optimizer: str = "adam"  # or "sgd" (with momentum)
     lr: float = 1e-3
     momentum: float = 0.9  # SGD only
@@ -40,7 +47,7 @@ class TrainConfig:
     precision: str = "fp32"  # or "bf16": forward and backward under torch.autocast in bfloat16 (opt-in)
 
     def __post_init__(self) -> None:
-        self.mlp_config()  # validates hidden, depth, activation
+        self.model_config()  # validates the model's shape
         if self.on_error not in ("skip", "stop"):
             raise ValueError(f'on_error must be "skip" or "stop", not {self.on_error!r}')
         if self.optimizer not in OPTIMIZERS:
@@ -62,8 +69,12 @@ class TrainConfig:
         if not 0 <= self.threads <= 1024:
             raise ValueError(f"threads must be between 0 (torch's default) and 1024, not {self.threads}")
 
-    def mlp_config(self) -> MLPConfig:
-        return MLPConfig(hidden=self.hidden, depth=self.depth, activation=self.activation)
+    def model_config(self) -> ModelConfig:
+        return ModelConfig(hidden=self.hidden, depth=self.depth, activation=self.activation, arch=self.arch,
+                           channels=self.channels, kernel_size=self.kernel_size, conv_layers=self.conv_layers,
+                           dropout=self.dropout, batch_norm=self.batch_norm)
+
+    mlp_config = model_config  # its name from before the CNNs
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -88,11 +99,29 @@ def log_every_for(n_train: int, batch_size: int, points_per_epoch: int = 25) -> 
     return max(1, min(50, steps // points_per_epoch))
 
 
-def flops_per_sample(config: MLPConfig) -> int:
-    """Multiply-adds x2 of one training sample: forward, plus backward without the input's gradient."""
-    widths = [28 * 28] + [config.hidden] * config.depth + [10]
-    layers = list(zip(widths[:-1], widths[1:], strict=True))
-    forward = sum(2 * a * b for a, b in layers)
-    weight_grads = forward
-    input_grads = sum(2 * a * b for a, b in layers[1:])  # the first layer needs no input gradient
-    return forward + weight_grads + input_grads
+def flops_per_sample(config: ModelConfig) -> int:
+    """FLOPs (multiply-adds x2) of one training sample: forward, plus backward without the input's gradient."""
+    return model_cost(config).training_flops
+
+
+def estimate_seconds(samples_per_s: float, n_total: int, config: TrainConfig) -> float:
+    """Training seconds a run will take at a measured speed: the samples of all its steps / samples_per_s.
+
+    Evaluation after each epoch and moving the data are not included (a few percent on the bundled digits).
+    """
+    if not (math.isfinite(samples_per_s) and samples_per_s > 0):
+        raise ValueError(f"samples per second must be a positive number, not {samples_per_s}")
+    if config.article_faithful:
+        samples = planned_steps(config, n_total) * config.batch_size
+    else:
+        samples = int(n_total * (1.0 - config.val_fraction)) * config.epochs
+    return samples / samples_per_s
+
+
+def format_duration(seconds: float) -> str:
+    """"45 s", "3.5 min", "1.2 h"."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"

@@ -4,7 +4,9 @@
   the chart: the axis stops at loss_ceiling and higher points sit on its top edge with their value);
 - accuracy_figure: train and validation accuracy after each epoch;
 - runs_overlay_figure: several runs' loss curves and validation accuracies side by side;
-- digit_grid_figure: sample digits as one mosaic, each cell titled with its label.
+- digit_grid_figure: sample digits as one mosaic, each cell titled with its label;
+- prediction_grid_figure: the live predictions, each digit framed green (right) or red (wrong) with the
+  model's label and its confidence.
 """
 
 from __future__ import annotations
@@ -147,5 +149,68 @@ def digit_grid_figure(images: np.ndarray, labels: Sequence[int], columns: int = 
     fig.update_xaxes(visible=False, constrain="domain")
     fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
     fig.update_layout(title=title, height=int(90 + 62 * rows), margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      template="plotly_white")
+    return fig
+
+
+RIGHT, WRONG, PENDING = "#2e7d32", "#c62828", "#9e9e9e"
+
+
+def png_data_uri(grey: np.ndarray) -> str:
+    """A uint8 greyscale image as a PNG data URI (a few kB, where a heatmap of its pixels is a few hundred)."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(grey, dtype=np.uint8), mode="L").save(buffer, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def prediction_grid_figure(images: np.ndarray, labels: Sequence[int], predicted: Sequence[int] | None = None,
+                           confidence: Sequence[float] | None = None, columns: int = 10,
+                           title: str = "What the model says about 40 validation digits") -> go.Figure:
+    """Digits with the model's guess under each: "7 (98%)" in green when it is the label, red when not.
+
+    Without predictions (no model yet) each digit has a grey "?". The digits are one PNG (the figure is
+    redrawn live, so it stays small); hovering a digit gives its label, the guess and the confidence.
+    """
+    images = np.asarray(images, dtype=np.uint8)
+    labels = [int(v) for v in labels]
+    gap, side = 2, images.shape[1] if len(images) else 28
+    band = 12  # rows of mosaic pixels under each digit, for its caption
+    n = len(images)
+    rows = max(1, -(-n // columns))
+    cell_h, cell_w = side + band + gap, side + gap
+    mosaic = np.full((rows * cell_h + gap, columns * cell_w + gap), 255, dtype=np.uint8)
+    for i, image in enumerate(images):
+        r, c = divmod(i, columns)
+        mosaic[gap + r * cell_h: gap + r * cell_h + side, gap + c * cell_w: gap + c * cell_w + side] = image
+    fig = go.Figure(go.Image(source=png_data_uri(mosaic), hoverinfo="skip"))
+    tips, xs, ys = [], [], []
+    for i, label in enumerate(labels):
+        r, c = divmod(i, columns)
+        x0, y0 = gap + c * cell_w, gap + r * cell_h
+        if predicted is None:
+            text, color, tip = "?", PENDING, f"label {label}: no model yet"
+        else:
+            guess = int(predicted[i])
+            sure = float(confidence[i]) if confidence is not None else float("nan")
+            color = RIGHT if guess == label else WRONG
+            text = f"{guess} ({sure:.0%})"
+            tip = f"label {label}, model says {guess} with {sure:.1%}" + ("" if guess == label else ": wrong")
+        tips.append(tip)
+        xs.append(x0 + side / 2)
+        ys.append(y0 + side / 2)
+        fig.add_shape(type="rect", x0=x0 - 1.5, y0=y0 - 1.5, x1=x0 + side + 0.5, y1=y0 + side + 0.5,
+                      line={"color": color, "width": 2})
+        fig.add_annotation(x=x0 + side / 2, y=y0 + side + band / 2 + 0.5, text=text, showarrow=False,
+                           font={"color": color, "size": 12})
+    fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers", marker={"size": 24, "opacity": 0}, text=tips,
+                             hovertemplate="%{text}<extra></extra>", showlegend=False))
+    fig.update_xaxes(visible=False, range=[0, mosaic.shape[1]], constrain="domain")
+    fig.update_yaxes(visible=False, range=[mosaic.shape[0], 0], scaleanchor="x")
+    fig.update_layout(title=title, height=int(90 + 75 * rows), margin={"l": 10, "r": 10, "t": 40, "b": 10},
                       template="plotly_white")
     return fig
