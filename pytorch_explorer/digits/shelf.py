@@ -43,6 +43,7 @@ def record_row(record: RunRecord) -> dict[str, Any]:
         "name": record.name,
         "how": m.get("how", "loaded from a file" if m.get("imported") else TRAINED_HERE),
         "mode": "article-faithful" if h.get("article_faithful", m.get("article_faithful")) else "fixed",
+        "arch": h.get("arch", "mlp"),
         "status": record.status,
         "source": record.source,
         "hidden": h.get("hidden"),
