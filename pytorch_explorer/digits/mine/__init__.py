@@ -8,17 +8,19 @@
 - `finetune`: a generator of progress events that fine-tunes a copy of a model on my digits, alone or
   mixed with its own training digits, measuring my digits and the validation set before and after
   (and saying when the model forgot: catastrophic forgetting).
+
+The words meant for a learner (notes, the import's summary) take a `lang` ("en" or "zh"; pytorch_explorer.i18n).
 """
 
 from pytorch_explorer.digits.mine.archive import (MAX_ZIP_BYTES, ArchiveError, ImportReport, export_zip, import_zip,
                                                   read_zip)
-from pytorch_explorer.digits.mine.finetune import (MODE_WORDS, MODES, FineTuneEvent, FineTuneResult, FineTuneSettings,
+from pytorch_explorer.digits.mine.finetune import (BASE_NOTE, MODE_WORDS, MODES, FineTuneEvent, FineTuneResult, FineTuneSettings,
                                                    base_digits, fine_tune, fine_tune_code, fine_tune_to_completion,
                                                    forgetting_note)
-from pytorch_explorer.digits.mine.store import CAP_NOTE, MAX_DIGITS, Entry, MyDigits, MyDigitsError
+from pytorch_explorer.digits.mine.store import CAP_NOTE, MAX_DIGITS, cap_note, Entry, MyDigits, MyDigitsError
 
 __all__ = [
-    "ArchiveError", "CAP_NOTE", "MAX_ZIP_BYTES", "Entry", "FineTuneEvent", "FineTuneResult", "FineTuneSettings", "ImportReport",
+    "ArchiveError", "BASE_NOTE", "CAP_NOTE", "cap_note", "MAX_ZIP_BYTES", "Entry", "FineTuneEvent", "FineTuneResult", "FineTuneSettings", "ImportReport",
     "MAX_DIGITS", "MODES", "MODE_WORDS", "MyDigits", "MyDigitsError", "base_digits", "export_zip", "fine_tune", "fine_tune_code",
     "fine_tune_to_completion", "forgetting_note", "import_zip", "read_zip",
 ]

@@ -28,6 +28,7 @@ from pytorch_explorer.core.errors import ExplorerError
 from pytorch_explorer.digits.data.dataset import grey_from_image, resize_to_28
 from pytorch_explorer.digits.data.png_folder import outside
 from pytorch_explorer.digits.mine.store import MAX_DIGITS, MyDigits, png_of
+from pytorch_explorer.i18n import language, translate
 
 MAX_ZIP_BYTES = 20 << 20  # the upload itself
 MAX_ENTRIES = 2 * MAX_DIGITS + 50  # the listing, the PNGs, some folders
@@ -52,12 +53,16 @@ class ImportReport:
 
     @property
     def summary(self) -> str:
-        words = f"Added {self.added} digit{'s' if self.added != 1 else ''}"
+        return self.summary_in("en")
+
+    def summary_in(self, lang: str = "en") -> str:
+        """What the import did, in one sentence, in `lang`."""
+        words = translate("Added 1 digit" if self.added == 1 else "Added {n} digits", lang).format(n=self.added)
         if self.duplicates:
-            words += f"; {self.duplicates} already in my digits were left out"
+            words += translate("; {n} already in my digits were left out", lang).format(n=self.duplicates)
         if self.problems:
-            words += f"; {len(self.problems)} skipped (listed below)"
-        return words + "."
+            words += translate("; {n} skipped (listed below)", lang).format(n=len(self.problems))
+        return words + ("。" if language(lang) == "zh" else ".")  # a sentence's full stop in Chinese is 。
 
 
 def export_zip(digits: MyDigits) -> bytes:

@@ -28,6 +28,7 @@ from pytorch_explorer.core.errors import DataError
 from pytorch_explorer.digits.data import DigitDataset, load_digits, split_index
 from pytorch_explorer.digits.models import TrainedModel, pixels_to_inputs
 from pytorch_explorer.digits.training.loop import accuracy, train_step
+from pytorch_explorer.i18n import translate
 
 MODES = ("mixed", "mine")
 MODE_WORDS = {"mixed": "my digits mixed with the model's own training digits", "mine": "my digits only"}
@@ -92,13 +93,16 @@ class FineTuneEvent:
     history: list[dict[str, float]] = field(default_factory=list)
 
 
-def base_digits(trained: TrainedModel, fallback: Callable[[], DigitDataset]) -> tuple[DigitDataset, str]:
-    """The digits the model was trained on, or `fallback()` and a note when they cannot be loaded here."""
+BASE_NOTE = "The model's own digits ({source}) are not available here, so the bundled digits stand in for them."
+
+
+def base_digits(trained: TrainedModel, fallback: Callable[[], DigitDataset],
+                lang: str = "en") -> tuple[DigitDataset, str]:
+    """The digits the model was trained on, or `fallback()` and a note (in `lang`) when they cannot be loaded here."""
     try:
         return load_digits(trained.source), ""
     except (DataError, ValueError, OSError):
-        return fallback(), (f"The model's own digits ({trained.source}) are not available here, so the bundled "
-                            "digits stand in for them.")
+        return fallback(), translate(BASE_NOTE, lang).format(source=trained.source)
 
 
 def inputs(images: np.ndarray, device: torch.device) -> torch.Tensor:
@@ -183,22 +187,26 @@ def fine_tune_to_completion(*args, **kwargs) -> FineTuneResult:
     return result
 
 
-def forgetting_note(result: FineTuneResult) -> str:
-    """Words for the page: what the before/after numbers mean, and catastrophic forgetting when it happened."""
-    mine = (f"On my {result.mine_count} digits: {result.mine_before:.0%} -> {result.mine_after:.0%} (these are the "
-            "digits it was fine-tuned on, so this is a training accuracy: draw new ones to test it).")
-    val = f"On the validation digits: {result.val_before:.1%} -> {result.val_after:.1%}."
+def forgetting_note(result: FineTuneResult, lang: str = "en") -> str:
+    """Words for the page (in `lang`): what the before/after numbers mean, and catastrophic forgetting when it
+    happened."""
+    mine = translate("On my {count} digits: {before} -> {after} (these are the digits it was fine-tuned on, so this "
+                     "is a training accuracy: draw new ones to test it).", lang).format(
+        count=result.mine_count, before=f"{result.mine_before:.0%}", after=f"{result.mine_after:.0%}")
+    val = translate("On the validation digits: {before} -> {after}.", lang).format(
+        before=f"{result.val_before:.1%}", after=f"{result.val_after:.1%}")
     if not result.forgot:
-        keep = (" Mixing in the model's own digits kept what it knew." if result.settings.mode == "mixed" else
-                " It did not forget much this time; with more epochs or a higher learning rate on my digits alone, "
-                "it usually does.")
-        return f"{mine} {val}{keep}"
-    why = ("**Catastrophic forgetting**: trained on my digits only, the network moved its weights to fit them and "
-           "away from what made it right on the old digits; nothing in the loss asked it to stay right there. "
-           "Fine-tune in *mixed* mode (my digits plus the model's own training digits) to keep both.")
+        keep = (translate("Mixing in the model's own digits kept what it knew.", lang) if result.settings.mode == "mixed"
+                else translate("It did not forget much this time; with more epochs or a higher learning rate on my "
+                               "digits alone, it usually does.", lang))
+        return f"{mine} {val} {keep}"
+    why = translate("**Catastrophic forgetting**: trained on my digits only, the network moved its weights to fit "
+                    "them and away from what made it right on the old digits; nothing in the loss asked it to stay "
+                    "right there. Fine-tune in *mixed* mode (my digits plus the model's own training digits) to keep "
+                    "both.", lang)
     if result.settings.mode == "mixed":
-        why = ("**Some forgetting**: even mixed, a few epochs tilted towards my digits cost accuracy on the old ones. "
-               "Fewer epochs or a lower learning rate keep more.")
+        why = translate("**Some forgetting**: even mixed, a few epochs tilted towards my digits cost accuracy on the "
+                        "old ones. Fewer epochs or a lower learning rate keep more.", lang)
     return f"{mine} {val} {why}"
 
 
@@ -233,5 +241,5 @@ for epoch in range({settings.epochs}):
 """
 
 
-__all__ = ["FineTuneEvent", "FineTuneResult", "FineTuneSettings", "MODES", "MODE_WORDS", "base_digits", "fine_tune",
+__all__ = ["FineTuneEvent", "FineTuneResult", "FineTuneSettings", "MODES", "MODE_WORDS", "BASE_NOTE", "base_digits", "fine_tune",
            "fine_tune_code", "fine_tune_to_completion", "forgetting_note"]

@@ -27,6 +27,7 @@ from PIL import Image
 
 from pytorch_explorer.core.errors import ExplorerError
 from pytorch_explorer.digits.data import DigitDataset
+from pytorch_explorer.i18n import translate
 from pytorch_explorer.runs import check_workspace_id
 from pytorch_explorer.runs.files import atomic_write
 
@@ -35,6 +36,11 @@ FOLDER = "my_digits"
 CSV_HEADER = ("filename", "label")
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}\.png")  # the names this store writes
 CAP_NOTE = f"at most {MAX_DIGITS:,} digits"
+
+
+def cap_note(lang: str = "en") -> str:
+    """CAP_NOTE in `lang` ("at most 2,000 digits")."""
+    return translate("at most {n} digits", lang).format(n=f"{MAX_DIGITS:,}")
 
 _LOCKS: dict[str, threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
@@ -221,4 +227,4 @@ class MyDigits:
         return sorted(n for n in os.listdir(self.images_dir) if n.endswith(".png") and n not in listed)
 
 
-__all__ = ["CAP_NOTE", "Entry", "FOLDER", "MAX_DIGITS", "MyDigits", "MyDigitsError", "check_digit", "png_of"]
+__all__ = ["CAP_NOTE", "cap_note", "Entry", "FOLDER", "MAX_DIGITS", "MyDigits", "MyDigitsError", "check_digit", "png_of"]

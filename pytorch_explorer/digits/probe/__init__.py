@@ -16,7 +16,8 @@ numpy arrays for the pictures and figures in `figures` (beside this module):
   the first 70 % of the rows train, the rest validate), with the confusion matrix, per-class
   accuracy and the most confident mistakes; `report_with_fallback` uses other digits when the
   model's own cannot be loaded; `PerModelCache` keeps such results once per model object;
-- `describe` and `probe_code`: the words and the code the probe page shows.
+- `describe` and `probe_code`: the words and the code the probe page shows (the words in the language
+  `lang` asks for, "en" or "zh"; the code in English, as code is).
 
 Gradients are taken with `torch.autograd.grad` with respect to the input only, so probing never
 writes into the model's parameter `.grad` fields (a model still being trained is left alone).
@@ -37,6 +38,7 @@ from pytorch_explorer.core.errors import DataError
 from pytorch_explorer.digits.data import DigitDataset, load_digits, split_index
 from pytorch_explorer.digits.models import TrainedModel, mlp_code, pixels_to_inputs
 from pytorch_explorer.digits.probe import conv
+from pytorch_explorer.i18n import translate
 
 CLASSES = tuple(range(10))
 
@@ -242,15 +244,16 @@ def validation_report(trained: TrainedModel, data: DigitDataset | None = None) -
     return ValidationReport(images, labels, predict_many(trained, images), trained.source, first)
 
 
-def report_with_fallback(trained: TrainedModel,
-                         fallback: Callable[[], DigitDataset]) -> tuple[ValidationReport, str]:
+def report_with_fallback(trained: TrainedModel, fallback: Callable[[], DigitDataset],
+                         lang: str = "en") -> tuple[ValidationReport, str]:
     """The model's validation report and "", or, when its own digits cannot be loaded (a model
     trained elsewhere), the report on `fallback()`'s validation rows and a note that says so."""
     try:
         return validation_report(trained), ""
     except DataError:
-        note = (f"The model's own digits ({trained.source}) are not available here, so these are the bundled "
-                "digits' last 30 %; the model may have seen some of them in training.")
+        note = translate("The model's own digits ({source}) are not available here, so these are the bundled "
+                         "digits' last 30 %; the model may have seen some of them in training.", lang
+                         ).format(source=trained.source)
         return validation_report(trained, data=fallback()), note
 
 
@@ -288,17 +291,20 @@ def is_plain_mlp(trained: TrainedModel) -> bool:
             and getattr(cfg, "arch", "mlp") == "mlp")
 
 
-def describe(trained: TrainedModel) -> str:
-    """One markdown line: the model's name, layers, data source and validation accuracy."""
+def describe(trained: TrainedModel, lang: str = "en") -> str:
+    """One markdown line: the model's name, layers, data source and validation accuracy (in `lang`)."""
     cfg, val_acc = trained.config, trained.metrics.get("val_acc")
     if is_plain_mlp(trained):
         layers = f"784 -> {' -> '.join([str(cfg.hidden)] * cfg.depth)} ({cfg.activation}) -> 10"
     else:
         kind = str(getattr(cfg, "arch", "cnn" if conv.is_convolutional(trained.model) else "model"))
-        layers = (f"{kind}: {conv.layer_summary(trained.model)} "
-                  f"({conv.parameter_count(trained.model):,} parameters)")
-    return (f"{as_code(trained.name)}: {layers}, trained on {as_code(trained.source)}"
-            + (f", validation accuracy **{val_acc:.1%}**" if isinstance(val_acc, float) else "") + ".")
+        layers = translate("{kind}: {layers} ({count} parameters)", lang).format(
+            kind=kind, layers=conv.layer_summary(trained.model), count=f"{conv.parameter_count(trained.model):,}")
+    values = {"name": as_code(trained.name), "layers": layers, "source": as_code(trained.source)}
+    if isinstance(val_acc, float):
+        return translate("{name}: {layers}, trained on {source}, validation accuracy **{accuracy}**.", lang).format(
+            accuracy=f"{val_acc:.1%}", **values)
+    return translate("{name}: {layers}, trained on {source}.", lang).format(**values)
 
 
 CONV_CODE = """

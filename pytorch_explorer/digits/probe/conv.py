@@ -27,6 +27,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from pytorch_explorer.i18n import translate
+
 INPUT_PIXELS = 28 * 28
 
 
@@ -42,9 +44,14 @@ class FeatureMaps:
 
     @property
     def title(self) -> str:
+        return self.title_in("en")
+
+    def title_in(self, lang: str = "en") -> str:
+        """The layer in one line ("conv layer 1: 1 -> 6 channels, 5x5 kernels, maps of 28x28"), in `lang`."""
         c, h, w = self.maps.shape
-        return (f"conv layer {self.index + 1}: {self.in_channels} -> {c} channels, "
-                f"{self.kernel[0]}x{self.kernel[1]} kernels, maps of {h}x{w}")
+        return translate("conv layer {n}: {inputs} -> {channels} channels, {kh}x{kw} kernels, maps of {h}x{w}",
+                         lang).format(n=self.index + 1, inputs=self.in_channels, channels=c, kh=self.kernel[0],
+                                      kw=self.kernel[1], h=h, w=w)
 
 
 def conv_layers(model: nn.Module) -> list[tuple[str, nn.Conv2d]]:

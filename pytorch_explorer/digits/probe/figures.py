@@ -3,7 +3,8 @@
 Digits are drawn as heatmaps with row 0 at the top, square pixels, and no axes; signed maps
 (gradients, weights) use a diverging scale centred on zero (blue negative, red positive). The
 pixel pictures (`enlarge`, `thumbnail`, `diverging_rgb`, `weight_mosaic`, `png_bytes`, `preview`)
-are uint8 arrays or PNG bytes for `st.image`: lighter in the browser than a figure.
+are uint8 arrays or PNG bytes for `st.image`: lighter in the browser than a figure. The words a figure
+shows (titles, axes, hover text) come in the language `lang` asks for ("en" or "zh").
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from PIL import Image
 from plotly.subplots import make_subplots
 
 from pytorch_explorer.digits.preprocess import HIGH_DEPTH_MODES, stretch_levels
+from pytorch_explorer.i18n import translate
 
 ACCENT = "#e4572e"  # the top guess, the highlighted units
 MUTED = "#9aa5b1"
@@ -42,7 +44,7 @@ def _compact(fig: go.Figure, height: int, title: str | None = None, top: int | N
 
 
 def probability_bars(probabilities: Sequence[float], true_label: int | None = None,
-                     title: str | None = None, height: int = 300) -> go.Figure:
+                     title: str | None = None, height: int = 300, lang: str = "en") -> go.Figure:
     """Ten bars, the top guess in the accent colour, the true class outlined when known."""
     p = np.asarray(probabilities, dtype=float)
     top = int(p.argmax())
@@ -51,27 +53,29 @@ def probability_bars(probabilities: Sequence[float], true_label: int | None = No
     fig = go.Figure(go.Bar(
         x=[str(i) for i in range(10)], y=p, marker=dict(color=colours, line=dict(width=outline, color=CORRECT)),
         text=[f"{v:.0%}" if v >= 0.005 else "" for v in p], textposition="outside", cliponaxis=False,
-        hovertemplate="digit %{x}: %{y:.2%}<extra></extra>",
+        hovertemplate=translate("digit %{x}: %{y:.2%}", lang) + "<extra></extra>",
     ))
     fig.update_yaxes(range=[0, 1.12], tickformat=".0%", title=None, gridcolor="rgba(128,128,128,0.2)")
-    fig.update_xaxes(title="digit", type="category")
+    fig.update_xaxes(title=translate("digit", lang), type="category")
     return _compact(fig, height, title)
 
 
 def saliency_figure(image: np.ndarray, gradient: np.ndarray, input_x_gradient: np.ndarray,
-                    target: int, height: int = 330) -> go.Figure:
+                    target: int, height: int = 330, lang: str = "en") -> go.Figure:
     """Three panels: the input, d logit / d pixel, and input x gradient (both centred on zero)."""
-    titles = ("the input (28x28)", f"gradient of logit {target}", "input x gradient")
+    titles = (translate("the input (28x28)", lang), translate("gradient of logit {target}", lang).format(target=target),
+              translate("input x gradient", lang))
+    where = translate("row %{y}, col %{x}", lang)
     fig = make_subplots(rows=1, cols=3, subplot_titles=titles, horizontal_spacing=0.04)
     fig.add_trace(go.Heatmap(z=np.asarray(image, float), colorscale="gray", showscale=False,
-                             hovertemplate="row %{y}, col %{x}: %{z:.0f}<extra></extra>"), 1, 1)
+                             hovertemplate=where + ": %{z:.0f}<extra></extra>"), 1, 1)
     for col, values in ((2, gradient), (3, input_x_gradient)):
         v = np.asarray(values, dtype=float)
         limit = float(np.abs(v).max()) or 1.0
         fig.add_trace(go.Heatmap(
             z=v, colorscale=DIVERGING, zmid=0, zmin=-limit, zmax=limit, showscale=col == 3,
             colorbar=dict(thickness=10, len=0.8) if col == 3 else None,
-            hovertemplate="row %{y}, col %{x}: %{z:.4f}<extra></extra>"), 1, col)
+            hovertemplate=where + ": %{z:.4f}<extra></extra>"), 1, col)
         # the digit's outline on top, so the map can be read against the strokes
         fig.add_trace(go.Contour(z=np.asarray(image, float), showscale=False, contours=dict(
             start=100, end=100, size=1, coloring="lines"), line=dict(color="rgba(40,40,40,0.55)", width=1),
@@ -83,22 +87,22 @@ def saliency_figure(image: np.ndarray, gradient: np.ndarray, input_x_gradient: n
 
 
 def activations_figure(activations: np.ndarray, highlighted: Sequence[int], height: int = 260,
-                       title: str | None = None) -> go.Figure:
+                       title: str | None = None, lang: str = "en") -> go.Figure:
     """Every hidden unit's activation as a bar; the highlighted (strongest) units in the accent colour."""
     a = np.asarray(activations, dtype=float)
     marked = set(int(i) for i in highlighted)
     colours = [ACCENT if i in marked else MUTED for i in range(len(a))]
     fig = go.Figure(go.Bar(x=np.arange(len(a)), y=a, marker=dict(color=colours, line=dict(width=0)),
-                           hovertemplate="unit %{x}: %{y:.3f}<extra></extra>"))
+                           hovertemplate=translate("unit %{x}", lang) + ": %{y:.3f}<extra></extra>"))
     fig.update_layout(bargap=0)
-    fig.update_xaxes(title="hidden unit")
-    fig.update_yaxes(title="activation", gridcolor="rgba(128,128,128,0.2)")
+    fig.update_xaxes(title=translate("hidden unit", lang))
+    fig.update_yaxes(title=translate("activation", lang), gridcolor="rgba(128,128,128,0.2)")
     return _compact(fig, height, title)
 
 
 def unit_weights_figure(weights: np.ndarray, units: Sequence[int], activations: np.ndarray,
                         contributions: np.ndarray | None = None, columns: int = 6,
-                        image: np.ndarray | None = None) -> go.Figure:
+                        image: np.ndarray | None = None, lang: str = "en") -> go.Figure:
     """The incoming-weight image (28x28) of each given unit, titled with its activation (and vote).
 
     One heatmap of tiles (each unit scaled to its own largest |weight|), with the digit's outline
@@ -113,7 +117,8 @@ def unit_weights_figure(weights: np.ndarray, units: Sequence[int], activations: 
     unit_of = np.where(tile_of >= 0, np.asarray(units)[np.maximum(tile_of, 0)], -1)
     fig = go.Figure(go.Heatmap(
         z=mosaic, colorscale=DIVERGING, zmid=0, zmin=-1, zmax=1, showscale=False, customdata=unit_of,
-        hovertemplate="unit %{customdata}, pixel (%{y}, %{x}): %{z:.2f} of its largest weight<extra></extra>"))
+        hovertemplate=translate("unit %{customdata}, pixel (%{y}, %{x}): %{z:.2f} of its largest weight", lang)
+        + "<extra></extra>"))
     if image is not None:
         outline, _ = weight_mosaic(np.repeat(np.asarray(image, np.float32)[None] + 1e-3, len(units), axis=0),
                                    columns, gap=gap, row_gap=row_gap)
@@ -121,7 +126,7 @@ def unit_weights_figure(weights: np.ndarray, units: Sequence[int], activations: 
             start=0.4, end=0.4, size=1, coloring="lines"), line=dict(color="rgba(30,30,30,0.55)", width=1)))
     for i, u in enumerate(units):
         r, c = divmod(i, columns)
-        text = f"unit {u}: {activations[u]:.2f}"
+        text = translate("unit {unit}: {activation}", lang).format(unit=u, activation=f"{activations[u]:.2f}")
         if contributions is not None:
             text += f" ({contributions[u]:+.2f})"
         fig.add_annotation(x=c * (28 + gap) + 13.5, y=r * (28 + row_gap) - 1, text=text, showarrow=False,
@@ -133,7 +138,7 @@ def unit_weights_figure(weights: np.ndarray, units: Sequence[int], activations: 
 
 
 def confusion_figure(confusion: np.ndarray, selected: tuple[int, int] | None = None,
-                     height: int = 470) -> go.Figure:
+                     height: int = 470, lang: str = "en") -> go.Figure:
     """The confusion matrix (rows: true class, columns: predicted), counts written in the cells.
 
     A transparent marker sits on every cell so that a click selects it (Plotly selects points of
@@ -148,8 +153,8 @@ def confusion_figure(confusion: np.ndarray, selected: tuple[int, int] | None = N
     share = m / totals
     fig = go.Figure()
     fig.add_trace(go.Heatmap(z=share, x=labels, y=labels, colorscale="Blues", zmin=0, zmax=1, showscale=False,
-                             customdata=m, hovertemplate="true %{y}, predicted %{x}: %{customdata} digits"
-                             "<extra></extra>"))
+                             customdata=m, hovertemplate=translate("true %{y}, predicted %{x}: %{customdata} digits",
+                                                                   lang) + "<extra></extra>"))
     tt, pp = np.meshgrid(np.arange(10), np.arange(10), indexing="ij")
     text = [str(v) if v else "" for v in m.ravel()]
     fig.add_trace(go.Scatter(
@@ -157,8 +162,8 @@ def confusion_figure(confusion: np.ndarray, selected: tuple[int, int] | None = N
         textfont=dict(color=["white" if share.ravel()[i] > 0.5 else "#1b2a3a" for i in range(100)], size=12),
         marker=dict(symbol="square", size=34, color="rgba(0,0,0,0.01)", line=dict(width=0)),
         customdata=np.stack([tt.ravel(), pp.ravel(), m.ravel()], axis=1),
-        hovertemplate="true %{customdata[0]}, predicted %{customdata[1]}: %{customdata[2]} digits<br>"
-                      "click to see them<extra></extra>",
+        hovertemplate=translate("true %{customdata[0]}, predicted %{customdata[1]}: %{customdata[2]} digits<br>"
+                                "click to see them", lang) + "<extra></extra>",
         selected=dict(marker=dict(color="rgba(228,87,46,0.35)")), unselected=dict(marker=dict(opacity=1)),
         showlegend=False,
     ))
@@ -166,44 +171,46 @@ def confusion_figure(confusion: np.ndarray, selected: tuple[int, int] | None = N
         t, p = selected
         fig.add_shape(type="rect", x0=p - 0.5, x1=p + 0.5, y0=t - 0.5, y1=t + 0.5,
                       line=dict(color=ACCENT, width=3))
-    fig.update_xaxes(title="predicted", type="category", side="top", tickmode="array", tickvals=labels,
+    fig.update_xaxes(title=translate("predicted", lang), type="category", side="top", tickmode="array", tickvals=labels,
                      constrain="domain")
-    fig.update_yaxes(title="true", type="category", autorange="reversed", tickvals=labels, scaleanchor="x")
+    fig.update_yaxes(title=translate("true digit", lang), type="category", autorange="reversed", tickvals=labels, scaleanchor="x")
     fig.update_layout(clickmode="event+select", dragmode=False)
     return _compact(fig, height, None)
 
 
-def per_class_accuracy_figure(accuracy: np.ndarray, overall: float | None = None, height: int = 260) -> go.Figure:
+def per_class_accuracy_figure(accuracy: np.ndarray, overall: float | None = None, height: int = 260,
+                              lang: str = "en") -> go.Figure:
     """Accuracy of each true class, with the overall accuracy as a dashed line."""
     a = np.asarray(accuracy, dtype=float)
     worst = int(np.nanargmin(a)) if np.isfinite(a).any() else -1
     fig = go.Figure(go.Bar(x=[str(i) for i in range(10)], y=a,
                            marker_color=[ACCENT if i == worst else "#4c78a8" for i in range(10)],
-                           text=[f"{v:.0%}" if np.isfinite(v) else "none" for v in a], textposition="outside",
-                           cliponaxis=False, hovertemplate="digit %{x}: %{y:.1%} right<extra></extra>"))
+                           text=[f"{v:.0%}" if np.isfinite(v) else translate("none", lang) for v in a],
+                           textposition="outside", cliponaxis=False,
+                           hovertemplate=translate("digit %{x}: %{y:.1%} right", lang) + "<extra></extra>"))
     if overall is not None and np.isfinite(overall):
         fig.add_hline(y=overall, line=dict(dash="dash", color="#555", width=1), layer="below")
     fig.update_yaxes(range=[0, 1.12], tickformat=".0%", gridcolor="rgba(128,128,128,0.2)")
-    fig.update_xaxes(title="true digit", type="category")
+    fig.update_xaxes(title=translate("true digit", lang), type="category")
     return _compact(fig, height, None)
 
 
-def compare_figure(probabilities: Mapping[str, Sequence[float]], height: int = 320) -> go.Figure:
+def compare_figure(probabilities: Mapping[str, Sequence[float]], height: int = 320, lang: str = "en") -> go.Figure:
     """Grouped bars: each model's 10 probabilities for the same input."""
     fig = go.Figure()
     for i, (name, p) in enumerate(probabilities.items()):
         fig.add_trace(go.Bar(name=name, x=[str(d) for d in range(10)], y=np.asarray(p, float),
                              marker_color=MODEL_COLOURS[i % len(MODEL_COLOURS)],
-                             hovertemplate=f"{name}<br>digit %{{x}}: %{{y:.2%}}<extra></extra>"))
+                             hovertemplate=f"{name}<br>" + translate("digit %{x}: %{y:.2%}", lang) + "<extra></extra>"))
     fig.update_layout(barmode="group", legend=dict(orientation="h", y=1.12, x=0))
     fig.update_yaxes(range=[0, 1.05], tickformat=".0%", gridcolor="rgba(128,128,128,0.2)")
-    fig.update_xaxes(title="digit", type="category")
+    fig.update_xaxes(title=translate("digit", lang), type="category")
     return _compact(fig, height, None, top=50)
 
 
 # ----------------------------------------------------------------------------- convolutional models
 def heatmap_grid(tiles: np.ndarray, titles: Sequence[str], columns: int = 8, signed: bool = True,
-                 tile_px: int = 88, hover: str = "channel") -> go.Figure:
+                 tile_px: int = 88, hover: str = "channel", lang: str = "en") -> go.Figure:
     """A grid of small heatmaps (one subplot a tile, row 0 at the top, square pixels), each tile scaled to
     its own largest |value| (signed: diverging, centred on zero; else grey)."""
     tiles = np.asarray(tiles, dtype=float)
@@ -219,7 +226,8 @@ def heatmap_grid(tiles: np.ndarray, titles: Sequence[str], columns: int = 8, sig
         scale = dict(colorscale=DIVERGING, zmid=0, zmin=-limit, zmax=limit) if signed else \
             dict(colorscale="gray", zmin=float(tile.min()), zmax=float(tile.max()) or 1.0)
         fig.add_trace(go.Heatmap(z=tile, showscale=False, **scale,
-                                 hovertemplate=f"{hover} {i}, " + "row %{y}, col %{x}: %{z:.3f}<extra></extra>"),
+                                 hovertemplate=f"{hover} {i}, " + translate("row %{y}, col %{x}", lang)
+                                 + ": %{z:.3f}<extra></extra>"),
                       r + 1, c + 1)
     _digit_axes(fig, rows, columns)
     for i in range(len(tiles)):
@@ -230,33 +238,38 @@ def heatmap_grid(tiles: np.ndarray, titles: Sequence[str], columns: int = 8, sig
     return _compact(fig, 30 + rows * tile_px, None, top=25)
 
 
-def feature_maps_figure(maps: np.ndarray, max_channels: int = 32, columns: int = 8) -> go.Figure:
+def feature_maps_figure(maps: np.ndarray, max_channels: int = 32, columns: int = 8, lang: str = "en") -> go.Figure:
     """A conv layer's feature maps (channels, h, w) for one digit: one small heatmap a channel (the first
     `max_channels`), red where the channel's filter matched (positive), blue where it did not."""
     maps = np.asarray(maps, dtype=float)[:max_channels]
-    return heatmap_grid(maps, [f"ch {i}" for i in range(len(maps))], columns=columns)
+    return heatmap_grid(maps, [translate("ch {i}", lang).format(i=i) for i in range(len(maps))], columns=columns,
+                        hover=translate("channel", lang), lang=lang)
 
 
-def filters_figure(filters: np.ndarray, max_filters: int = 32, columns: int = 8) -> go.Figure:
+def filters_figure(filters: np.ndarray, max_filters: int = 32, columns: int = 8, lang: str = "en") -> go.Figure:
     """The first conv layer's kernels (out, in, kh, kw): one small heatmap a filter (averaged over the
     input channels when there are several; a digit has one)."""
     f = np.asarray(filters, dtype=float)
     if f.ndim != 4:
         return _compact(go.Figure(), 60)
     kernels = f.mean(axis=1)[:max_filters]
-    return heatmap_grid(kernels, [f"filter {i}" for i in range(len(kernels))], columns=columns, tile_px=80,
-                        hover="filter")
+    hover = translate("filter", lang)
+    return heatmap_grid(kernels, [translate("filter {i}", lang).format(i=i) for i in range(len(kernels))],
+                        columns=columns, tile_px=80, hover=hover, lang=lang)
 
 
-def fine_tune_figure(history: Sequence[Mapping[str, float]], height: int = 260) -> go.Figure:
+def fine_tune_figure(history: Sequence[Mapping[str, float]], height: int = 260, lang: str = "en") -> go.Figure:
     """Accuracy on my digits and on the validation digits, epoch by epoch (epoch 0: before fine-tuning)."""
     epochs = [int(h["epoch"]) for h in history]
     fig = go.Figure()
     for key, name, colour in (("mine_acc", "my digits", ACCENT), ("val_acc", "validation digits", MODEL_COLOURS[0])):
+        name = translate(name, lang)
         fig.add_trace(go.Scatter(x=epochs, y=[h.get(key) for h in history], name=name, mode="lines+markers",
-                                 line=dict(color=colour), hovertemplate=f"{name}, epoch %{{x}}: %{{y:.1%}}<extra></extra>"))
-    fig.update_yaxes(range=[0, 1.05], tickformat=".0%", title="accuracy", gridcolor="rgba(128,128,128,0.2)")
-    fig.update_xaxes(title="fine-tuning epoch (0: before)", dtick=1)
+                                 line=dict(color=colour), hovertemplate=f"{name}, "
+                                 + translate("epoch %{x}", lang) + ": %{y:.1%}<extra></extra>"))
+    fig.update_yaxes(range=[0, 1.05], tickformat=".0%", title=translate("accuracy", lang),
+                     gridcolor="rgba(128,128,128,0.2)")
+    fig.update_xaxes(title=translate("fine-tuning epoch (0: before)", lang), dtick=1)
     fig.update_layout(legend=dict(orientation="h", y=1.12, x=0))
     return _compact(fig, height, None, top=30)
 
