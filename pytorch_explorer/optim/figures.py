@@ -7,6 +7,8 @@
 - `lr_figure` and `loss_figure`: the learning rate and the loss per step, one line per optimizer.
 
 A path that diverged is drawn up to its last good point and marked with an ×; nothing not finite is drawn.
+Titles, axis labels, legend names, hover texts and the Play/Pause buttons are in `lang` (English by default);
+an optimizer's name goes through the catalogue too ("SGD + momentum"; class names stay as they are).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import plotly.colors
 import plotly.graph_objects as go
 from PIL import Image
 
+from pytorch_explorer.i18n import translate
 from pytorch_explorer.optim.optimizers import RACER_COLORS
 from pytorch_explorer.optim.surfaces import Surface, grid
 from pytorch_explorer.optim.trajectory import Path
@@ -68,20 +71,24 @@ def surface_image(z: np.ndarray, pixels: int = IMAGE_PIXELS, bands: int = BANDS)
     return Image.fromarray(rgb.astype(np.uint8))
 
 
-def _markers(paths: Sequence[Path], step: int) -> list[go.Scatter]:
+def _markers(paths: Sequence[Path], step: int, lang: str = "en") -> list[go.Scatter]:
     traces = []
     for i, path in enumerate(paths):
         x, y = path.points[path.at(step)]
-        traces.append(go.Scatter(x=[x], y=[y], mode="markers", name=f"{path.title} at step {path.at(step)}",
+        title, at = translate(path.title, lang), path.at(step)
+        traces.append(go.Scatter(x=[x], y=[y], mode="markers",
+                                 name=translate("{name} at step {step}", lang).format(name=title, step=at),
                                  marker={"size": 13, "color": color_of(path, i), "line": {"width": 2, "color": "white"}},
-                                 showlegend=False, hovertemplate=f"{path.title}<br>step {path.at(step)}<br>"
-                                                                 "x=%{x:.4f}<br>y=%{y:.4f}<extra></extra>"))
+                                 showlegend=False, hovertemplate=f"{title}<br>" + translate("step {step}", lang).format(
+                                     step=at) + "<br>x=%{x:.4f}<br>y=%{y:.4f}<extra></extra>"))
     return traces
 
 
-def race_figure(surface: Surface, paths: Mapping[str, Path], step: int, height: int = 560) -> go.Figure:
+def race_figure(surface: Surface, paths: Mapping[str, Path], step: int, height: int = 560,
+                lang: str = "en") -> go.Figure:
     """The contour of `surface` with every path, the optimizers at `step`, and frames to animate them."""
-    xs, ys, z = grid(surface)
+    xs, ys, z = grid(surface, lang=lang)
+    click = translate("click to start here", lang)
     fig = go.Figure()
     (x0, x1), (y0, y1) = surface.x_range, surface.y_range
     fig.add_layout_image(source=surface_image(z), xref="x", yref="y", x=x0, y=y1, sizex=x1 - x0, sizey=y1 - y0,
@@ -89,32 +96,33 @@ def race_figure(surface: Surface, paths: Mapping[str, Path], step: int, height: 
     pick = np.linspace(0, len(xs) - 1, CLICK_GRID).round().astype(int)  # grid points a click can land on
     gx, gy = np.meshgrid(xs[pick], ys[pick])
     fz = z[np.ix_(pick, pick)]
-    fig.add_trace(go.Scatter(x=gx.ravel().tolist(), y=gy.ravel().tolist(), mode="markers", name="click to start here",
+    fig.add_trace(go.Scatter(x=gx.ravel().tolist(), y=gy.ravel().tolist(), mode="markers", name=click,
                              marker={"size": 9, "opacity": 0}, showlegend=False,
                              customdata=np.where(np.isfinite(fz), fz, None).ravel().tolist(),
-                             hovertemplate="f(%{x:.2f}, %{y:.2f}) = %{customdata:.4g}<br>click to start here<extra></extra>"))
+                             hovertemplate="f(%{x:.2f}, %{y:.2f}) = %{customdata:.4g}<br>" + click + "<extra></extra>"))
     if surface.minima:
         fig.add_trace(go.Scatter(x=[m[0] for m in surface.minima], y=[m[1] for m in surface.minima], mode="markers",
-                                 name="minimum", marker={"symbol": "star", "size": 16, "color": "gold",
+                                 name=translate("minimum", lang), marker={"symbol": "star", "size": 16, "color": "gold",
                                                          "line": {"width": 1, "color": "black"}}))
     ordered = list(paths.values())
     for i, path in enumerate(ordered):
         px, py = zip(*path.points, strict=True)
-        fig.add_trace(go.Scatter(x=px, y=py, mode="lines+markers", name=path.title,
+        title = translate(path.title, lang)
+        fig.add_trace(go.Scatter(x=px, y=py, mode="lines+markers", name=title,
                                  line={"color": color_of(path, i), "width": 2}, marker={"size": 3},
-                                 hovertemplate=f"{path.title}<br>x=%{{x:.4f}}<br>y=%{{y:.4f}}<extra></extra>"))
+                                 hovertemplate=f"{title}<br>x=%{{x:.4f}}<br>y=%{{y:.4f}}<extra></extra>"))
         if path.diverged_at is not None:  # the × at its last point inside the plot (later ones are off the plot)
             inside = [q for q in path.points if surface.contains(*q)] or path.points[:1]
-            fig.add_trace(go.Scatter(x=[inside[-1][0]], y=[inside[-1][1]], mode="markers+text", text=[f"diverged (step {path.diverged_at})"],
+            fig.add_trace(go.Scatter(x=[inside[-1][0]], y=[inside[-1][1]], mode="markers+text", text=[translate("diverged (step {step})", lang).format(step=path.diverged_at)],
                                      textposition="top right" if inside[-1][0] < (x0 + x1) / 2 else "top left",
-                                     name=f"{path.title} diverged", showlegend=False,
+                                     name=translate("{name} diverged", lang).format(name=title), showlegend=False,
                                      textfont={"color": color_of(path, i), "size": 14},
                                      marker={"symbol": "x", "size": 14, "color": color_of(path, i)}))
     start = ordered[0].points[0] if ordered else surface.start
-    fig.add_trace(go.Scatter(x=[start[0]], y=[start[1]], mode="markers", name="start",
+    fig.add_trace(go.Scatter(x=[start[0]], y=[start[1]], mode="markers", name=translate("start point", lang),
                              marker={"symbol": "circle-open", "size": 16, "color": "white", "line": {"width": 3}}))
     first_marker = len(fig.data)
-    for trace in _markers(ordered, step):
+    for trace in _markers(ordered, step, lang):
         fig.add_trace(trace)
     marker_ids = list(range(first_marker, len(fig.data)))
     shown = frame_steps(max((len(p.points) - 1 for p in ordered), default=0))
@@ -128,13 +136,13 @@ def race_figure(surface: Surface, paths: Mapping[str, Path], step: int, height: 
         clickmode="event+select", hovermode="closest", dragmode=False,
         updatemenus=[{"type": "buttons", "direction": "left", "x": 0.0, "y": -0.13, "xanchor": "left", "yanchor": "top",
                       "showactive": False, "pad": {"t": 0, "r": 10}, "buttons": [
-                          {"label": "▶ Play", "method": "animate",
+                          {"label": translate("▶ Play", lang), "method": "animate",
                            "args": [None, {"frame": {"duration": 80, "redraw": False}, "fromcurrent": True,
                                            "transition": {"duration": 0}}]},
-                          {"label": "❚❚ Pause", "method": "animate",
+                          {"label": translate("❚❚ Pause", lang), "method": "animate",
                            "args": [[None], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}]}]}],
         sliders=[{"active": min(range(len(shown)), key=lambda i: abs(shown[i] - step)), "x": 0.22, "len": 0.78, "y": -0.1, "yanchor": "top", "pad": {"t": 0},
-                  "currentvalue": {"prefix": "step ", "visible": True, "xanchor": "right"},
+                  "currentvalue": {"prefix": translate("step ", lang), "visible": True, "xanchor": "right"},
                   "steps": [{"label": str(k), "method": "animate",
                              "args": [[str(k)], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}]}
                             for k in shown]}],
@@ -143,28 +151,30 @@ def race_figure(surface: Surface, paths: Mapping[str, Path], step: int, height: 
 
 
 def _per_step_figure(paths: Mapping[str, Path], values: str, title: str, y_title: str, step: int | None,
-                     log_y: bool) -> go.Figure:
+                     log_y: bool, lang: str = "en") -> go.Figure:
     fig = go.Figure()
     for i, path in enumerate(paths.values()):
         series = getattr(path, values)[: len(path.points)]
-        fig.add_trace(go.Scatter(x=list(range(len(series))), y=series, mode="lines", name=path.title,
+        fig.add_trace(go.Scatter(x=list(range(len(series))), y=series, mode="lines", name=translate(path.title, lang),
                                  line={"color": color_of(path, i), "width": 2}))
     if step is not None:
         fig.add_vline(x=step, line={"dash": "dot", "color": "grey"})
-    fig.update_layout(height=270, margin={"l": 10, "r": 10, "t": 40, "b": 10}, title=title, xaxis_title="step",
+    fig.update_layout(height=270, margin={"l": 10, "r": 10, "t": 40, "b": 10}, title=title, xaxis_title=translate("optimizer step", lang),
                       yaxis_title=y_title, showlegend=False)
     if log_y:
         fig.update_yaxes(type="log", exponentformat="power")
     return fig
 
 
-def lr_figure(paths: Mapping[str, Path], step: int | None = None) -> go.Figure:
+def lr_figure(paths: Mapping[str, Path], step: int | None = None, lang: str = "en") -> go.Figure:
     """The learning rate each step used, per optimizer (what the scheduler did)."""
     log_y = len({p.spec.lr for p in paths.values()}) > 1
-    return _per_step_figure(paths, "lrs", "Learning rate per step", "lr" + (" (log)" if log_y else ""), step, log_y)
+    return _per_step_figure(paths, "lrs", translate("Learning rate per step", lang),
+                            translate("lr (log)", lang) if log_y else translate("lr", lang), step, log_y, lang)
 
 
-def loss_figure(paths: Mapping[str, Path], step: int | None = None) -> go.Figure:
+def loss_figure(paths: Mapping[str, Path], step: int | None = None, lang: str = "en") -> go.Figure:
     """The loss at each step, per optimizer (log scale when every loss is positive)."""
     log_y = all(v > 0 for p in paths.values() for v in p.losses)
-    return _per_step_figure(paths, "losses", "Loss per step", "f(x, y)" + (" (log)" if log_y else ""), step, log_y)
+    return _per_step_figure(paths, "losses", translate("Loss per step", lang),
+                            translate("f(x, y) (log)", lang) if log_y else "f(x, y)", step, log_y, lang)

@@ -3,6 +3,9 @@
 An `OptimizerSpec` names a torch.optim class in lower case (`sgd`, `adagrad`, `rmsprop`, `adam`,
 `adamw`, `nadam`, `adamax`), as the command line does, with its settings. The page's racers are
 presets of these: "SGD + momentum" and "Nesterov" are `sgd` with momentum (and nesterov=True).
+The texts a learner reads (RACER_TITLES, UPDATE_RULES, STATE_EXPLANATIONS) are English here and keys of
+the Chinese catalogue (`pytorch_explorer.i18n`), which the page translates them with; the settings' checks
+stay English, except the one the page's controls can reach (Nesterov without momentum), given in `lang`.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 
 import torch
 
+from pytorch_explorer.i18n import translate
 from pytorch_explorer.optim.errors import OptimError
 
 CLASS_NAMES = {"sgd": "SGD", "adagrad": "Adagrad", "rmsprop": "RMSprop", "adam": "Adam", "adamw": "AdamW",
@@ -21,6 +25,7 @@ CLASS_NAMES = {"sgd": "SGD", "adagrad": "Adagrad", "rmsprop": "RMSprop", "adam":
 USES_MOMENTUM = ("sgd", "rmsprop")
 USES_BETAS = ("adam", "adamw", "nadam", "adamax")
 MAX_LR = 100.0
+NESTEROV_NEEDS_MOMENTUM = "Nesterov momentum is an option of SGD and needs a momentum above 0 (0.9 is usual)."
 
 # The page's racers: a name, what the learner sees, and the optimizer class it is.
 RACERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
@@ -122,7 +127,7 @@ def check_spec(spec: OptimizerSpec) -> None:
     if not (math.isfinite(spec.momentum) and 0 <= spec.momentum < 1):
         raise OptimError(f"Momentum must be at least 0 and below 1 (0.9 is usual); got {spec.momentum}.")
     if spec.nesterov and (spec.name != "sgd" or spec.momentum <= 0):
-        raise OptimError("Nesterov momentum is an option of SGD and needs a momentum above 0 (0.9 is usual).")
+        raise OptimError(NESTEROV_NEEDS_MOMENTUM)
     if len(spec.betas) != 2 or not all(math.isfinite(b) and 0 <= b < 1 for b in spec.betas):
         raise OptimError(f"Each beta must be at least 0 and below 1 (Adam uses 0.9 and 0.999); got {spec.betas}.")
     if not (math.isfinite(spec.weight_decay) and 0 <= spec.weight_decay <= 10):
@@ -139,15 +144,19 @@ def optimizer_named(name: str) -> str:
 
 
 def racer_spec(racer: str, lr: float, momentum: float = 0.9, betas: tuple[float, float] = (0.9, 0.999),
-               weight_decay: float = 0.0) -> OptimizerSpec:
-    """The optimizer behind one of the page's racers, with the shared settings it uses."""
+               weight_decay: float = 0.0, lang: str = "en") -> OptimizerSpec:
+    """The optimizer behind one of the page's racers, with the shared settings it uses (a refusal the
+    catalogue translates, Nesterov without momentum, said in `lang`)."""
     title = RACER_TITLES.get(racer)
     if title is None:
         raise OptimError(f"Unknown optimizer {racer!r}: choose among {', '.join(RACERS)}.")
-    if racer in ("momentum", "nesterov"):
-        return OptimizerSpec("sgd", lr, momentum=momentum, nesterov=racer == "nesterov", weight_decay=weight_decay,
-                             label=title)
-    return OptimizerSpec(racer, lr, betas=betas, weight_decay=weight_decay, label=title)
+    try:
+        if racer in ("momentum", "nesterov"):
+            return OptimizerSpec("sgd", lr, momentum=momentum, nesterov=racer == "nesterov", weight_decay=weight_decay,
+                                 label=title)
+        return OptimizerSpec(racer, lr, betas=betas, weight_decay=weight_decay, label=title)
+    except OptimError as exc:
+        raise OptimError(translate(str(exc), lang)) from None
 
 
 def make_optimizer(spec: OptimizerSpec, params: Iterable[torch.Tensor]) -> torch.optim.Optimizer:

@@ -9,7 +9,9 @@
 with p a float64 tensor [x, y] (requires_grad). When a step gives a point or loss that is not finite,
 or a point far outside the plotted region, the event says so (`diverged`, a sentence) and the
 generator stops: the path is cut there. `race` runs several optimizers in lockstep and `Path`
-collects one optimizer's events for the figures, the tables and the command line.
+collects one optimizer's events for the figures, the tables and the command line. The sentences a
+learner reads (why a path diverged, how each ended) come in `lang` (English by default, as the command
+line prints them); the checks of a race's settings, which the page's controls cannot break, stay English.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 
 import torch
 
+from pytorch_explorer.i18n import translate
 from pytorch_explorer.optim.errors import OptimError
 from pytorch_explorer.optim.optimizers import OptimizerSpec, make_optimizer, state_snapshot
 from pytorch_explorer.optim.schedulers import SchedulerSpec, make_scheduler, step_scheduler
@@ -60,24 +63,28 @@ def check_race(surface: Surface, start: Sequence[float], steps: int) -> tuple[fl
     return x, y
 
 
-def divergence(surface: Surface, step: int, x: float, y: float, loss: float) -> str | None:
-    """Why the point reached at `step` ends the path, in words, or None when it is fine."""
+def divergence(surface: Surface, step: int, x: float, y: float, loss: float, lang: str = "en") -> str | None:
+    """Why the point reached at `step` ends the path, in words (in `lang`), or None when it is fine."""
     if not (math.isfinite(x) and math.isfinite(y)):
-        return (f"diverged at step {step}: the parameters became {x:g}, {y:g} (not finite). Each step overshot "
-                "further than the last until the numbers overflowed: the learning rate is too high for this surface.")
+        return translate("diverged at step {step}: the parameters became {x}, {y} (not finite). Each step overshot "
+                         "further than the last until the numbers overflowed: the learning rate is too high for this "
+                         "surface.", lang).format(step=step, x=f"{x:g}", y=f"{y:g}")
     if not math.isfinite(loss):
-        return (f"diverged at step {step}: the loss became {loss:g} at ({x:.4g}, {y:.4g}). The steps grew until the "
-                "loss overflowed (or the formula is undefined there): lower the learning rate.")
+        return translate("diverged at step {step}: the loss became {loss} at ({x}, {y}). The steps grew until the "
+                         "loss overflowed (or the formula is undefined there): lower the learning rate.",
+                         lang).format(step=step, loss=f"{loss:g}", x=f"{x:.4g}", y=f"{y:.4g}")
     if not surface.contains(x, y, ESCAPE_MARGIN):
-        return (f"diverged at step {step}: the point jumped to ({x:.4g}, {y:.4g}), far outside the plotted region "
-                f"(loss {loss:.4g}). A step this long means the learning rate is too high for the slope here, so "
-                "each step overshoots; lower it.")
+        return translate("diverged at step {step}: the point jumped to ({x}, {y}), far outside the plotted region "
+                         "(loss {loss}). A step this long means the learning rate is too high for the slope here, so "
+                         "each step overshoots; lower it.", lang).format(step=step, x=f"{x:.4g}", y=f"{y:.4g}",
+                                                                          loss=f"{loss:.4g}")
     return None
 
 
 def trajectory(surface: Surface, spec: OptimizerSpec, start: Sequence[float], steps: int,
-               scheduler: SchedulerSpec | None = None) -> Iterator[StepEvent]:
-    """Step one real torch.optim optimizer `steps` times from `start`, yielding an event per point."""
+               scheduler: SchedulerSpec | None = None, lang: str = "en") -> Iterator[StepEvent]:
+    """Step one real torch.optim optimizer `steps` times from `start`, yielding an event per point
+    (a divergence, or a formula failing on the way, said in `lang`)."""
     x0, y0 = check_race(surface, start, steps)
     scheduler = scheduler or SchedulerSpec()
     p = torch.tensor([x0, y0], dtype=torch.float64, requires_grad=True)
@@ -89,10 +96,11 @@ def trajectory(surface: Surface, spec: OptimizerSpec, start: Sequence[float], st
         try:
             loss = surface.loss(p[0], p[1])
         except (ExpressionError, RuntimeError, ValueError) as exc:
-            raise OptimError(f"The formula failed at step {step}, at ({p[0].item():.4g}, {p[1].item():.4g}): {exc}") from exc
+            raise OptimError(translate("The formula failed at step {step}, at ({x}, {y}): {error}", lang).format(
+                step=step, x=f"{p[0].item():.4g}", y=f"{p[1].item():.4g}", error=exc)) from exc
         x, y = p.detach().tolist()
         value = float(loss.detach())
-        problem = divergence(surface, step, x, y, value)
+        problem = divergence(surface, step, x, y, value, lang)
         yield StepEvent(step, x, y, value, lr, state_snapshot(opt.state.get(p, {})), problem)
         if problem or step == steps:
             return
@@ -166,12 +174,12 @@ class RaceEvent:
 
 
 def race(surface: Surface, specs: dict[str, OptimizerSpec], start: Sequence[float], steps: int,
-         scheduler: SchedulerSpec | None = None) -> Iterator[RaceEvent]:
-    """Several optimizers from the same start, stepped in lockstep: one RaceEvent per step."""
+         scheduler: SchedulerSpec | None = None, lang: str = "en") -> Iterator[RaceEvent]:
+    """Several optimizers from the same start, stepped in lockstep: one RaceEvent per step (its words in `lang`)."""
     check_race(surface, start, steps)
     if not specs:
         raise OptimError("Choose at least one optimizer to race.")
-    running = {key: trajectory(surface, spec, start, steps, scheduler) for key, spec in specs.items()}
+    running = {key: trajectory(surface, spec, start, steps, scheduler, lang) for key, spec in specs.items()}
     for step in range(steps + 1):
         events = {}
         for key, gen in list(running.items()):
@@ -205,24 +213,29 @@ def nearest_minimum(surface: Surface, point: tuple[float, float]) -> tuple[tuple
     return best, math.dist(best, point)
 
 
-def summary_rows(surface: Surface, paths: dict[str, Path]) -> list[dict[str, Any]]:
-    """One row per optimizer: where it ended, its loss, how far from a minimum, and how it ended."""
+def summary_rows(surface: Surface, paths: dict[str, Path], lang: str = "en") -> list[dict[str, Any]]:
+    """One row per optimizer: where it ended, its loss, how far from a minimum, and how it ended.
+    The keys stay English (they are the data); the optimizer's name and how it ended are in `lang`."""
     rows = []
     for path in paths.values():
         x, y = path.points[-1]
         near = nearest_minimum(surface, (x, y))
-        ended = f"diverged at step {path.diverged_at}" if path.diverged_at is not None else f"{path.steps_taken} steps"
-        rows.append({"optimizer": path.title, "lr": path.spec.lr, "x": x, "y": y, "loss": path.final_loss,
+        if path.diverged_at is not None:
+            ended = translate("diverged at step {step}", lang).format(step=path.diverged_at)
+        else:
+            ended = translate("{n} steps", lang).format(n=path.steps_taken)
+        rows.append({"optimizer": translate(path.title, lang), "lr": path.spec.lr, "x": x, "y": y, "loss": path.final_loss,
                      "distance to nearest minimum": None if near is None else near[1], "ended": ended})
     return rows
 
 
-def state_rows(paths: dict[str, Path], step: int) -> list[dict[str, Any]]:
-    """What each optimizer keeps in optimizer.state after `step` steps (or at its last point)."""
+def state_rows(paths: dict[str, Path], step: int, lang: str = "en") -> list[dict[str, Any]]:
+    """What each optimizer keeps in optimizer.state after `step` steps (or at its last point); the keys stay
+    English (the state's keys are torch's), the optimizer's name is in `lang`."""
     rows = []
     for path in paths.values():
         i = path.at(step)
-        row: dict[str, Any] = {"optimizer": path.title, "step shown": i, "x": path.points[i][0],
+        row: dict[str, Any] = {"optimizer": translate(path.title, lang), "step shown": i, "x": path.points[i][0],
                                "y": path.points[i][1], "loss": path.losses[i], "lr": path.lrs[i]}
         for key, value in path.states[i].items():
             row[key] = format_state(value)

@@ -23,7 +23,7 @@ def test_the_race_figure_draws_paths_minima_and_frames():
     names = [t.name for t in fig.data]
     assert len(fig.layout.images) == 1 and fig.layout.images[0].layer == "below"  # the surface, behind the paths
     assert fig.data[0].name == "click to start here" and fig.data[0].marker.opacity == 0
-    assert {"SGD", "Adam", "minimum", "start", "SGD diverged"} <= set(names)
+    assert {"SGD", "Adam", "minimum", "start point", "SGD diverged"} <= set(names)
     assert len(fig.data[names.index("Adam")].x) == 81 and len(fig.data[names.index("SGD")].x) == 3
     for trace in fig.data:
         assert all(math.isfinite(v) for v in trace.x) and all(math.isfinite(v) for v in trace.y)
