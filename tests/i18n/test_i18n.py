@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 from conftest import ROOT
@@ -53,7 +54,8 @@ def test_no_two_catalogue_files_translate_one_text_differently():
 
 def test_the_chinese_catalogue_is_chinese():
     table = catalogue("zh")
-    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in zh) for zh in table.values())
+    wordy = {en: zh for en, zh in table.items() if re.search(r"[A-Za-z]{3,}", re.sub(r"\{[^}]*\}|MB|KB|GB", "", en))}
+    assert [en for en, zh in wordy.items() if not any("\u4e00" <= ch <= "\u9fff" for ch in zh)] == []
     assert translate("Optimizers", "zh") == "优化器" and translate("Optimizers", "en") == "Optimizers"
     assert translate("a text nobody translated", "zh") == "a text nobody translated"
 
