@@ -15,6 +15,7 @@ from pytorch_explorer.playground.landscape import loss_landscape
 from pytorch_explorer.playground.trainer import PlaygroundTrainer, reset, trainer_for
 from pytorch_explorer.toy import runs as toy_runs
 from ui import playground as view
+from ui.i18n import lang, tr
 from ui.settings import report_ignored
 from ui.workspace import run_store, workspace
 
@@ -22,22 +23,22 @@ SLICE_SECONDS = 0.12  # training time per frame while playing
 FRAME_SECONDS = 0.2   # how often the live panel asks for the next frame
 
 raw_query = ui.settings.snapshot()  # the settings in the address, before the controls take them
-st.title("Toy playground")
+st.title(tr("Toy playground"))
 ws, store = workspace(), run_store()  # each paused network is kept as a run of this workspace (Runs page)
-st.write(
+st.write(tr(
     "TensorFlow Playground, in PyTorch. A small network learns to tell orange points from blue ones (or, for "
     "the regression problems, to draw a surface). Every node of the picture shows **what that unit computes**: "
     "its output at every point of the plane, blue for positive, orange for negative. Press **Play** and watch the "
     "first layer draw lines, the next ones combine them into shapes. Edges are blue for positive weights, orange "
     "for negative ones, and thicker the larger the weight."
-)
+))
 url_note = st.container()  # filled at the end: a note on the address's values the controls could not take
 state = st.session_state
 current = state.get("pg_trainer")
 try:
     config = view.controls()
 except PlaygroundError as exc:  # a hand-typed layers box or an odd address: refused, the last network kept
-    st.error(f"{exc} The network below keeps its last usable settings.")
+    st.error(tr("{error} The network below keeps its last usable settings.", error=exc))
     config = current.config if isinstance(current, PlaygroundTrainer) else PlaygroundConfig()
 trainer = state.pg_trainer = trainer_for(config, current if isinstance(current, PlaygroundTrainer) else None)
 
@@ -59,14 +60,14 @@ state.pg_playing = playing
 if not playing and trainer.epoch and state.get("pg_saved_epoch") != trainer.epoch and state.get("pg_run"):
     save(trainer)  # paused by a whole-page rerun (not the panel's own): the run is brought up to date all the same
 b = st.columns([1, 1, 2, 2], vertical_alignment="center")
-if b[0].button("Step", key="pg_step", width="stretch", disabled=playing or trainer.diverged,
-               help="One epoch: every training point once, in mini-batches."):
+if b[0].button(tr("Step"), key="pg_step", width="stretch", disabled=playing or trainer.diverged,
+               help=tr("One epoch: every training point once, in mini-batches.")):
     trainer.step(1)
     save(trainer)
-if b[1].button("Reset", key="pg_reset", width="stretch", help="New starting weights, epoch 0."):
+if b[1].button(tr("Reset"), key="pg_reset", width="stretch", help=tr("New starting weights, epoch 0.")):
     trainer = state.pg_trainer = reset(trainer)
-heatmaps = b[2].toggle("Node heatmaps", True, key="pg_heatmaps", **ui.settings.KEEP)
-show_test = b[3].toggle("Show the test points", False, key="pg_show_test", **ui.settings.KEEP)
+heatmaps = b[2].toggle(tr("Node heatmaps"), True, key="pg_heatmaps", **ui.settings.KEEP)
+show_test = b[3].toggle(tr("Show the test points"), False, key="pg_show_test", **ui.settings.KEEP)
 
 
 @st.fragment(run_every=FRAME_SECONDS if playing else None)
@@ -84,7 +85,7 @@ def live_panel() -> None:
             save(net)
             st.rerun(scope="app")
     view.draw_live(net, heatmaps, show_test, play_button=lambda column: column.button(
-        "Pause" if now_playing else "Play", key="pg_play", type="primary", on_click=toggle_play, width="stretch",
+        tr("Pause") if now_playing else tr("Play"), key="pg_play", type="primary", on_click=toggle_play, width="stretch",
         disabled=net.diverged))
     if playing and not now_playing:  # Pause was pressed: the counter above is final; record and stop the clock
         if net.epoch:
@@ -92,29 +93,30 @@ def live_panel() -> None:
         st.rerun(scope="app")
 
 
-with ui.friendly_errors("Drawing the network"):
+with ui.friendly_errors(tr("Drawing the network")):
     live_panel()
 
-st.subheader("Beyond the playground")
-grad_tab, landscape_tab = st.tabs(["Gradients per layer", "Loss landscape"])
-with grad_tab, ui.friendly_errors("The gradients"):
-    st.write("How large the gradient of the loss is for each layer's weights, now (mean |dL/dW| over the training "
+st.subheader(tr("Beyond the playground"))
+grad_tab, landscape_tab = st.tabs([tr("Gradients per layer"), tr("Loss landscape")])
+with grad_tab, ui.friendly_errors(tr("The gradients")):
+    st.write(tr("How large the gradient of the loss is for each layer's weights, now (mean |dL/dW| over the training "
              "points). Back-propagation multiplies by each activation's slope on the way back, so with many Sigmoid "
-             "layers the first layers get gradients thousands of times smaller: they hardly learn.")
+             "layers the first layers get gradients thousands of times smaller: they hardly learn."))
     view.show_gradients(trainer)
-with landscape_tab, ui.friendly_errors("The loss landscape"):
-    st.write("The training loss around the current weights along two random directions (each rescaled layer by "
-             "layer to the size of that layer's weights): the cross is where the network is now.")
-    if st.toggle("Draw the landscape (about a second)", False, key="pg_landscape", **ui.settings.KEEP):
+with landscape_tab, ui.friendly_errors(tr("The loss landscape")):
+    st.write(tr("The training loss around the current weights along two random directions (each rescaled layer by "
+             "layer to the size of that layer's weights): the cross is where the network is now."))
+    if st.toggle(tr("Draw the landscape (about a second)"), False, key="pg_landscape", **ui.settings.KEEP):
         if playing:
-            st.info("Pause to draw the landscape around the weights of that moment.")
+            st.info(tr("Pause to draw the landscape around the weights of that moment."))
         else:
             alphas, betas, losses = loss_landscape(trainer.model, trainer.loss_fn, trainer.inputs_train,
                                                    trainer.targets_train, resolution=17)
-            st.plotly_chart(landscape_figure(alphas, betas, losses), key="pg_landscape_chart")
+            st.plotly_chart(landscape_figure(alphas, betas, losses, lang()), key="pg_landscape_chart")
 
 ui.code_expander(playground_code(trainer.config, max(trainer.epoch, 1)),
-                 title=f"PyTorch code of this network and its training loop ({max(trainer.epoch, 1)} epochs)")
+                 title=tr("PyTorch code of this network and its training loop ({epochs} epochs)",
+                          epochs=max(trainer.epoch, 1)))
 
 with url_note:
     report_ignored(raw_query, view.SETTING_KEYS, view.URL_LABELS)

@@ -1,6 +1,10 @@
 """Streamlit glue for the Toy playground page: its controls (every one bound to the URL), the + / - buttons
 of the network, the live panel and the "beyond" views. The numbers and figures come from
 `pytorch_explorer.playground`, which has the tests; pages/playground.py calls these.
+
+Every text is in the session's language (`ui.i18n.tr`; the package's figures and messages take `lang()`). The
+options of the problem, activation and optimizer selects keep their English labels in Chinese too: those
+controls write the label into the address, and a shared link must not change with the language.
 """
 
 from __future__ import annotations
@@ -18,11 +22,13 @@ from pytorch_explorer.playground.config import (
     OPTIMIZERS,
     REGULARIZATIONS,
     PlaygroundConfig,
+    check_features,
     layers_text,
     parse_layers,
 )
 from pytorch_explorer.playground.data import FEATURES, PROBLEM_TITLES, PROBLEMS, PlaygroundError
 from pytorch_explorer.playground.trainer import PlaygroundTrainer, diagnosis, vanishing_ratio
+from ui.i18n import lang, tr
 from ui.settings import KEEP
 
 LR_CHOICES = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
@@ -56,22 +62,22 @@ def change_layers(layer: int | None, delta: int) -> None:
 
 def network_controls(column) -> None:
     """The layers box ("4-2": neurons per hidden layer) and its + / - buttons."""
-    column.text_input("Hidden layers (neurons per layer)", DEFAULT_LAYERS, key="pg_layers", max_chars=40, **KEEP,
-                      help=f"Like 4-2 or 8-8-8-8: up to {MAX_LAYERS} layers of up to {MAX_NEURONS} neurons; "
-                           "0 for none. The buttons below change it too.")
+    column.text_input(tr("Hidden layers (neurons per layer)"), DEFAULT_LAYERS, key="pg_layers", max_chars=40, **KEEP,
+                      help=tr("Like 4-2 or 8-8-8-8: up to {layers} layers of up to {neurons} neurons; 0 for none. "
+                              "The buttons below change it too.", layers=MAX_LAYERS, neurons=MAX_NEURONS))
     layers = current_layers()
     a, b = column.columns(2)
-    a.button("+ layer", key="pg_add_layer", on_click=change_layers, args=(None, 1), width="stretch",
+    a.button(tr("+ layer"), key="pg_add_layer", on_click=change_layers, args=(None, 1), width="stretch",
              disabled=len(layers) >= MAX_LAYERS)
-    b.button("− layer", key="pg_remove_layer", on_click=change_layers, args=(None, -1), width="stretch",
+    b.button(tr("− layer"), key="pg_remove_layer", on_click=change_layers, args=(None, -1), width="stretch",
              disabled=not layers)
     for i, n in enumerate(layers):
         label, minus, plus = column.columns([3, 1, 1], vertical_alignment="center")
-        label.caption(f"Layer {i + 1}: {n} neuron{'s' if n > 1 else ''}")
+        label.caption(tr("Layer {i}: {n} neurons", i=i + 1, n=n) if n > 1 else tr("Layer {i}: 1 neuron", i=i + 1))
         minus.button("−", key=f"pg_remove_neuron_{i}", on_click=change_layers, args=(i, -1), disabled=n <= 1,
-                     help=f"One neuron less in layer {i + 1}")
+                     help=tr("One neuron less in layer {i}", i=i + 1))
         plus.button("+", key=f"pg_add_neuron_{i}", on_click=change_layers, args=(i, 1), disabled=n >= MAX_NEURONS,
-                    help=f"One neuron more in layer {i + 1}")
+                    help=tr("One neuron more in layer {i}", i=i + 1))
 
 
 def regenerate() -> None:
@@ -81,29 +87,35 @@ def regenerate() -> None:
 def controls() -> PlaygroundConfig:
     """Data, features, network and training controls, as a PlaygroundConfig (PlaygroundError if unusable)."""
     data, feats, net, train = st.columns([1.1, 1, 1.1, 1.1])
-    data.markdown("**Data**")
-    problem = data.selectbox("Problem", PROBLEMS, format_func=PROBLEM_TITLES.get, key="pg_problem", **KEEP)
-    noise = data.slider("Noise (%)", 0, 50, 0, step=5, key="pg_noise", **KEEP)
-    train_pct = data.slider("Training data (%)", 10, 90, 50, step=10, key="pg_train_pct", **KEEP,
-                            help="The rest is the test data, which the network never trains on.")
-    batch = data.slider("Batch size", 1, 30, 10, key="pg_batch", **KEEP)
-    seed = data.number_input("Data and weights seed", 0, 1_000_000, 0, key="pg_seed", **KEEP)
-    data.button("Regenerate", key="pg_regenerate", on_click=regenerate, help="New points (the next seed).")
-    feats.markdown("**Features**")
-    chosen = feats.multiselect("Inputs the network sees", list(FEATURES), default=["x1", "x2"], key="pg_features",
-                               **KEEP, help="Give it x1² and x2² and one neuron draws a circle.")
-    net.markdown("**Network**")
+    data.markdown(tr("**Data**"))
+    problem = data.selectbox(tr("Problem"), PROBLEMS, format_func=PROBLEM_TITLES.get, key="pg_problem", **KEEP,
+                             help=tr("Classification (Circles, XOR, Gaussian clusters, Spiral, Two moons): tell the "
+                                     "orange points from the blue ones. Regression (plane, multi-Gaussian): draw a "
+                                     "surface whose colour is each point's value."))
+    noise = data.slider(tr("Noise (%)"), 0, 50, 0, step=5, key="pg_noise", **KEEP)
+    train_pct = data.slider(tr("Training data (%)"), 10, 90, 50, step=10, key="pg_train_pct", **KEEP,
+                            help=tr("The rest is the test data, which the network never trains on."))
+    batch = data.slider(tr("Batch size"), 1, 30, 10, key="pg_batch", **KEEP)
+    seed = data.number_input(tr("Data and weights seed"), 0, 1_000_000, 0, key="pg_seed", **KEEP)
+    data.button(tr("Regenerate"), key="pg_regenerate", on_click=regenerate, help=tr("New points (the next seed)."))
+    feats.markdown(tr("**Features**"))
+    chosen = feats.multiselect(tr("Inputs the network sees"), list(FEATURES), default=["x1", "x2"], key="pg_features",
+                               **KEEP, help=tr("Give it x1² and x2² and one neuron draws a circle."))
+    net.markdown(tr("**Network**"))
     network_controls(net)
-    activation = net.selectbox("Activation", ACTIVATIONS, format_func=str.capitalize, key="pg_activation", **KEEP)
-    train.markdown("**Training**")
-    lr = train.select_slider("Learning rate", LR_CHOICES, value=0.03, key="pg_lr", **KEEP)
-    optimizer = train.selectbox("Optimizer", OPTIMIZERS, format_func=str.upper, key="pg_optimizer", **KEEP)
-    reg = train.selectbox("Regularisation", REGULARIZATIONS, key="pg_reg", **KEEP,
-                          help="L1 adds rate·Σ|w| to the loss, L2 adds rate·Σw² (weights only, not biases).")
-    reg_rate = train.select_slider("Regularisation rate", REG_RATES, value=0.0, key="pg_reg_rate", **KEEP,
+    activation = net.selectbox(tr("Activation"), ACTIVATIONS, format_func=str.capitalize, key="pg_activation", **KEEP)
+    train.markdown(tr("**Training**"))
+    lr = train.select_slider(tr("Learning rate"), LR_CHOICES, value=0.03, key="pg_lr", **KEEP)
+    optimizer = train.selectbox(tr("Optimizer"), OPTIMIZERS, format_func=str.upper, key="pg_optimizer", **KEEP)
+    reg = train.selectbox(tr("Regularisation"), REGULARIZATIONS, key="pg_reg", **KEEP,
+                          help=tr("L1 adds rate·Σ|w| to the loss, L2 adds rate·Σw² (weights only, not biases). "
+                                  "none: no penalty."))
+    reg_rate = train.select_slider(tr("Regularisation rate"), REG_RATES, value=0.0, key="pg_reg_rate", **KEEP,
                                    disabled=reg == "none")
+    layers = parse_layers(st.session_state.pg_layers, lang())  # the learner's own mistakes, said in their language
+    check_features(tuple(chosen), lang())
     return PlaygroundConfig(problem=problem, noise=noise / 100, train_ratio=train_pct / 100, batch_size=int(batch),
-                            seed=int(seed), features=tuple(chosen), layers=parse_layers(st.session_state.pg_layers),
+                            seed=int(seed), features=tuple(chosen), layers=layers,
                             activation=activation, lr=float(lr), regularization=reg, reg_rate=float(reg_rate),
                             optimizer=optimizer)
 
@@ -124,13 +136,14 @@ def show_selected(trainer: PlaygroundTrainer, node: tuple[int, int] | None) -> N
     weights = trainer.weights()
     column, unit = node if node is not None else (None, None)
     if column is None or column == 0 or column > len(weights) or unit >= weights[column - 1][0].shape[0]:
-        st.caption("Hover over a node to see its weights and bias; click one to keep them here.")
+        st.caption(tr("Hover over a node to see its weights and bias; click one to keep them here."))
         return
     W, b = weights[column - 1]
-    title = figures.column_titles(len(trainer.config.features), trainer.config.layers)[column]
-    sources = trainer.config.features if column == 1 else [f"neuron {j + 1}" for j in range(W.shape[1])]
+    title = figures.column_titles(len(trainer.config.features), trainer.config.layers, lang())[column]
+    sources = trainer.config.features if column == 1 else [tr("neuron {n}", n=j + 1) for j in range(W.shape[1])]
     rows = " · ".join(f"{s}: `{w:+.3f}`" for s, w in zip(sources, W[unit], strict=True))
-    st.markdown(f"**{title}, neuron {unit + 1}**: bias `{b[unit]:+.3f}`; weights in: {rows}")
+    st.markdown(tr("**{title}, neuron {n}**: bias `{bias}`; weights in: {rows}", title=title, n=unit + 1,
+                   bias=f"{b[unit]:+.3f}", rows=rows))
 
 
 def draw_live(trainer: PlaygroundTrainer, heatmaps: bool, show_test: bool,
@@ -141,33 +154,35 @@ def draw_live(trainer: PlaygroundTrainer, heatmaps: bool, show_test: bool,
     play, *m = st.columns([1, 1, 1, 1, 1], vertical_alignment="center")
     if play_button is not None:
         play_button(play)
-    m[0].metric("Epoch", f"{trainer.epoch:,}")
-    m[1].metric("Training loss", f"{trainer.train_losses[-1]:.4f}")
-    m[2].metric("Test loss", f"{trainer.test_losses[-1]:.4f}")
-    m[3].metric("Training accuracy", "—" if trainer.accuracy is None else f"{trainer.accuracy:.1%}")
+    m[0].metric(tr("Epoch"), f"{trainer.epoch:,}")
+    m[1].metric(tr("Training loss"), f"{trainer.train_losses[-1]:.4f}")
+    m[2].metric(tr("Test loss"), f"{trainer.test_losses[-1]:.4f}")
+    m[3].metric(tr("Training accuracy"), "—" if trainer.accuracy is None else f"{trainer.accuracy:.1%}")
     magnitudes = trainer.gradient_magnitudes()
-    for level, message in diagnosis(trainer, magnitudes):
+    for level, message in diagnosis(trainer, magnitudes, lang()):
         getattr(st, level)(message)
     left, right = st.columns([3, 2])
     xs, grids = trainer.node_grids(HEATMAP_RESOLUTION)
     left.plotly_chart(figures.network_figure(grids if heatmaps else None, trainer.weights(), c.features,
-                                             selected_node()),
+                                             selected_node(), lang()),
                       key="pg_network", on_select="rerun", selection_mode="points", config={"displayModeBar": False})
     with left:
         show_selected(trainer, selected_node())
     oxs, ogrids = trainer.node_grids(OUTPUT_RESOLUTION)
     right.plotly_chart(figures.output_figure(oxs, ogrids[-1][0], trainer.X_train, trainer.y_train,
-                                             trainer.X_test if show_test else None, trainer.y_test, c.classification),
+                                             trainer.X_test if show_test else None, trainer.y_test, c.classification,
+                                             lang()),
                        key="pg_output", config={"displayModeBar": False})
-    loss_name = "binary cross-entropy" if c.classification else "mean squared error"
-    right.plotly_chart(figures.loss_figure(trainer.train_losses, trainer.test_losses, loss_name), key="pg_losses",
-                       config={"displayModeBar": False})
+    loss_name = tr("binary cross-entropy") if c.classification else tr("mean squared error")
+    right.plotly_chart(figures.loss_figure(trainer.train_losses, trainer.test_losses, loss_name, lang()),
+                       key="pg_losses", config={"displayModeBar": False})
 
 
 def show_gradients(trainer: PlaygroundTrainer) -> None:
     magnitudes = trainer.gradient_magnitudes()
-    st.plotly_chart(figures.gradient_figure(magnitudes), key="pg_gradients")
+    st.plotly_chart(figures.gradient_figure(magnitudes, lang()), key="pg_gradients")
     ratio = vanishing_ratio(magnitudes)
     if ratio is not None:
-        st.caption(f"The first layer's mean |gradient| is {ratio:,.1f} times smaller than the output layer's "
-                   "(below 1: larger). Try 6 layers of 8 with Sigmoid: the first layers' bars sink by decades.")
+        st.caption(tr("The first layer's mean |gradient| is {ratio} times smaller than the output layer's (below 1: "
+                      "larger). Try 6 layers of 8 with Sigmoid: the first layers' bars sink by decades.",
+                      ratio=f"{ratio:,.1f}"))

@@ -2,6 +2,10 @@
 
     config = PlaygroundConfig(problem="spiral", layers=parse_layers("8-8-8-8"), features=("x1", "x2"))
     layers_text(config.layers)   # "8-8-8-8"; "0" for no hidden layer
+
+The messages of what a learner can get wrong in the page's controls (the layers box, the features) come in
+`lang` ("en" or "zh"): `parse_layers(text, lang)`, `check_features(names, lang)`. The other refusals guard
+values the controls cannot produce (an odd address is refused by the controls first) and stay English.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import math
 import re
 from dataclasses import dataclass, fields
 
+from pytorch_explorer.i18n import translate
 from pytorch_explorer.playground.data import FEATURES, PROBLEMS, PlaygroundError, is_classification
 
 MAX_LAYERS, MAX_NEURONS = 6, 8
@@ -23,16 +28,17 @@ POINTS = 500
 TUNABLE = ("lr", "regularization", "reg_rate", "batch_size")
 
 
-def parse_layers(text: str) -> tuple[int, ...]:
-    """"8-8-4" (or "8,8,4", "8 8 4") -> (8, 8, 4); "0" or "" -> () (no hidden layer). PlaygroundError if it
-    asks for more than MAX_LAYERS layers or MAX_NEURONS neurons a layer."""
+def parse_layers(text: str, lang: str = "en") -> tuple[int, ...]:
+    """"8-8-4" (or "8,8,4", "8 8 4") -> (8, 8, 4); "0" or "" -> () (no hidden layer). PlaygroundError (its
+    message in `lang`) if it asks for more than MAX_LAYERS layers or MAX_NEURONS neurons a layer."""
     text = str(text).strip()
     if text in ("", "0", "none"):
         return ()
     if len(text) > 40 or not re.fullmatch(r"\d+([\s,\-]+\d+)*", text):
-        raise PlaygroundError(f"write the hidden layers as neurons per layer, like 4-2 or 8-8-8-8 (not {text[:40]!r}).")
+        raise PlaygroundError(translate("write the hidden layers as neurons per layer, like 4-2 or 8-8-8-8 (not "
+                                        "{text}).", lang).format(text=repr(text[:40])))
     layers = tuple(int(n) for n in re.split(r"[\s,\-]+", text))
-    check_layers(layers)
+    check_layers(layers, lang)
     return layers
 
 
@@ -41,11 +47,20 @@ def layers_text(layers: tuple[int, ...]) -> str:
     return "-".join(map(str, layers)) if layers else "0"
 
 
-def check_layers(layers: tuple[int, ...]) -> None:
+def check_layers(layers: tuple[int, ...], lang: str = "en") -> None:
     if len(layers) > MAX_LAYERS:
-        raise PlaygroundError(f"at most {MAX_LAYERS} hidden layers, not {len(layers)}: remove a layer.")
+        raise PlaygroundError(translate("at most {max} hidden layers, not {n}: remove a layer.", lang).format(
+            max=MAX_LAYERS, n=len(layers)))
     if any(not 1 <= n <= MAX_NEURONS for n in layers):
-        raise PlaygroundError(f"each hidden layer has 1 to {MAX_NEURONS} neurons (asked: {layers_text(layers)}).")
+        raise PlaygroundError(translate("each hidden layer has 1 to {max} neurons (asked: {layers}).", lang).format(
+            max=MAX_NEURONS, layers=layers_text(layers)))
+
+
+def check_features(names: tuple[str, ...], lang: str = "en") -> None:
+    """PlaygroundError unless `names` are one or more different input features."""
+    if not names or any(f not in FEATURES for f in names) or len(set(names)) < len(names):
+        raise PlaygroundError(translate("choose one or more different input features among {features}.",
+                                        lang).format(features=", ".join(FEATURES)))
 
 
 @dataclass(frozen=True)
@@ -72,8 +87,7 @@ class PlaygroundConfig:
                                      ("optimizer", self.optimizer, OPTIMIZERS)):
             if value not in allowed:
                 raise PlaygroundError(f"{name} must be one of {', '.join(allowed)}, not {value!r}.")
-        if not self.features or any(f not in FEATURES for f in self.features) or len(set(self.features)) < len(self.features):
-            raise PlaygroundError(f"choose one or more different input features among {', '.join(FEATURES)}.")
+        check_features(self.features)
         check_layers(self.layers)
         if not (math.isfinite(self.lr) and 0 < self.lr <= MAX_LR):
             raise PlaygroundError(f"the learning rate must be above 0 and at most {MAX_LR:g}, not {self.lr}.")

@@ -5,6 +5,8 @@
   invisible marker on each node carries the hover text (its weights and bias) and can be selected;
 - ``output_figure``: the output over the plane with the training (white rim) and test points (black rim);
 - ``loss_figure``, ``gradient_figure``, ``landscape_figure``.
+
+Every figure's words (titles, legends, hover text) are in `lang` ("en" or "zh", `pytorch_explorer.i18n`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
+
+from pytorch_explorer.i18n import translate
 
 NEGATIVE, ZERO, POSITIVE = (245, 147, 34), (255, 255, 255), (8, 119, 189)  # TensorFlow Playground's orange/blue
 COLORSCALE = [[0.0, "rgb(245,147,34)"], [0.5, "rgb(255,255,255)"], [1.0, "rgb(8,119,189)"]]
@@ -49,27 +53,30 @@ def node_positions(widths: Sequence[int]) -> list[list[tuple[float, float]]]:
     return [[(c * COLUMN_GAP, ((n - 1) / 2 - i) * ROW_GAP) for i in range(n)] for c, n in enumerate(widths)]
 
 
-def column_titles(n_inputs: int, layers: Sequence[int]) -> list[str]:
-    return ["Input", *(f"Hidden {i + 1}" for i in range(len(layers))), "Output"]
+def column_titles(n_inputs: int, layers: Sequence[int], lang: str = "en") -> list[str]:
+    hidden = translate("Hidden {n}", lang)
+    return [translate("Input", lang), *(hidden.format(n=i + 1) for i in range(len(layers))), translate("Output", lang)]
 
 
 def node_hover(column: int, unit: int, titles: Sequence[str], weights: Sequence[tuple[np.ndarray, np.ndarray]],
-               input_names: Sequence[str]) -> str:
+               input_names: Sequence[str], lang: str = "en") -> str:
     """The hover text of a node: its name, bias and incoming weights (inputs: what it is)."""
     if column == 0:
-        return f"<b>input {input_names[unit]}</b>"
+        return "<b>" + translate("input {name}", lang).format(name=input_names[unit]) + "</b>"
     W, b = weights[column - 1]
     sources = input_names if column == 1 else [f"h{column - 1}.{j + 1}" for j in range(W.shape[1])]
     lines = [f"{s}: {w:+.3f}" for s, w in zip(sources, W[unit], strict=True)]
-    return f"<b>{titles[column]}, neuron {unit + 1}</b><br>bias {b[unit]:+.3f}<br>weights in:<br>" + "<br>".join(lines)
+    head = translate("{title}, neuron {n}", lang).format(title=titles[column], n=unit + 1)
+    bias = translate("bias {value}", lang).format(value=f"{b[unit]:+.3f}")
+    return f"<b>{head}</b><br>{bias}<br>{translate('weights in:', lang)}<br>" + "<br>".join(lines)
 
 
 def network_figure(grids: Sequence[np.ndarray] | None, weights: Sequence[tuple[np.ndarray, np.ndarray]],
-                   input_names: Sequence[str], selected: tuple[int, int] | None = None) -> go.Figure:
+                   input_names: Sequence[str], selected: tuple[int, int] | None = None, lang: str = "en") -> go.Figure:
     """The network: nodes (with their heatmaps when `grids` is given: one (units, r, r) array a column),
     weighted edges, and hoverable, selectable node markers (customdata: [column, unit])."""
     widths = [len(input_names), *(W.shape[0] for W, _ in weights)]
-    titles = column_titles(len(input_names), widths[1:-1])
+    titles = column_titles(len(input_names), widths[1:-1], lang)
     positions = node_positions(widths)
     top = max(float(np.nanmax(np.abs(W))) if np.isfinite(W).any() else 0.0 for W, _ in weights) or 1.0
     shapes = []
@@ -93,7 +100,7 @@ def network_figure(grids: Sequence[np.ndarray] | None, weights: Sequence[tuple[n
                                "sizey": NODE, "sizing": "stretch", "layer": "above"})
             xs.append(x)
             ys.append(y)
-            hover.append(node_hover(c, u, titles, weights, input_names))
+            hover.append(node_hover(c, u, titles, weights, input_names, lang))
             custom.append([c, u])
             if c == 0:
                 annotations.append({"x": x - NODE / 2 - 0.1, "y": y, "text": input_names[u], "showarrow": False,
@@ -116,17 +123,21 @@ def network_figure(grids: Sequence[np.ndarray] | None, weights: Sequence[tuple[n
     return go.Figure({"data": [nodes], "layout": layout}, _validate=False)
 
 def output_figure(xs: np.ndarray, output: np.ndarray, X_train: np.ndarray, y_train: np.ndarray,
-                  X_test: np.ndarray | None, y_test: np.ndarray | None, classification: bool = True) -> go.Figure:
+                  X_test: np.ndarray | None, y_test: np.ndarray | None, classification: bool = True,
+                  lang: str = "en") -> go.Figure:
     """The output over the plane (P(class 1), or the prediction) and the points: training with a white rim,
     test with a black one, coloured by their label on the same scale."""
     z = (2 * np.asarray(output) - 1) if classification else np.asarray(output)  # P(1) 0..1 -> -1..1
+    output = translate("output", lang)
     fig = go.Figure(go.Heatmap(x=xs, y=xs, z=z, zmin=-1, zmax=1, colorscale=COLORSCALE, showscale=False,
-                               hovertemplate="x1=%{x:.2f} x2=%{y:.2f} output=%{z:.2f}<extra></extra>", name="output"))
-    for X, y, rim, name in ((X_train, y_train, "white", "training"), (X_test, y_test, "black", "test")):
+                               hovertemplate="x1=%{x:.2f} x2=%{y:.2f} " + output + "=%{z:.2f}<extra></extra>",
+                               name=output))
+    for X, y, rim, name in ((X_train, y_train, "white", translate("training points", lang)),
+                            (X_test, y_test, "black", translate("test points", lang))):
         if X is None or y is None:
             continue
         labels = (2 * np.asarray(y) - 1) if classification else np.asarray(y)
-        fig.add_trace(go.Scatter(x=X[:, 0], y=X[:, 1], mode="markers", name=f"{name} points",
+        fig.add_trace(go.Scatter(x=X[:, 0], y=X[:, 1], mode="markers", name=name,
                                  marker={"color": labels, "colorscale": COLORSCALE, "cmin": -1, "cmax": 1, "size": 6,
                                          "line": {"color": rim, "width": 1}}))
     extent = float(np.max(np.abs(xs)))
@@ -141,39 +152,43 @@ def finite(values: Sequence[float]) -> list[float | None]:
     return [v if math.isfinite(v) else None for v in values]
 
 
-def loss_figure(train_losses: Sequence[float], test_losses: Sequence[float], loss_name: str = "loss") -> go.Figure:
-    """Training and test loss per epoch (epoch 0: the starting weights). A nan/inf point is left out."""
+def loss_figure(train_losses: Sequence[float], test_losses: Sequence[float], loss_name: str | None = None,
+                lang: str = "en") -> go.Figure:
+    """Training and test loss per epoch (epoch 0: the starting weights). A nan/inf point is left out.
+    loss_name: the y axis's title, already in `lang` ("loss" when None)."""
     epochs = list(range(len(train_losses)))
+    loss_name = translate("loss", lang) if loss_name is None else loss_name
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=epochs, y=finite(train_losses), mode="lines", name="training loss",
+    fig.add_trace(go.Scatter(x=epochs, y=finite(train_losses), mode="lines", name=translate("training loss", lang),
                              line={"color": "#333"}))
-    fig.add_trace(go.Scatter(x=epochs, y=finite(test_losses), mode="lines", name="test loss",
+    fig.add_trace(go.Scatter(x=epochs, y=finite(test_losses), mode="lines", name=translate("test loss", lang),
                              line={"color": "#0877bd", "dash": "dot"}))
-    fig.update_layout(height=220, margin={"l": 10, "r": 10, "t": 10, "b": 10}, xaxis_title="epoch",
+    fig.update_layout(height=220, margin={"l": 10, "r": 10, "t": 10, "b": 10}, xaxis_title=translate("epoch", lang),
                       yaxis={"title": loss_name, "rangemode": "tozero"},
                       legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0})
     return fig
 
 
-def gradient_figure(magnitudes: Sequence[float]) -> go.Figure:
+def gradient_figure(magnitudes: Sequence[float], lang: str = "en") -> go.Figure:
     """Mean |gradient| of each layer's weights, first to last, on a log scale."""
-    names = [f"layer {i + 1}" for i in range(len(magnitudes) - 1)] + ["output layer"]
+    layer = translate("layer {n}", lang)
+    names = [layer.format(n=i + 1) for i in range(len(magnitudes) - 1)] + [translate("output layer", lang)]
     fig = go.Figure(go.Bar(x=names, y=[m if m and math.isfinite(m) else None for m in magnitudes],
                            text=[f"{m:.2e}" for m in magnitudes], textposition="outside", marker_color="#0877bd"))
     fig.update_layout(height=280, margin={"l": 10, "r": 10, "t": 10, "b": 10},
-                      yaxis={"type": "log", "title": "mean |dL/dW| (log)", "exponentformat": "power"})
+                      yaxis={"type": "log", "title": translate("mean |dL/dW| (log)", lang), "exponentformat": "power"})
     return fig
 
 
-def landscape_figure(alphas: np.ndarray, betas: np.ndarray, losses: np.ndarray) -> go.Figure:
+def landscape_figure(alphas: np.ndarray, betas: np.ndarray, losses: np.ndarray, lang: str = "en") -> go.Figure:
     """Contours of the loss around the current weights (the cross at 0, 0), log-spaced by colour."""
     z = np.log10(np.clip(np.nan_to_num(losses, nan=1e6, posinf=1e6), 1e-6, None))
     fig = go.Figure(go.Contour(x=alphas, y=betas, z=z, colorscale="Viridis", ncontours=24,
-                               colorbar={"title": {"text": "log10 loss"}},
-                               customdata=losses, hovertemplate="α=%{x:.2f} β=%{y:.2f} loss=%{customdata:.4f}"
-                                                                "<extra></extra>"))
+                               colorbar={"title": {"text": translate("log10 loss", lang)}}, customdata=losses,
+                               hovertemplate="α=%{x:.2f} β=%{y:.2f} " + translate("loss", lang)
+                                             + "=%{customdata:.4f}<extra></extra>"))
     fig.add_trace(go.Scatter(x=[0], y=[0], mode="markers", marker={"symbol": "x", "size": 12, "color": "red"},
-                             name="the current weights"))
-    fig.update_layout(height=380, margin={"l": 10, "r": 10, "t": 10, "b": 10}, xaxis_title="α (direction 1)",
-                      yaxis_title="β (direction 2)", legend={"orientation": "h", "y": -0.15})
+                             name=translate("the current weights", lang)))
+    fig.update_layout(height=380, margin={"l": 10, "r": 10, "t": 10, "b": 10}, xaxis_title=translate("α (direction 1)", lang),
+                      yaxis_title=translate("β (direction 2)", lang), legend={"orientation": "h", "y": -0.15})
     return fig

@@ -4,7 +4,7 @@
     trainer.step(1)                 # one epoch: every training point once, in shuffled mini-batches
     trainer.train_for(0.12)         # whole epochs until 0.12 s have passed (a frame of the animation)
     trainer.diverged, trainer.train_losses, trainer.test_losses
-    for message in diagnosis(trainer): ...   # what bad settings did, in words
+    for level, message in diagnosis(trainer, lang="zh"): ...   # what bad settings did, in words
 
 The loop is the canonical one (zero_grad, forward, loss + penalty, backward, step), written where it runs.
 The data loss is binary cross-entropy on the logit (classification) or mean squared error (regression).
@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from pytorch_explorer.i18n import translate
 from pytorch_explorer.playground.config import TUNABLE, PlaygroundConfig
 from pytorch_explorer.playground.data import features, grid, make_problem, split
 from pytorch_explorer.playground.model import build_model, linear_layers, regularization_term, unit_outputs
@@ -172,28 +173,33 @@ def vanishing_ratio(magnitudes: list[float]) -> float | None:
     return math.inf if magnitudes[0] == 0 else magnitudes[-1] / magnitudes[0]
 
 
-def diagnosis(trainer: PlaygroundTrainer, magnitudes: list[float] | None = None) -> list[tuple[str, str]]:
-    """(level, message) pairs for the page: "error" when training diverged and stopped, "warning" for
+def diagnosis(trainer: PlaygroundTrainer, magnitudes: list[float] | None = None,
+              lang: str = "en") -> list[tuple[str, str]]:
+    """(level, message) pairs for the page, in `lang`: "error" when training diverged and stopped, "warning" for
     vanishing gradients or a loss that went up, [] when all looks healthy."""
     c, out = trainer.config, []
     if trainer.diverged:
         bad = trainer.train_losses[-1]
-        out.append(("error", f"Training diverged at epoch {trainer.diverged_at}: the training loss became "
-                    f"{'nan' if math.isnan(bad) else bad} (or a weight overflowed), so training stopped. With a learning "
-                    f"rate of {c.lr:g} every step overshoots the minimum and the weights blow up. Lower the learning "
-                    "rate (0.03 works for most problems) and press Reset."))
+        out.append(("error", translate(
+            "Training diverged at epoch {epoch}: the training loss became {loss} (or a weight overflowed), so "
+            "training stopped. With a learning rate of {lr} every step overshoots the minimum and the weights blow "
+            "up. Lower the learning rate (0.03 works for most problems) and press Reset.", lang).format(
+                epoch=trainer.diverged_at, loss="nan" if math.isnan(bad) else bad, lr=f"{c.lr:g}")))
         return out
     losses = trainer.train_losses
     if trainer.epoch >= 10 and losses[-1] > 1.05 * losses[0]:
-        out.append(("warning", f"The training loss went up: {losses[0]:.3f} at the start, {losses[-1]:.3f} now. The "
-                    f"learning rate ({c.lr:g}) is too high for {c.optimizer.upper()} here: each step jumps past the "
-                    "minimum. Try a smaller one."))
+        out.append(("warning", translate(
+            "The training loss went up: {start} at the start, {now} now. The learning rate ({lr}) is too high for "
+            "{optimizer} here: each step jumps past the minimum. Try a smaller one.", lang).format(
+                start=f"{losses[0]:.3f}", now=f"{losses[-1]:.3f}", lr=f"{c.lr:g}", optimizer=c.optimizer.upper())))
     ratio = vanishing_ratio(magnitudes if magnitudes is not None else trainer.gradient_magnitudes())
     if ratio is not None and ratio >= VANISHING_RATIO:
-        times = "infinitely many" if math.isinf(ratio) else f"{ratio:,.0f}"
-        why = ("each sigmoid's slope is at most 0.25, and back-propagation multiplies one slope per layer"
-               if c.activation == "sigmoid" else "the signal shrinks at every layer it goes back through")
-        out.append(("warning", f"Vanishing gradients: the first layer's gradient is {times} times smaller than the "
-                    f"last layer's ({len(c.layers)} hidden layers, {c.activation}): {why}, so the first layers hardly "
-                    "learn. Try fewer layers, or Tanh / ReLU."))
+        times = translate("infinitely many", lang) if math.isinf(ratio) else f"{ratio:,.0f}"
+        why = (translate("each sigmoid's slope is at most 0.25, and back-propagation multiplies one slope per layer",
+                         lang) if c.activation == "sigmoid"
+               else translate("the signal shrinks at every layer it goes back through", lang))
+        out.append(("warning", translate(
+            "Vanishing gradients: the first layer's gradient is {times} times smaller than the last layer's "
+            "({layers} hidden layers, {activation}): {why}, so the first layers hardly learn. Try fewer layers, "
+            "or Tanh / ReLU.", lang).format(times=times, layers=len(c.layers), activation=c.activation, why=why)))
     return out
