@@ -18,6 +18,7 @@ export PYTHONUNBUFFERED=1 PTE_DATA_DIR=/tmp/pte-data
   nproc; } 2>&1 | tee "$OUT/gpu.txt"
 # the trainer on the GPU: CUDA graph vs eager accuracy, stop, bf16; the direct Adam step; the bench smoke test
 python3 -m pytest -q -p no:cacheprovider tests/digits/test_training.py tests/bench/test_bench.py -k "gpu or direct or fast" \
+  tests/digits/test_training_archs.py tests/core/test_devices.py \
   2>&1 | tee "$OUT/tests.txt"
 # the figures: batch 128 (the targets), then batch 4096
 python3 -m pytorch_explorer bench --device cuda --no-png --json 2>&1 | tee "$OUT/bench-128.txt"
