@@ -17,7 +17,7 @@ export PYTHONUNBUFFERED=1 PTE_DATA_DIR=/tmp/pte-data
   python3 -c "import torch; print('torch', torch.__version__, torch.cuda.get_device_name())"
   nproc; } 2>&1 | tee "$OUT/gpu.txt"
 # the trainer on the GPU: CUDA graph vs eager accuracy, stop, bf16; the direct Adam step; the bench smoke test
-python3 -m pytest -q -p no:cacheprovider tests/digits/test_training.py tests/bench/test_bench.py -k "gpu or direct or fast" \
+python3 -m pytest -q -p no:cacheprovider tests/digits/test_training.py tests/bench/test_bench.py -k "gpu or cuda or direct or fast" \
   tests/digits/test_training_archs.py tests/core/test_devices.py \
   2>&1 | tee "$OUT/tests.txt"
 # the figures: batch 128 (the targets), then batch 4096
