@@ -6,6 +6,7 @@ Each function takes what it shows as arguments (no page globals); the numbers co
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -14,7 +15,8 @@ import streamlit as st
 
 from pytorch_explorer.toy import code as toy_code
 from pytorch_explorer.toy import figures as toy_figures
-from pytorch_explorer.toy.defects import ARTICLE_DEFECTS, defect_evidence
+from pytorch_explorer.toy import speed as toy_speed
+from pytorch_explorer.toy.defects import article_defects, defect_evidence
 from pytorch_explorer.toy.gradcheck import GradientCheck
 from pytorch_explorer.toy.settings import (
     ACTIVATIONS,
@@ -25,14 +27,17 @@ from pytorch_explorer.toy.settings import (
     OPTIMIZERS,
     SHORT_TITLES,
     ToySettings,
+    short_title,
 )
 from pytorch_explorer.toy.training import ToyResult, predictions_rows, summary_rows
+from ui.i18n import lang, tr
 from ui.settings import KEEP
 
 LR_CHOICES = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0]
-INIT_TITLES = {"uniform": "uniform [0, 1) (numpy's code)", "normal": "normal (torch.randn)"}
+INIT_TITLES = {"uniform": "uniform [0, 1) (numpy's code)", "normal": "normal (torch.randn)"}  # bound: English
 # The page's settings: each is a control bound to the URL (ui.settings.KEEP), so a reload or a shared link opens
-# the same; URL_LABELS: how the URL spells those shown through a format_func (by what the learner sees).
+# the same; URL_LABELS: how the URL spells those shown through a format_func (by what the learner sees). Those
+# labels (the versions' titles, INIT_TITLES) stay English in every language, so that a link opens in either.
 SETTING_KEYS = ["toy_epochs", "toy_lr", "toy_hidden", "toy_seed", "toy_init", "toy_activation", "toy_optimizer",
                 "toy_dtype", "toy_same_init", "toy_impls", "toy_code_impl", "toy_align_with", "toy_speed_tiny",
                 "toy_speed_large"]
@@ -45,19 +50,20 @@ ALIGNED_WIDTH = 45   # characters that fit a half-width code column at the 1400 
 def toy_settings_controls() -> ToySettings:
     """The sliders and boxes of the first tab, as ToySettings (the article's by default)."""
     c1, c2, c3, c4 = st.columns(4)
-    epochs = c1.slider("Epochs", 100, 20000, 5000, step=100, key="toy_epochs", **KEEP)
-    lr = c1.select_slider("Learning rate", LR_CHOICES, value=0.1, key="toy_lr", **KEEP)
-    hidden = c2.slider("Hidden units", 1, 16, 3, key="toy_hidden", **KEEP)
-    seed = c2.number_input("Seed", 0, 10_000, 0, key="toy_seed", **KEEP)
-    init = c3.selectbox("Initial weights", INITS, key="toy_init", **KEEP,
+    epochs = c1.slider(tr("Epochs"), 100, 20000, 5000, step=100, key="toy_epochs", **KEEP)
+    lr = c1.select_slider(tr("Learning rate"), LR_CHOICES, value=0.1, key="toy_lr", **KEEP)
+    hidden = c2.slider(tr("Hidden units"), 1, 16, 3, key="toy_hidden", **KEEP)
+    seed = c2.number_input(tr("Seed"), 0, 10_000, 0, key="toy_seed", **KEEP)
+    init = c3.selectbox(tr("Initial weights"), INITS, key="toy_init", **KEEP,
                         format_func=INIT_TITLES.get)
-    activation = c3.selectbox("Hidden activation", ACTIVATIONS, key="toy_activation", **KEEP)
-    optimizer = c4.selectbox("Optimizer (version 5)", OPTIMIZERS, key="toy_optimizer", **KEEP, format_func=str.upper)
-    dtype = c4.selectbox("Precision", DTYPES, key="toy_dtype", **KEEP,
-                         help="numpy computes in float64 by default, PyTorch in float32.")
+    activation = c3.selectbox(tr("Hidden activation"), ACTIVATIONS, key="toy_activation", **KEEP)
+    optimizer = c4.selectbox(tr("Optimizer (version 5)"), OPTIMIZERS, key="toy_optimizer", **KEEP, format_func=str.upper)
+    dtype = c4.selectbox(tr("Precision"), DTYPES, key="toy_dtype", **KEEP,
+                         help=tr("numpy computes in float64 by default, PyTorch in float32."))
     same = st.checkbox(
-        "Same initial weights for all, so that differences come only from the code", value=True, key="toy_same_init", **KEEP,
-        help="Off: each version draws its own (numpy: np.random, torch: torch.rand/randn, nn: nn.Linear's default).",
+        tr("Same initial weights for all, so that differences come only from the code"), value=True,
+        key="toy_same_init", **KEEP,
+        help=tr("Off: each version draws its own (numpy: np.random, torch: torch.rand/randn, nn: nn.Linear's default)."),
     )
     return ToySettings(epochs=int(epochs), lr=float(lr), hidden=int(hidden), seed=int(seed), init=init,
                        activation=activation, optimizer=optimizer, dtype=dtype, same_init=same)
@@ -66,79 +72,97 @@ def toy_settings_controls() -> ToySettings:
 def show_loss_curves(slot: Any, results: dict[str, ToyResult], key: str | None = None) -> None:
     """The loss curves of every run so far, drawn into `slot` (an st.empty())."""
     figure = toy_figures.loss_curves_figure({impl: r.losses for impl, r in results.items()},
-                                            epochs={impl: r.curve[0] for impl, r in results.items()})
+                                            epochs={impl: r.curve[0] for impl, r in results.items()}, lang=lang())
     slot.plotly_chart(figure, key=key)
 
 
 def show_results(results: dict[str, ToyResult]) -> None:
     """Each version's predictions against y, and a summary of how well it fits."""
+    language = lang()
+    titles = {impl: short_title(impl, language) for impl in SHORT_TITLES}
     predictions = {impl: r.predictions for impl, r in results.items() if r.predictions is not None}
-    table = pd.DataFrame(predictions_rows(predictions)).rename(columns=SHORT_TITLES)
-    st.markdown("**Predictions after training** (the output of the last forward pass) against y")
+    table = pd.DataFrame(predictions_rows(predictions)).rename(columns=titles)
+    st.markdown(tr("**Predictions after training** (the output of the last forward pass) against y"))
     st.dataframe(table, hide_index=True, key="toy_predictions",
-                 column_config={t: st.column_config.NumberColumn(format="%.4f") for t in SHORT_TITLES.values()})
-    st.dataframe(pd.DataFrame(summary_rows(results, SHORT_TITLES)), hide_index=True, key="toy_summary")
+                 column_config={t: st.column_config.NumberColumn(format="%.4f") for t in titles.values()})
+    st.dataframe(pd.DataFrame(summary_rows(results, titles, lang=language)), hide_index=True, key="toy_summary")
 
 
 def show_defects(result: ToyResult) -> None:
     """What the article's defects did in a finished torch-article run, and the list of them."""
     evidence = defect_evidence(result)
-    st.markdown("**What the article's defects did in this run** (version 2's weights)")
+    st.markdown(tr("**What the article's defects did in this run** (version 2's weights)"))
     st.markdown(
-        f"- `bout` went from {evidence['bout_initial']:.4f} to {evidence['bout_final']:.4f}, and never "
-        "changed the output: the forward pass skips it.\n"
-        f"- Every hidden bias moved by the same amount: {', '.join(f'{v:+.4f}' for v in evidence['bh_change'])} "
-        f"(spread {evidence['bh_change_spread']:.1e}). A scalar, the output's summed error, was added to all of them."
+        tr("- `bout` went from {initial} to {final}, and never changed the output: the forward pass skips it.",
+           initial=f"{evidence['bout_initial']:.4f}", final=f"{evidence['bout_final']:.4f}") + "\n"
+        + tr("- Every hidden bias moved by the same amount: {changes} (spread {spread}). A scalar, the output's "
+             "summed error, was added to all of them.", changes=", ".join(f"{v:+.4f}" for v in evidence["bh_change"]),
+             spread=f"{evidence['bh_change_spread']:.1e}")
     )
     for i in evidence["stuck_samples"]:
-        st.warning(
-            f"Stuck: for X = {ARTICLE_X[i]} every hidden unit is switched off (the shared push on the hidden "
-            f"biases drove them to about {np.mean(result.final.bh):.1f}), and with no output bias the output can "
-            f"only be sigmoid(0) = 0.5 (here {result.predictions.ravel()[i]:.4f}). The corrected version does not do this."
-        )
+        st.warning(tr(
+            "Stuck: for X = {x} every hidden unit is switched off (the shared push on the hidden biases drove them "
+            "to about {bias}), and with no output bias the output can only be sigmoid(0) = 0.5 (here {output}). "
+            "The corrected version does not do this.", x=ARTICLE_X[i], bias=f"{np.mean(result.final.bh):.1f}",
+            output=f"{result.predictions.ravel()[i]:.4f}"))
     if not evidence["stuck_samples"] and result.settings.activation == "sigmoid":
-        st.caption("Here it still fits these three points. Try seed 1: its hidden units switch off for one sample.")
-    st.markdown("\n".join(f"- `{d['line']}`: {d['defect']} {d['effect']}" for d in ARTICLE_DEFECTS))
+        st.caption(tr("Here it still fits these three points. Try seed 1: its hidden units switch off for one sample."))
+    st.markdown("\n".join(tr("- `{line}`: {defect} {effect}", **d) for d in article_defects(lang())))
 
 
 def aligned_view(settings: ToySettings) -> None:
     """numpy's code beside a torch version's, line n beside line n, and the same as a table."""
-    st.subheader("numpy and PyTorch, line by line")
-    against = st.radio("Compare numpy with", ["torch-article", "torch-fixed"], format_func=IMPLEMENTATION_TITLES.get,
+    st.subheader(tr("numpy and PyTorch, line by line"))
+    against = st.radio(tr("Compare numpy with"), ["torch-article", "torch-fixed"], format_func=IMPLEMENTATION_TITLES.get,
                        horizontal=True, key="toy_align_with", **KEEP)
-    rows = pd.DataFrame(toy_code.aligned_rows(settings, against))
-    rows["same"] = rows["same"].map(toy_code.SAME_LABELS)
-    counts = rows["same"].value_counts()
-    st.caption(f"Line n on the left is the twin of line n on the right: {counts.get('identical', 0)} lines are "
-               f"identical, {counts.get('library differs', 0)} differ only in the library's spelling "
-               f"(np.dot / torch.mm, .T / .t()), {counts.get('DEFECT', 0)} are defects.")
+    counts = Counter(r["same"] for r in toy_code.aligned_rows(settings, against))
+    st.caption(tr("Line n on the left is the twin of line n on the right: {identical} lines are identical, {library} "
+                  "differ only in the library's spelling (np.dot / torch.mm, .T / .t()), {defects} are defects.",
+                  identical=counts["="], library=counts["~"], defects=counts["!"]))
     numpy_text, torch_text = toy_code.aligned_columns(settings, against, width=ALIGNED_WIDTH)
     left, right = st.columns(2)   # long lines are broken in Python's way, and their twins padded to match
     left.code(numpy_text, language="python", line_numbers=True, wrap_lines=True)
     right.code(torch_text, language="python", line_numbers=True, wrap_lines=True)
-    with st.expander("The same, as a table of line pairs"):
+    with st.expander(tr("The same, as a table of line pairs")):
+        rows = pd.DataFrame(toy_code.aligned_table(settings, against, lang()))
+        same, defect = rows.columns[2], tr("DEFECT")
         styled = rows.style.apply(
-            lambda r: ["background-color: #fde0dd" if r["same"] == "DEFECT" else ""] * len(r), axis=1)
+            lambda r: ["background-color: #fde0dd" if r[same] == defect else ""] * len(r), axis=1)
         st.dataframe(styled, hide_index=True, key="toy_aligned")
+
+
+# ---------------------------------------------------------------- speed
+def show_speed(rows: list[dict[str, Any]]) -> None:
+    """The measured rows (SpeedRow.as_dict()) as a table, a figure and a reading, in the session's language."""
+    language = lang()
+    table = pd.DataFrame(rows)
+    table["problem"] = [toy_speed.problem_name(p, language) for p in table["problem"]]
+    table = table.rename(columns={"problem": tr("problem"), "library": tr("library"), "device": tr("device"),
+                                  "epochs": tr("epochs timed")})
+    st.dataframe(table, hide_index=True, key="toy_speed_table",
+                 column_config={"ms_per_epoch": st.column_config.NumberColumn(tr("ms per epoch"), format="%.4f")})
+    st.plotly_chart(toy_figures.speed_figure(rows, language), key="toy_speed_chart")
+    st.markdown(toy_speed.speed_note([toy_speed.SpeedRow(**r) for r in rows], language))
 
 
 # ---------------------------------------------------------------- gradient check
 def show_gradient_check(check: GradientCheck) -> None:
     """The differences from autograd, a verdict on each version, and the article's bias gradients."""
-    table = pd.DataFrame(check.table())
+    language = lang()
+    table = pd.DataFrame(check.table(language))
     st.dataframe(table, hide_index=True, key="toy_gradient_table",
                  column_config={c: st.column_config.NumberColumn(format="%.2e") for c in table.columns[1:]})
     worst = check.worst_correct()
     if worst < 1e-6:
-        st.success(f"numpy and corrected torch: every gradient equals autograd's to within {worst:.1e}.")
+        st.success(tr("numpy and corrected torch: every gradient equals autograd's to within {worst}.",
+                      worst=f"{worst:.1e}"))
     else:
-        st.error(f"numpy or corrected torch differ from autograd by {worst:.1e}.")
+        st.error(tr("numpy or corrected torch differ from autograd by {worst}.", worst=f"{worst:.1e}"))
     article = check.max_abs_diff("torch-article", against_no_bout=True)
-    st.warning(
-        f"The article's torch code: even against the network it actually computes (no bout), its bias "
-        f"gradients are wrong (bh off by up to {article['bh']:.2e}, bout by {article['bout']:.2e}), while wh and "
-        f"wout match ({max(article['wh'], article['wout']):.1e}). Against the network as meant (with bout) "
-        "every gradient is off, because its forward pass is a different network."
-    )
-    st.markdown("**The article's bias gradients, entry by entry**")
-    st.dataframe(pd.DataFrame(check.article_bias_rows()), hide_index=True, key="toy_bias_table")
+    st.warning(tr(
+        "The article's torch code: even against the network it actually computes (no bout), its bias gradients "
+        "are wrong (bh off by up to {bh}, bout by {bout}), while wh and wout match ({match}). Against the network "
+        "as meant (with bout) every gradient is off, because its forward pass is a different network.",
+        bh=f"{article['bh']:.2e}", bout=f"{article['bout']:.2e}", match=f"{max(article['wh'], article['wout']):.1e}"))
+    st.markdown(tr("**The article's bias gradients, entry by entry**"))
+    st.dataframe(pd.DataFrame(check.article_bias_rows(language)), hide_index=True, key="toy_bias_table")

@@ -13,6 +13,7 @@ import textwrap
 import tokenize
 from dataclasses import dataclass
 
+from pytorch_explorer.i18n import translate
 from pytorch_explorer.toy.autograd_nn import NN_ACTIVATIONS
 from pytorch_explorer.toy.settings import ToySettings, check_implementation
 
@@ -311,6 +312,15 @@ def aligned_rows(s: ToySettings = ToySettings(), torch_impl: str = "torch-articl
         mark = "!" if defect else ("=" if left == right else "~")
         table.append({"numpy": left, "torch": right, "same": mark, "note": DEFECT_NOTES[defect] if defect else ""})
     return table
+
+
+def aligned_table(s: ToySettings = ToySettings(), torch_impl: str = "torch-article",
+                  lang: str = "en") -> list[dict[str, str]]:
+    """aligned_rows as the page's table, in `lang`: "same" in words (SAME_LABELS) and the defect notes
+    translated; the code columns as they are."""
+    same, note = translate("same", lang), translate("note", lang)
+    return [{"numpy": r["numpy"], "torch": r["torch"], same: translate(SAME_LABELS[r["same"]], lang),
+             note: translate(r["note"], lang) if r["note"] else ""} for r in aligned_rows(s, torch_impl)]
 
 
 def aligned_columns(s: ToySettings = ToySettings(), torch_impl: str = "torch-article",

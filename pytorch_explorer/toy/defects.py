@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from pytorch_explorer.i18n import translate
 from pytorch_explorer.toy.backprop import numpy_activation
 from pytorch_explorer.toy.settings import ToySettingsError, article_data
 from pytorch_explorer.toy.training import ToyResult
@@ -38,6 +39,12 @@ ARTICLE_DEFECTS = [
         "effect": "5000 prints. Harmless to the maths; the code shown here prints once, after the loop.",
     },
 ]
+
+
+def article_defects(lang: str = "en") -> list[dict[str, str]]:
+    """ARTICLE_DEFECTS with the defect and its effect in `lang` (the line is code: as it stands)."""
+    return [{**d, "defect": translate(d["defect"], lang), "effect": translate(d["effect"], lang)}
+            for d in ARTICLE_DEFECTS]
 
 
 def defect_evidence(result: ToyResult) -> dict[str, Any]:

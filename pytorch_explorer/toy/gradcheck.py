@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from pytorch_explorer.i18n import translate
 from pytorch_explorer.toy.autograd_nn import autograd_forward, half_sse
 from pytorch_explorer.toy.backprop import BACKPROP, numpy_backprop
 from pytorch_explorer.toy.settings import (
@@ -45,31 +46,33 @@ class GradientCheck:
         ref = self.reference_no_bout if against_no_bout else self.reference
         return {name: float(np.max(np.abs(self.hand[impl][name] - ref[name]))) for name in PARAMETERS}
 
-    def table(self) -> list[dict[str, Any]]:
-        """One row per parameter: max |hand - autograd| for each hand-written version."""
+    def table(self, lang: str = "en") -> list[dict[str, Any]]:
+        """One row per parameter: max |hand - autograd| for each hand-written version (columns named in `lang`)."""
         columns = {
             "1. numpy": self.max_abs_diff("numpy"),
-            "3. torch, corrected": self.max_abs_diff("torch-fixed"),
-            "2. torch, as the article (vs the network with bout)": self.max_abs_diff("torch-article"),
-            "2. torch, as the article (vs the network it computes: no bout)":
+            translate("3. torch, corrected", lang): self.max_abs_diff("torch-fixed"),
+            translate("2. torch, as the article (vs the network with bout)", lang): self.max_abs_diff("torch-article"),
+            translate("2. torch, as the article (vs the network it computes: no bout)", lang):
                 self.max_abs_diff("torch-article", against_no_bout=True),
         }
-        return [{"parameter": name, **{col: diffs[name] for col, diffs in columns.items()}} for name in PARAMETERS]
+        parameter = translate("parameter", lang)
+        return [{parameter: name, **{col: diffs[name] for col, diffs in columns.items()}} for name in PARAMETERS]
 
     def worst_correct(self) -> float:
         """The largest difference from autograd of the two correct versions (numpy, torch corrected)."""
         return max(max(self.max_abs_diff(impl).values()) for impl in ("numpy", "torch-fixed"))
 
-    def article_bias_rows(self) -> list[dict[str, Any]]:
-        """The article's bias gradients entry by entry, beside autograd's with and without bout."""
+    def article_bias_rows(self, lang: str = "en") -> list[dict[str, Any]]:
+        """The article's bias gradients entry by entry, beside autograd's with and without bout (named in `lang`)."""
+        names = [translate("parameter", lang), translate("autograd (with bout)", lang),
+                 translate("autograd (no bout, as computed)", lang), translate("article's hand-written", lang),
+                 translate("difference (vs no bout)", lang)]
         rows = []
         for name in ("bh", "bout"):
             entries = zip(self.reference[name].ravel(), self.reference_no_bout[name].ravel(),
                           self.hand["torch-article"][name].ravel(), strict=True)
             for i, (ref, ref_no_bout, hand) in enumerate(entries):
-                rows.append({"parameter": f"{name}[{i}]", "autograd (with bout)": ref,
-                             "autograd (no bout, as computed)": ref_no_bout, "article's hand-written": hand,
-                             "difference (vs no bout)": hand - ref_no_bout})
+                rows.append(dict(zip(names, (f"{name}[{i}]", ref, ref_no_bout, hand, hand - ref_no_bout), strict=True)))
         return rows
 
 

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from pytorch_explorer.core.errors import ExplorerError
+from pytorch_explorer.i18n import translate
 
 ARTICLE_X = [[1, 0, 1, 0], [1, 0, 1, 1], [0, 1, 0, 1]]
 ARTICLE_Y = [[1], [1], [0]]
@@ -39,6 +40,23 @@ OPTIMIZERS = ("sgd", "adam")
 DTYPES = ("float64", "float32")
 PARAMETERS = ("wh", "bh", "wout", "bout")
 LOSS_NAME = "mean squared error, mean((y - output)**2)"
+UNTRANSLATED_TITLES = {"5. nn.Sequential + torch.optim", "1 numpy", "5 nn + optim"}  # names of code: any language
+
+
+def implementation_title(impl: str, lang: str = "en") -> str:
+    """A version's title in `lang`, for legends and tables. (The page's controls bound to the URL show the
+    English IMPLEMENTATION_TITLES in every language: the URL holds the label, and a shared link must open.)"""
+    return translate(IMPLEMENTATION_TITLES.get(impl, impl), lang)
+
+
+def short_title(impl: str, lang: str = "en") -> str:
+    """A version's short title in `lang` (a table's column)."""
+    return translate(SHORT_TITLES.get(impl, impl), lang)
+
+
+def loss_name(lang: str = "en") -> str:
+    """LOSS_NAME in `lang`."""
+    return translate(LOSS_NAME, lang)
 
 
 class ToySettingsError(ExplorerError, ValueError):

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from pytorch_explorer.core.devices import available_devices, resolve_device
+from pytorch_explorer.i18n import translate
 from pytorch_explorer.toy.backprop import apply_updates, numpy_backprop, torch_fixed_backprop
 from pytorch_explorer.toy.settings import article_data, parameter_shapes
 
@@ -33,6 +34,11 @@ class SpeedRow:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+def problem_name(problem: str, lang: str = "en") -> str:
+    """A problem's key ("tiny", "large", as the speed table holds it) as a learner reads it in `lang`."""
+    return {"tiny": translate("tiny", lang), "large": translate("large", lang)}.get(problem, problem)
 
 
 def make_problem(problem: str, seed: int = 0) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
@@ -115,10 +121,10 @@ def _ms(value: float) -> str:
     return f"{value * 1000:.0f} µs" if value < 1 else f"{value:.1f} ms"
 
 
-def speed_note(rows: list[SpeedRow]) -> str:
-    """An honest reading of measured rows: where each library wins, and when a GPU helps."""
+def speed_note(rows: list[SpeedRow], lang: str = "en") -> str:
+    """An honest reading of measured rows, in `lang`: where each library wins, and when a GPU helps."""
     if not rows:
-        return "Nothing measured yet."
+        return translate("Nothing measured yet.", lang)
     by = {(r.problem, r.library, r.device): r.ms_per_epoch for r in rows}
     notes = []
     for problem in PROBLEMS:
@@ -128,20 +134,22 @@ def speed_note(rows: list[SpeedRow]) -> str:
             continue
         faster = "numpy" if numpy_ms < torch_cpu else "torch"
         ratio = max(numpy_ms, torch_cpu) / min(numpy_ms, torch_cpu)
-        verdict = "about the same" if ratio < 1.15 else f"{faster} is {ratio:.1f}x faster"
-        line = (f"**{PROBLEM_TITLES[problem]}**: numpy {_ms(numpy_ms)}, torch on the CPU {_ms(torch_cpu)} per "
-                f"epoch: {verdict}.")
+        verdict = (translate("about the same", lang) if ratio < 1.15 else
+                   translate("{faster} is {ratio}x faster", lang).format(faster=faster, ratio=f"{ratio:.1f}"))
+        line = translate("**{title}**: numpy {numpy}, torch on the CPU {torch} per epoch: {verdict}.", lang).format(
+            title=translate(PROBLEM_TITLES[problem], lang), numpy=_ms(numpy_ms), torch=_ms(torch_cpu), verdict=verdict)
         gpus = {d: v for (p, lib, d), v in by.items() if p == problem and lib == "torch" and d != "cpu"}
         for device, value in gpus.items():
             helps = value < min(numpy_ms, torch_cpu)
-            line += f" On {device}: {_ms(value)} ({'faster' if helps else 'slower'} than the CPU)."
+            line += (translate(" On {device}: {time} (faster than the CPU).", lang) if helps else
+                     translate(" On {device}: {time} (slower than the CPU).", lang)).format(device=device, time=_ms(value))
         notes.append(line)
-    notes.append(
+    notes.append(translate(
         "Why: on the tiny problem an epoch is a dozen operations on a few numbers, so the time is the "
         "cost of *calling* each operation (Python, dispatch, and on a GPU a kernel launch and a wait), not "
         "arithmetic; a GPU cannot help there. On the large problem most of the time is matrix products "
-        "big enough to keep many cores busy: that is where a GPU pays off."
-    )
+        "big enough to keep many cores busy: that is where a GPU pays off.", lang
+    ))
     if not any(r.device != "cpu" for r in rows):
-        notes.append("No GPU on this machine, so only the CPU was measured.")
+        notes.append(translate("No GPU on this machine, so only the CPU was measured.", lang))
     return "\n\n".join(notes)

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from pytorch_explorer.i18n import translate
 from pytorch_explorer.toy.autograd_nn import (
     autograd_forward,
     build_toy_mlp,
@@ -274,15 +275,19 @@ def predictions_rows(predictions: dict[str, np.ndarray], X: list | None = None,
 
 
 def summary_rows(results: dict[str, ToyResult], titles: dict[str, str] | None = None,
-                 within: float = 0.1) -> list[dict[str, Any]]:
-    """One row per finished run: epochs, final loss, worst distance to y and whether it is within `within`."""
+                 within: float = 0.1, lang: str = "en") -> list[dict[str, Any]]:
+    """One row per finished run: epochs, final loss, worst distance to y and whether it is within `within`
+    (the columns and yes/no in `lang`)."""
     titles = titles or {}
+    names = [translate("version", lang), translate("epochs", lang), translate("final loss (MSE)", lang),
+             translate("max |prediction - y|", lang), translate("within {within} of y", lang).format(within=f"{within:g}")]
+    yes, no = translate("yes", lang), translate("no", lang)
     y = np.array(ARTICLE_Y, dtype=float).ravel()
     rows = []
     for impl, result in results.items():
         if result.predictions is None:
             continue
         worst = float(np.max(np.abs(result.predictions.ravel() - y)))
-        rows.append({"version": titles.get(impl, impl), "epochs": result.epochs, "final loss (MSE)": result.final_loss,
-                     "max |prediction - y|": worst, f"within {within:g} of y": "yes" if worst < within else "no"})
+        values = (titles.get(impl, impl), result.epochs, result.final_loss, worst, yes if worst < within else no)
+        rows.append(dict(zip(names, values, strict=True)))
     return rows
