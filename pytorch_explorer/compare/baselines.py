@@ -23,6 +23,7 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.neural_network import MLPClassifier
 
 from pytorch_explorer.digits.data import DigitDataset, split_index
+from pytorch_explorer.i18n import translate
 
 MAX_SEED = 2**32 - 1  # scikit-learn's random_state is a 32-bit seed
 
@@ -151,16 +152,26 @@ def plain_params(params: dict[str, Any]) -> dict[str, Any]:
     return {k: plain(v) for k, v in sorted(params.items())}
 
 
-def convergence_notes(estimator: ClassifierMixin) -> list[str]:
-    """What a learner should know about how the fit ended (iterations used, an early stop)."""
+def convergence_notes(estimator: ClassifierMixin, lang: str = "en") -> list[str]:
+    """What a learner should know about how the fit ended (iterations used, an early stop), in `lang` (the
+    result keeps them in English; the page words them again in the learner's language)."""
     n_iter = getattr(estimator, "n_iter_", None)
     max_iter = getattr(estimator, "max_iter", None)
     if n_iter is None or max_iter is None:
         return []
     used = int(np.max(n_iter))
     if used >= max_iter:
-        return [f"It stopped at max_iter={max_iter} before converging: more iterations might gain a little."]
-    return [f"Converged after {used} of at most {max_iter} iterations."]
+        return [translate("It stopped at max_iter={max_iter} before converging: more iterations might gain a "
+                          "little.", lang).format(max_iter=max_iter)]
+    return [translate("Converged after {used} of at most {max_iter} iterations.", lang).format(used=used,
+                                                                                            max_iter=max_iter)]
+
+
+def baseline_words(model: str, lang: str = "en") -> tuple[str, str]:
+    """(title, blurb) of a baseline in `lang`: for what the page says about it (its select keeps the English
+    title, which the URL holds)."""
+    spec = check_baseline(model)
+    return translate(spec.title, lang), translate(spec.blurb, lang)
 
 
 def fit_baseline(model: str, split: DigitSplit, seed: int = 0) -> BaselineResult:

@@ -29,6 +29,7 @@ from torch import nn
 
 from pytorch_explorer.compare.baselines import DigitSplit, check_seed
 from pytorch_explorer.compare.metrics import predict_torch
+from pytorch_explorer.i18n import translate
 
 METHODS = ("PCA", "t-SNE")
 MIN_POINTS, MAX_POINTS, DEFAULT_POINTS = 50, 3000, 1000
@@ -126,27 +127,31 @@ class EmbeddingEvent:
 
 
 def embedding_steps(split: DigitSplit, model: nn.Module | None, method: str, points: int = DEFAULT_POINTS,
-                    seed: int = 0) -> Iterator[EmbeddingEvent]:
-    """Make the raw-pixel map, then (with a model) the hidden-feature map, reporting each step first."""
+                    seed: int = 0, lang: str = "en") -> Iterator[EmbeddingEvent]:
+    """Make the raw-pixel map, then (with a model) the hidden-feature map, reporting each step first (the
+    messages in `lang`)."""
     if method not in METHODS:
         raise ValueError(f"The map method is PCA or t-SNE, not {str(method)[:40]!r}.")
     seed, points = check_seed(seed), check_points(points)
     indices = subset_indices(split.val_size, points, seed)
     x, labels = split.x_val[indices], split.y_val[indices]
-    slow = " (t-SNE takes a few seconds)" if method == "t-SNE" else ""
-    yield EmbeddingEvent("pixels", f"{method} of {len(indices):,} digits' raw pixels{slow}...", 0.05)
+    slow = translate(" (t-SNE takes a few seconds)", lang) if method == "t-SNE" else ""
+    yield EmbeddingEvent("pixels", translate("{method} of {n} digits' raw pixels{slow}...", lang).format(
+        method=method, n=f"{len(indices):,}", slow=slow), 0.05)
     pixels = embed_2d(x, method, seed)
     hidden = predictions = None
     units = 0
     if model is not None:
-        yield EmbeddingEvent("features", "Reading the hidden layer (a forward hook on the last nn.Linear)...", 0.45)
+        yield EmbeddingEvent("features", translate("Reading the hidden layer (a forward hook on the last nn.Linear)...",
+                                                   lang), 0.45)
         features = hidden_features(model, x)
         predictions = predict_torch(model, x)
         units = features.shape[1]
-        yield EmbeddingEvent("hidden", f"{method} of the {units}-wide hidden features{slow}...", 0.55)
+        yield EmbeddingEvent("hidden", translate("{method} of the {units}-wide hidden features{slow}...", lang).format(
+            method=method, units=units, slow=slow), 0.55)
         hidden = embed_2d(features, method, seed)
     maps = EmbeddingMaps(indices, labels, predictions, pixels, hidden, units, method, seed)
-    yield EmbeddingEvent("done", "Done.", 1.0, maps)
+    yield EmbeddingEvent("done", translate("Done.", lang), 1.0, maps)
 
 
 def compute_maps(split: DigitSplit, model: nn.Module | None, method: str, points: int = DEFAULT_POINTS,

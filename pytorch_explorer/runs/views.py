@@ -7,6 +7,10 @@ several runs side by side, safe file names for exports, and the code that loads 
 
 Run names and data sources come from learners and files: `core.text.as_code` turns one into a Markdown code span,
 so a name like `**[click](http://...)**` is shown, never rendered.
+
+What is shown takes `lang` ("en" or "zh"): a run's page, status and duration in the table, the overlay's titles.
+What is stored (a run's kind and status) and the filters' choices (bound to the URL, the same in every
+language) stay English.
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ from datetime import datetime
 from typing import Any
 
 from pytorch_explorer.digits.models import MLPConfig, mlp_code
-from pytorch_explorer.digits.training.figures import runs_overlay_figure
-from pytorch_explorer.runs.store import RunRecord, RunStore
+from pytorch_explorer.digits.training.figures import loss_ceiling, runs_overlay_figure
+from pytorch_explorer.i18n import DEFAULT, translate
+from pytorch_explorer.runs.store import STATUSES, RunRecord, RunStore
 
 ALL_PAGES, ALL_SOURCES = "All pages", "All data sources"  # the filters' "no filter" choices
 PAGE_OF_KIND = {"digits": "Digits: train", "toy": "Toy networks", "toy-playground": "Toy playground",
@@ -28,14 +33,20 @@ BASELINE_KIND = "baseline"  # a scikit-learn fit (pytorch_explorer.compare.runs)
 COLUMNS = ("name", "page", "model", "status", "source", "device", "accuracy", "fit/train s", "samples/s", "started",
            "duration")
 
-__all__ = ["ALL_PAGES", "ALL_SOURCES", "BASELINE_KIND", "COLUMNS", "PAGE_OF_KIND", "file_stem", "filter_options",
-           "filter_runs", "format_duration", "load_code", "model_of", "overlay_series", "page_of", "run_code",
-           "run_duration", "run_labels", "run_rows", "runs_overlay_figure"]
+__all__ = ["ALL_PAGES", "ALL_SOURCES", "BASELINE_KIND", "COLUMNS", "PAGE_OF_KIND", "STATUSES", "file_stem",
+           "filter_options", "filter_runs", "format_duration", "load_code", "model_of", "overlay_figure",
+           "overlay_series", "page_of", "run_code", "run_duration", "run_labels", "run_rows", "runs_overlay_figure",
+           "status_label"]
 
 
-def page_of(kind: str) -> str:
-    """The page a run of this kind came from ("digits" -> "Digits: train"); an unknown kind as it is."""
-    return PAGE_OF_KIND.get(kind, kind)
+def page_of(kind: str, lang: str = DEFAULT) -> str:
+    """The page a run of this kind came from ("digits" -> "Digits: train", in `lang`); an unknown kind as it is."""
+    return translate(PAGE_OF_KIND[kind], lang) if kind in PAGE_OF_KIND else kind
+
+
+def status_label(status: str, lang: str = DEFAULT) -> str:
+    """A run's status as shown ("done", or in Chinese "已完成"); the store keeps the English word."""
+    return translate(status, lang) if status in STATUSES else status
 
 
 def filter_options(records: Iterable[RunRecord]) -> tuple[list[str], list[str]]:
@@ -53,17 +64,17 @@ def filter_runs(records: Iterable[RunRecord], page: str | None = ALL_PAGES, sour
             if page in (None, ALL_PAGES, page_of(r.kind)) and source in (None, ALL_SOURCES, r.source)]
 
 
-def format_duration(seconds: float | None) -> str:
-    """42 s, 3 min 05 s, 1 h 02 min; empty when unknown."""
+def format_duration(seconds: float | None, lang: str = DEFAULT) -> str:
+    """42 s, 3 min 05 s, 1 h 02 min (in `lang`); empty when unknown."""
     if seconds is None or not math.isfinite(seconds) or seconds < 0:
         return ""
     if seconds < 60:
-        return f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:.1f} s"
+        return translate("{s} s", lang).format(s=f"{seconds:.0f}" if seconds >= 10 else f"{seconds:.1f}")
     minutes, secs = divmod(round(seconds), 60)
     if minutes < 60:
-        return f"{minutes} min {secs:02d} s"
+        return translate("{m} min {s} s", lang).format(m=minutes, s=f"{secs:02d}")
     hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
+    return translate("{h} h {m} min", lang).format(h=hours, m=f"{minutes:02d}")
 
 
 def run_duration(record: RunRecord, now: float) -> float | None:
@@ -89,17 +100,19 @@ def model_of(record: RunRecord) -> str:
     return ""
 
 
-def run_rows(records: Iterable[RunRecord], now: float) -> list[dict[str, Any]]:
+def run_rows(records: Iterable[RunRecord], now: float, lang: str = DEFAULT) -> list[dict[str, Any]]:
     """One row a run for the table (COLUMNS): accuracy as 0-1, fit/train s the seconds spent fitting or
-    training (a baseline's fit time), started as a local datetime."""
+    training (a baseline's fit time), started as a local datetime; page, status and duration in `lang`."""
     rows = []
     for r in records:
         started = r.started if r.started is not None else r.created
-        rows.append({"name": r.name, "page": page_of(r.kind), "model": model_of(r), "status": r.status,
+        rows.append({"name": r.name, "page": page_of(r.kind, lang), "model": model_of(r),
+                     "status": status_label(r.status, lang),
                      "source": r.source, "device": r.device, "accuracy": r.val_acc,
                      "fit/train s": round(r.train_seconds, 2) if r.train_seconds else None,
                      "samples/s": round(r.samples_per_s) if r.samples_per_s else None,
-                     "started": datetime.fromtimestamp(started), "duration": format_duration(run_duration(r, now))})
+                     "started": datetime.fromtimestamp(started),
+                     "duration": format_duration(run_duration(r, now), lang)})
     return rows
 
 
@@ -130,6 +143,31 @@ def overlay_series(store: RunStore, workspace: str, run_ids: Iterable[str], labe
             "epoch_val_acc": [_number(m["val_acc"]) for m in sorted(epochs, key=lambda m: m["epoch"])],
         }
     return series
+
+
+def overlay_figure(series: Mapping[str, Mapping[str, Any]], lang: str = DEFAULT) -> Any:
+    """runs_overlay_figure (shared with the trainer) with its titles, axes and off-scale markers in `lang`."""
+    fig = runs_overlay_figure(series)
+    if lang == DEFAULT:
+        return fig
+    subplot_titles = {"Loss": translate("Loss (runs compared)", lang),
+                      "Validation accuracy": translate("Validation accuracy (runs compared)", lang)}
+    for note in fig.layout.annotations:
+        note.text = subplot_titles.get(note.text, note.text)
+    fig.update_layout(title=translate("Runs compared", lang))
+    fig.update_xaxes(title=translate("training step", lang), row=1, col=1)
+    fig.update_xaxes(title=translate("epoch (runs compared)", lang), row=1, col=2)
+    if fig.layout.yaxis.title.text != "loss":  # clipped: the ceiling the figure used
+        ceiling = loss_ceiling(*(list(m.get("loss_history", [])) for m in series.values()))
+        fig.update_yaxes(title=translate("loss (clipped at {ceiling}: higher points on the top edge)", lang)
+                         .format(ceiling=f"{ceiling:.3g}"), row=1, col=1)
+    else:
+        fig.update_yaxes(title=translate("loss (runs compared)", lang), row=1, col=1)
+    off_scale = translate("{name}: off the scale", lang)
+    for trace in fig.data:
+        if trace.name and trace.name.endswith(": off the scale"):
+            trace.name = off_scale.format(name=trace.name.removesuffix(": off the scale"))
+    return fig
 
 
 def file_stem(name: str) -> str:
