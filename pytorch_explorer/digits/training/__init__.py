@@ -11,6 +11,7 @@ Where things are:
 - figures: the loss and accuracy charts a page draws from a run, and the live predictions' grid;
 - preview: the fixed validation digits whose predictions a page redraws as a run trains, and a quick
   measurement of a model's samples/s;
+- messages: the run's messages and what-ran descriptions, written in English and `localize`d for a page;
 - this module: the Trainer, which runs one loop and ends it (done, stopped, diverged) the same way for both.
 
 Using it:
@@ -45,6 +46,7 @@ from pytorch_explorer.digits.training.config import (
     TrainConfig, estimate_seconds, flops_per_sample, format_duration, log_every_for, planned_steps,
 )
 from pytorch_explorer.digits.training.loop import DeviceData, evaluate, fixed_loop
+from pytorch_explorer.digits.training.messages import DEVICE_FAILED, DIVERGED, OUT_OF_MEMORY, STOPPED
 
 __all__ = ["EVENT_KINDS", "FINAL_KINDS", "TrainConfig", "Trainer", "TrainingEvent", "estimate_seconds",
            "flops_per_sample", "format_duration", "is_diverged", "log_every_for", "planned_steps", "train_digits",
@@ -120,17 +122,12 @@ class Trainer:
             yield from self._watch(own_random_state(loop, config.seed))
         except torch.cuda.OutOfMemoryError as exc:
             self._release()
-            raise DeviceError(
-                f"The GPU ran out of memory ({device}). Try a smaller batch size or hidden layer, "
-                "or choose device 'cpu' and train again."
-            ) from exc
+            raise DeviceError(OUT_OF_MEMORY.format(device=device)) from exc
         except RuntimeError as exc:
             if device.type == "cpu" or isinstance(exc, ExplorerError):
                 raise
             self._release()
-            raise DeviceError(
-                f"Training on {device} failed: {str(exc).splitlines()[0]}. Choose device 'cpu' and train again."
-            ) from exc
+            raise DeviceError(DEVICE_FAILED.format(device=device, error=str(exc).splitlines()[0])) from exc
         finally:
             self._restore_threads()
 
@@ -175,8 +172,8 @@ class Trainer:
 
     def _diverged(self, event: TrainingEvent) -> TrainingEvent:
         lr = self.config.lr
-        message = (f"The loss reached {event.loss:.4g} at step {event.step} (epoch {event.epoch}): training diverged "
-                   f"and was stopped. Lower the learning rate (it was {lr:g}; try {lr / 10:g}) and train again.")
+        message = DIVERGED.format(loss=f"{event.loss:.4g}", step=event.step, epoch=event.epoch, lr=f"{lr:g}",
+                                  lower=f"{lr / 10:g}")
         return self._final("diverged", event, message=message)
 
     def _final(self, kind: str, event: TrainingEvent, message: str = "",
@@ -184,7 +181,7 @@ class Trainer:
         assert self.log is not None
         result = self._finish(kind)
         if kind == "stopped":
-            message = f"Stopped at step {self.log.steps_done} of {self.log.total_steps}."
+            message = STOPPED.format(done=self.log.steps_done, total=self.log.total_steps)
         elif kind == "diverged":
             result.metrics["message"] = message
         return self.log.event(kind, event.epoch, event.loss, event.accuracy if accuracy is None else accuracy,

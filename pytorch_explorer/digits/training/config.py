@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from pytorch_explorer.digits.models import ModelConfig, model_cost
+from pytorch_explorer.i18n import DEFAULT, translate
 
 OPTIMIZERS = ("adam", "sgd")
 PRECISIONS = ("fp32", "bf16")
@@ -118,10 +119,10 @@ def estimate_seconds(samples_per_s: float, n_total: int, config: TrainConfig) ->
     return samples / samples_per_s
 
 
-def format_duration(seconds: float) -> str:
-    """"45 s", "3.5 min", "1.2 h"."""
+def format_duration(seconds: float, lang: str = DEFAULT) -> str:
+    """"45 s", "3.5 min", "1.2 h" (in `lang`)."""
     if seconds < 90:
-        return f"{seconds:.0f} s"
+        return translate("{n} s", lang).format(n=f"{seconds:.0f}")
     if seconds < 90 * 60:
-        return f"{seconds / 60:.1f} min"
-    return f"{seconds / 3600:.1f} h"
+        return translate("{n} min", lang).format(n=f"{seconds / 60:.1f}")
+    return translate("{n} h", lang).format(n=f"{seconds / 3600:.1f}")

@@ -7,6 +7,9 @@
 - digit_grid_figure: sample digits as one mosaic, each cell titled with its label;
 - prediction_grid_figure: the live predictions, each digit framed green (right) or red (wrong) with the
   model's label and its confidence.
+
+Their words (titles, axes, legends, hover texts) are in `lang` ("en" or "zh"); a title given by the caller is
+used as it is (the caller translates it).
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
+
+from pytorch_explorer.i18n import DEFAULT, translate
 
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
 CHANCE_LOSS = float(np.log(10))  # cross-entropy of guessing among 10 digits
@@ -49,47 +54,50 @@ def clip_losses(losses: Sequence[float], ceiling: float) -> tuple[list[float], l
 
 
 def _off_scale_markers(fig: go.Figure, steps: Sequence[int], losses: Sequence[float], clipped: list[int],
-                       ceiling: float, color: str, name: str, **where: int) -> None:
+                       ceiling: float, color: str, name: str, lang: str = DEFAULT, **where: int) -> None:
     """A triangle on the top edge for each clipped point, its real value written beside it."""
     if not clipped:
         return
     fig.add_trace(go.Scatter(x=[steps[i] for i in clipped], y=[ceiling] * len(clipped), mode="markers+text",
                              marker={"symbol": "triangle-up", "size": 11, "color": color}, showlegend=False,
                              text=[f"{losses[i]:.3g}" for i in clipped], textposition="bottom center",
-                             name=f"{name}: off the scale", legendgroup=name, cliponaxis=False), **where)
+                             name=translate("{name}: off the scale", lang).format(name=name), legendgroup=name,
+                             cliponaxis=False), **where)
 
 
-def loss_figure(steps: Sequence[int], losses: Sequence[float], title: str = "Training loss",
-                total_steps: int | None = None) -> go.Figure:
+def loss_figure(steps: Sequence[int], losses: Sequence[float], title: str | None = None,
+                total_steps: int | None = None, lang: str = DEFAULT) -> go.Figure:
     """Mean cross-entropy loss per logging window against the optimizer step; a diverged (huge, NaN or
     infinite) loss is drawn on the top edge with its value, so it stays on the chart."""
     ceiling = loss_ceiling(losses)
     y, clipped = clip_losses(losses, ceiling)
-    fig = go.Figure(go.Scatter(x=list(steps), y=y, mode="lines+markers", name="loss",
+    loss = translate("loss", lang)
+    fig = go.Figure(go.Scatter(x=list(steps), y=y, mode="lines+markers", name=loss,
                                marker={"size": 4}, line={"color": PALETTE[0]}))
-    _off_scale_markers(fig, list(steps), losses, clipped, ceiling, PALETTE[1], "loss")
+    _off_scale_markers(fig, list(steps), losses, clipped, ceiling, PALETTE[1], loss, lang)
     fig.add_hline(y=CHANCE_LOSS, line={"dash": "dot", "color": "grey"},
-                  annotation_text="guessing (ln 10)", annotation_position="top right")
-    fig.update_xaxes(title="step", range=[0, total_steps] if total_steps else None)
-    fig.update_yaxes(title="loss" + (f" (clipped at {ceiling:.3g})" if clipped else ""), range=[0, ceiling * 1.04])
-    return _layout(fig, title, 320)
+                  annotation_text=translate("guessing (ln 10)", lang), annotation_position="top right")
+    fig.update_xaxes(title=translate("optimizer step", lang), range=[0, total_steps] if total_steps else None)
+    fig.update_yaxes(title=translate("loss (clipped at {ceiling})", lang).format(ceiling=f"{ceiling:.3g}")
+                     if clipped else loss, range=[0, ceiling * 1.04])
+    return _layout(fig, title or translate("Training loss", lang), 320)
 
 
 def accuracy_figure(epochs: Sequence[int], train_acc: Sequence[float], val_acc: Sequence[float],
-                    title: str = "Accuracy after each epoch", total_epochs: int | None = None) -> go.Figure:
+                    title: str | None = None, total_epochs: int | None = None, lang: str = DEFAULT) -> go.Figure:
     """Train and validation accuracy (0-1) per epoch."""
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=list(epochs), y=list(train_acc), mode="lines+markers", name="train",
+    fig.add_trace(go.Scatter(x=list(epochs), y=list(train_acc), mode="lines+markers", name=translate("train", lang),
                              line={"color": PALETTE[0]}))
-    fig.add_trace(go.Scatter(x=list(epochs), y=list(val_acc), mode="lines+markers", name="validation",
+    fig.add_trace(go.Scatter(x=list(epochs), y=list(val_acc), mode="lines+markers", name=translate("validation", lang),
                              line={"color": PALETTE[1]}))
     last = max(total_epochs or 0, max(epochs, default=1))
-    fig.update_xaxes(title="epoch", range=[0.5, last + 0.5], tick0=1, dtick=epoch_tick_step(last))
-    fig.update_yaxes(title="accuracy", range=[0, 1.02], tickformat=".0%")
-    return _layout(fig, title, 320)
+    fig.update_xaxes(title=translate("epoch", lang), range=[0.5, last + 0.5], tick0=1, dtick=epoch_tick_step(last))
+    fig.update_yaxes(title=translate("accuracy", lang), range=[0, 1.02], tickformat=".0%")
+    return _layout(fig, title or translate("Accuracy after each epoch", lang), 320)
 
 
-def runs_overlay_figure(runs: Mapping[str, Mapping[str, Any]]) -> go.Figure:
+def runs_overlay_figure(runs: Mapping[str, Mapping[str, Any]], lang: str = DEFAULT) -> go.Figure:
     """Each run's loss curve (left) and validation accuracy per epoch (right); runs maps name -> metrics.
 
     The loss axis is shared, so it stops at loss_ceiling of all the runs: a spike or a diverged run is drawn
@@ -98,7 +106,7 @@ def runs_overlay_figure(runs: Mapping[str, Mapping[str, Any]]) -> go.Figure:
     curves = {name: list(metrics.get("loss_history", [])) for name, metrics in runs.items()}
     ceiling = loss_ceiling(*curves.values())
     any_clipped = False
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Validation accuracy"))
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(translate("Loss", lang), translate("Validation accuracy", lang)))
     for i, (name, metrics) in enumerate(runs.items()):
         color = PALETTE[i % len(PALETTE)]
         steps = list(metrics.get("loss_steps", []))
@@ -106,17 +114,18 @@ def runs_overlay_figure(runs: Mapping[str, Mapping[str, Any]]) -> go.Figure:
         any_clipped = any_clipped or bool(clipped)
         fig.add_trace(go.Scatter(x=steps, y=y, mode="lines", name=name, legendgroup=name, line={"color": color}),
                       row=1, col=1)
-        _off_scale_markers(fig, steps, curves[name], clipped, ceiling, color, name, row=1, col=1)
+        _off_scale_markers(fig, steps, curves[name], clipped, ceiling, color, name, lang, row=1, col=1)
         val = list(metrics.get("epoch_val_acc", []))
         fig.add_trace(go.Scatter(x=list(range(1, len(val) + 1)), y=val, mode="lines+markers", name=name,
                                  legendgroup=name, showlegend=False, line={"color": color}), row=1, col=2)
     epochs = max((len(m.get("epoch_val_acc", [])) for m in runs.values()), default=1)
-    fig.update_xaxes(title="step", row=1, col=1)
-    fig.update_xaxes(title="epoch", tick0=1, dtick=epoch_tick_step(epochs), row=1, col=2)
-    loss_title = f"loss (clipped at {ceiling:.3g}: higher points on the top edge)" if any_clipped else "loss"
+    fig.update_xaxes(title=translate("optimizer step", lang), row=1, col=1)
+    fig.update_xaxes(title=translate("epoch", lang), tick0=1, dtick=epoch_tick_step(epochs), row=1, col=2)
+    loss_title = (translate("loss (clipped at {ceiling}: higher points on the top edge)", lang)
+                  .format(ceiling=f"{ceiling:.3g}") if any_clipped else translate("loss", lang))
     fig.update_yaxes(title=loss_title, range=[0, ceiling * 1.04], row=1, col=1)
     fig.update_yaxes(tickformat=".0%", row=1, col=2)
-    return _layout(fig, "Runs compared", 360)
+    return _layout(fig, translate("Runs compared", lang), 360)
 
 
 def digit_mosaic(images: np.ndarray, columns: int = 10, gap: int = 2) -> np.ndarray:
@@ -133,7 +142,7 @@ def digit_mosaic(images: np.ndarray, columns: int = 10, gap: int = 2) -> np.ndar
 
 
 def digit_grid_figure(images: np.ndarray, labels: Sequence[int], columns: int = 10,
-                      title: str = "Sample digits") -> go.Figure:
+                      title: str | None = None, lang: str = DEFAULT) -> go.Figure:
     """A grid of digits (white ink on black, as MNIST stores them), each cell titled with its label."""
     images = np.asarray(images, dtype=np.uint8)
     gap, side = 2, images.shape[1] if len(images) else 28
@@ -148,7 +157,8 @@ def digit_grid_figure(images: np.ndarray, labels: Sequence[int], columns: int = 
     rows = mosaic.shape[0] / (side + gap)
     fig.update_xaxes(visible=False, constrain="domain")
     fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
-    fig.update_layout(title=title, height=int(90 + 62 * rows), margin={"l": 10, "r": 10, "t": 40, "b": 10},
+    fig.update_layout(title=title or translate("Sample digits", lang), height=int(90 + 62 * rows),
+                      margin={"l": 10, "r": 10, "t": 40, "b": 10},
                       template="plotly_white")
     return fig
 
@@ -170,7 +180,7 @@ def png_data_uri(grey: np.ndarray) -> str:
 
 def prediction_grid_figure(images: np.ndarray, labels: Sequence[int], predicted: Sequence[int] | None = None,
                            confidence: Sequence[float] | None = None, columns: int = 10,
-                           title: str = "What the model says about 40 validation digits") -> go.Figure:
+                           title: str | None = None, lang: str = DEFAULT) -> go.Figure:
     """Digits with the model's guess under each: "7 (98%)" in green when it is the label, red when not.
 
     Without predictions (no model yet) each digit has a grey "?". The digits are one PNG (the figure is
@@ -193,13 +203,15 @@ def prediction_grid_figure(images: np.ndarray, labels: Sequence[int], predicted:
         r, c = divmod(i, columns)
         x0, y0 = gap + c * cell_w, gap + r * cell_h
         if predicted is None:
-            text, color, tip = "?", PENDING, f"label {label}: no model yet"
+            text, color, tip = "?", PENDING, translate("label {label}: no model yet", lang).format(label=label)
         else:
             guess = int(predicted[i])
             sure = float(confidence[i]) if confidence is not None else float("nan")
             color = RIGHT if guess == label else WRONG
             text = f"{guess} ({sure:.0%})"
-            tip = f"label {label}, model says {guess} with {sure:.1%}" + ("" if guess == label else ": wrong")
+            tip = translate("label {label}, model says {guess} with {sure}" if guess == label else
+                            "label {label}, model says {guess} with {sure}: wrong", lang).format(
+                label=label, guess=guess, sure=f"{sure:.1%}")
         tips.append(tip)
         xs.append(x0 + side / 2)
         ys.append(y0 + side / 2)
@@ -211,6 +223,7 @@ def prediction_grid_figure(images: np.ndarray, labels: Sequence[int], predicted:
                              hovertemplate="%{text}<extra></extra>", showlegend=False))
     fig.update_xaxes(visible=False, range=[0, mosaic.shape[1]], constrain="domain")
     fig.update_yaxes(visible=False, range=[mosaic.shape[0], 0], scaleanchor="x")
-    fig.update_layout(title=title, height=int(90 + 75 * rows), margin={"l": 10, "r": 10, "t": 40, "b": 10},
+    fig.update_layout(title=title or translate("What the model says about 40 validation digits", lang),
+                      height=int(90 + 75 * rows), margin={"l": 10, "r": 10, "t": 40, "b": 10},
                       template="plotly_white")
     return fig
