@@ -21,7 +21,7 @@ from pytorch_explorer.digits.training import figures as figs
 from pytorch_explorer.runs import RunNotFound
 from ui import code_expander, friendly_errors, model_shelf, settings
 from ui.digits_trainer import (
-    BATCHES, DEFAULTS, FAST_HELP, LRS, WHY_FAITHFUL, RunCurves, canonical_step_code, comparison_note, cost_line,
+    BATCHES, DEFAULTS, FAST_HELP, OWN_DEFAULTS, LRS, WHY_FAITHFUL, RunCurves, canonical_step_code, comparison_note, cost_line,
     data_section, history_table, is_job, layer_rows, model_controls, run_outcome, save_or_load, show_live_run,
     speed_line, speed_notes, take_full_mnist_request, time_estimates, watched_run,
 )
@@ -34,8 +34,7 @@ REFRESH_SECONDS = 0.5  # how often the live panel reads the store while a run is
 state = st.session_state
 raw_query = settings.snapshot()
 ws, store, runner, shelf = workspace(), run_store(), job_runner(), model_shelf()
-for key, value in DEFAULTS.items():
-    state.setdefault(key, value)
+settings.seed_defaults(DEFAULTS, OWN_DEFAULTS)  # the article's values, unless the address says otherwise
 
 
 # ----------------------------------------------------------------------------- callbacks

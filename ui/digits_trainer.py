@@ -62,6 +62,12 @@ DEFAULTS = {"dt_source_kind": "bundled", "dt_source_path": "", "dt_on_error": "s
             "dt_kernel": _ARTICLE.kernel_size, "dt_conv_layers": _ARTICLE.conv_layers, "dt_dropout": _ARTICLE.dropout,
             "dt_bn": _ARTICLE.batch_norm}
 CHANNELS = [4, 8, 16, 32, 64, 128]
+# each control's own default (its minimum, first option, or False), where it differs from DEFAULTS: see
+# ui.settings.seed_defaults (a link asking for exactly this value must get it)
+OWN_DEFAULTS = {"dt_epochs": 1, "dt_hidden": HIDDEN[0], "dt_lr": LRS[0], "dt_batch": BATCHES[0], "dt_seed": 0,
+                "dt_val": 0.1, "dt_momentum": 0.0, "dt_channels": CHANNELS[0], "dt_kernel": KERNEL_SIZES[0],
+                "dt_conv_layers": 1, "dt_dropout": 0.0, "dt_depth": 1, "dt_bn": False, "dt_fast": False,
+                "dt_faithful": False, "dt_resize": False, "dt_activation": list(ACTIVATIONS)[0]}
 ARCH_LABELS = {"MLP": "mlp", "LeNet-5": "lenet", "CNN": "cnn"}  # what the select (and the URL) says -> arch
 MNIST_DIGITS = 70_000
 MNIST_NOTE = ("The full MNIST is not on this machine yet: this button first downloads it (about 11 MB, four "

@@ -67,6 +67,22 @@ def ignored(raw: Mapping[str, str | list[str]], values: Mapping[str, Any],
     return out
 
 
+def seed_defaults(defaults: Mapping[str, Any], own_defaults: Mapping[str, Any]) -> None:
+    """Put each control's starting value in session state before the control is drawn (a page whose defaults
+    are not its controls' own: the trainer starts at the article's 5 epochs on a slider from 1).
+
+    Except where the address asks for the control's own default (`own_defaults`: a slider's minimum, a select's
+    first option, a toggle's False): Streamlit's binding takes an address value equal to the control's own
+    default as "nothing to change" and keeps the session's value, so `?dt_epochs=1` or `?dt_fast=false` would
+    open at 5 epochs, fast path on. Left unset, the control starts at its own default, which is what was asked.
+    """
+    for key, value in defaults.items():
+        texts = st.query_params.get_all(key)
+        if texts and key in own_defaults and stands_for(texts, own_defaults[key]):
+            continue
+        st.session_state.setdefault(key, value)
+
+
 def quoted(text: str) -> str:
     """A value from the URL, shortened and shown as code (never as Markdown a stranger wrote)."""
     text = text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + "..."

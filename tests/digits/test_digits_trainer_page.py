@@ -366,6 +366,18 @@ def test_the_trainers_settings_come_from_the_url_and_survive_a_page_switch():
     assert at.slider(key="dt_epochs").value == 20 and at.select_slider(key="dt_hidden").value == 1000
 
 
+def test_a_link_asking_for_a_controls_own_first_value_gets_it():
+    """Streamlit's binding keeps the session's value when the address holds the control's own default; the
+    page's defaults (the article's) are not the controls' own, so these once opened at 5 epochs, fast path on."""
+    from conftest import open_in_app, url_notes
+
+    at = open_in_app("pages/digits_trainer.py", {"dt_epochs": "1", "dt_hidden": "16", "dt_seed": "0",
+                                                 "dt_fast": "false", "dt_lr": "0.0001"}, 60)
+    assert (at.slider(key="dt_epochs").value, at.select_slider(key="dt_hidden").value) == (1, 16)
+    assert at.number_input(key="dt_seed").value == 0 and at.toggle(key="dt_fast").value is False
+    assert at.select_slider(key="dt_lr").value == 0.0001 and not url_notes(at)
+
+
 def test_hostile_trainer_settings_in_the_url_fall_back_with_a_note():
     from conftest import open_in_app, url_notes
 
