@@ -39,10 +39,10 @@ def status(workspace: str, run_id: str) -> str:
     return run_store().get(workspace, run_id).status
 
 
-def wait_until(predicate, timeout: float = 120.0) -> None:
+def wait_until(predicate, timeout: float = 120.0, what=lambda: "") -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
-        assert time.monotonic() < deadline, "timed out"
+        assert time.monotonic() < deadline, f"timed out {what()}"
         time.sleep(0.1)
 
 
@@ -57,7 +57,8 @@ def train(at: AppTest, epochs: int, hidden: int) -> str:
 def test_a_run_trains_on_while_the_learner_is_elsewhere_and_the_page_reattaches():
     workspace = new_workspace_id()
     at = app(workspace, TRAINER)
-    run_id = train(at, epochs=30, hidden=64)  # long enough to be still training after the page switches
+    run_id = train(at, epochs=30, hidden=1000)  # long enough to be still training after the page switches (a
+    # 64-unit MLP finishes 30 epochs of the bundled digits in a few seconds on a quiet machine)
     wait_until(lambda: run_store().get(workspace, run_id).steps > 0)
     at.switch_page(PROBE).run()  # the learner looks at another page: nothing of the trainer page runs
     steps_then = run_store().get(workspace, run_id).steps
@@ -72,7 +73,7 @@ def test_a_run_trains_on_while_the_learner_is_elsewhere_and_the_page_reattaches(
     assert watched_id(reloaded) == run_id and reloaded.button(key="dt_train").disabled
     assert len(reloaded.session_state["dt_curves"].steps) > 0  # its curve so far, read from the store
     reloaded.button(key="dt_stop").click().run()
-    wait_until(lambda: status(workspace, run_id) == "stopped", timeout=5)
+    wait_until(lambda: status(workspace, run_id) == "stopped", timeout=5, what=lambda: (status(workspace, run_id), reloaded.exception, [e.value for e in reloaded.error]))
 
 
 def test_runs_and_models_belong_to_their_workspace():

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from conftest import ROOT
 from visible import untranslated
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -74,3 +75,17 @@ def test_the_home_page_and_navigation_in_chinese():
     assert untranslated(at) == []
     en = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
     assert en.subheader[0].value == "Start here"
+
+
+@pytest.mark.browser
+def test_every_page_renders_in_chinese_in_the_browser(page, app_url):
+    """Every page of the navigation, opened at ?lang=zh: no exception, Chinese in its title and navigation."""
+    from conftest import expect_no_exception, open_page
+
+    for url_path in ["", *[url for _, _, url, _, _ in app.PAGES]]:
+        open_page(page, app_url, f"{url_path}?lang=zh", timeout=120)
+        expect_no_exception(page)
+        title = page.locator("h1").first.inner_text()
+        if url_path:  # the home page's title is the product's name
+            assert re.search(r"[\u4e00-\u9fff]", title), (url_path, title)
+        assert page.get_by_text("首页").count() >= 1, url_path  # the navigation, in Chinese

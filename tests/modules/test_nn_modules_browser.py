@@ -4,6 +4,7 @@ click, and the train()/eval() tab explains Dropout and BatchNorm."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from conftest import expect_no_exception, open_page, screenshot, wait_idle
 
 
@@ -12,9 +13,9 @@ def test_nn_page_builds_fixes_and_compares_modes(page, app_url):
     open_page(page, app_url, "nn", timeout=120)
     page.get_by_text("PyTorch code: this model").wait_for(timeout=120_000)
     expect_no_exception(page)
-    assert page.get_by_role("heading", name="nn modules").first.is_visible()
-    assert page.get_by_text("397,510").first.is_visible()
-    assert page.locator('[data-testid="stDataFrame"]').first.is_visible()  # the layer editor
+    expect(page.get_by_role("heading", name="nn modules").first).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("397,510").first).to_be_visible(timeout=30_000)  # waits: the page may still be drawing
+    expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible(timeout=30_000)  # the layer editor
     screenshot(page, "nn-modules")
 
     open_page(page, app_url, "nn?nn_arch=Conv2d(1,6,5);ReLU();Linear(784,10)&nn_input=4,1,28,28", timeout=120)
