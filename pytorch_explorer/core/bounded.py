@@ -34,6 +34,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from pytorch_explorer.core.errors import BudgetError
+from pytorch_explorer.core.memory import address_space_bytes
 from pytorch_explorer.core.processes import main_module_hidden
 
 SECONDS = 10.0  # one call's wall-clock budget in the worker
@@ -48,22 +49,13 @@ class BudgetExceeded(BudgetError):
     """The call did not fit in the time or memory one request may use."""
 
 
-def _address_space() -> int:
-    """This process's virtual memory size in bytes (Linux: /proc/self/statm), 0 where unknown."""
-    try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        return 0
-
-
 def _limit_memory(budget: int) -> bool:
     """Cap this process's address space at its size now plus `budget`; False where the OS cannot."""
     try:
         import resource
     except ImportError:
         return False
-    now = _address_space()
+    now = address_space_bytes()
     if not now:
         return False
     limit = now + budget

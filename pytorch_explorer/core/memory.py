@@ -14,13 +14,23 @@ import gc
 import os
 
 
-def rss_bytes() -> int:
-    """This process's resident memory now (Linux: /proc/self/statm), 0 where unknown."""
+def _statm(field: int) -> int:
+    """A field of /proc/self/statm in bytes (0: the address space, 1: resident), 0 where unknown (not Linux)."""
     try:
         with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            return int(f.read().split()[field]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, IndexError):
         return 0
+
+
+def rss_bytes() -> int:
+    """This process's resident memory now, 0 where unknown."""
+    return _statm(1)
+
+
+def address_space_bytes() -> int:
+    """This process's virtual memory size now (what RLIMIT_AS limits), 0 where unknown."""
+    return _statm(0)
 
 
 def _malloc_trim() -> bool:

@@ -3,15 +3,13 @@ switch back to English keeping the page's settings."""
 
 from __future__ import annotations
 
-import ast
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from conftest import ROOT, open_in_app
-from visible import untranslated
+from conftest import open_in_app
+from visible import from_home, translate_literals, untranslated
 
 from pytorch_explorer.i18n import catalogue, placeholders
 from pytorch_explorer.loading import figures, timing
@@ -26,14 +24,7 @@ LABELS = np.arange(200) % 10
 
 def package_templates() -> list[str]:
     """Every English text pytorch_explorer.loading passes to translate(...): all it can show a learner."""
-    out = []
-    for path in sorted((ROOT / "pytorch_explorer" / "loading").glob("*.py")):
-        for node in ast.walk(ast.parse(Path(path).read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "translate":
-                first = node.args[0]
-                assert isinstance(first, ast.Constant) and isinstance(first.value, str), ast.unparse(node)
-                out.append(first.value)
-    return out
+    return translate_literals("loading", allowed=frozenset())
 
 
 def test_every_template_the_package_produces_has_a_chinese_entry_with_the_same_placeholders():
@@ -132,14 +123,8 @@ def test_the_timing_in_chinese(one_torch_thread):
 
 
 def through_the_home_page(query: dict):
-    """The page reached from the home page, as a learner does: app.py has run once, so its sidebar (the language
-    switch) is drawn on the page too."""
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.query_params.update(query)
-    at.run()
-    return _run(at.switch_page(PAGE))
+    """The page reached from the home page, as a learner does (visible.from_home)."""
+    return _run(from_home(PAGE, query, timeout=120))
 
 
 def test_switching_the_language_keeps_the_pages_settings_and_results(one_torch_thread):

@@ -4,19 +4,16 @@ and results kept across a change of language."""
 
 from __future__ import annotations
 
-import ast
 import json
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from conftest import ROOT
 from sklearn.linear_model import LogisticRegression
 from streamlit.testing.v1 import AppTest
 from threadpoolctl import threadpool_limits
-from visible import untranslated
+from visible import from_home, translate_literals, untranslated
 
 from pytorch_explorer.compare import figures
 from pytorch_explorer.compare.baselines import BASELINES, DigitSplit, baseline_words, convergence_notes
@@ -39,14 +36,7 @@ def one_thread(one_torch_thread):
 
 def package_templates() -> list[str]:
     """Every English text pytorch_explorer.compare passes to translate(...) as a literal."""
-    out = []
-    for path in sorted((ROOT / "pytorch_explorer" / "compare").glob("*.py")):
-        for node in ast.walk(ast.parse(Path(path).read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "translate":
-                first = node.args[0]
-                if isinstance(first, ast.Constant) and isinstance(first.value, str):
-                    out.append(first.value)
-    return out
+    return translate_literals("compare")
 
 
 def test_every_text_the_package_can_show_has_a_chinese_entry_with_the_same_placeholders():
@@ -114,12 +104,9 @@ def _run(at: AppTest) -> AppTest:
     return at
 
 
-def through_the_home_page(query: dict) -> AppTest:
-    """The page reached from the home page, as a learner does: the sidebar's language switch is drawn on it."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    at.query_params.update(query)
-    at.run()
-    return _run(at.switch_page(PAGE))
+def through_the_home_page(query: dict):
+    """The page reached from the home page, as a learner does (visible.from_home)."""
+    return _run(from_home(PAGE, query, timeout=180))
 
 
 def chart_titles(at: AppTest) -> list[str]:

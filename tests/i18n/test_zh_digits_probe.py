@@ -4,11 +4,9 @@ and settings kept across a change of language."""
 
 from __future__ import annotations
 
-import ast
 import base64
 import io
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,7 +14,7 @@ import torch
 from conftest import ROOT
 from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
-from visible import untranslated
+from visible import translate_literals, untranslated
 
 from pytorch_explorer.digits import mine
 from pytorch_explorer.digits.data import load_bundled
@@ -189,20 +187,9 @@ def test_switching_the_language_keeps_the_pages_settings(tiny):
 
 # ----------------------------------------------------------------------------- the package's words
 def package_templates() -> list[str]:
-    """Every English text digits.probe and digits.mine pass to translate(...): all they can show a learner."""
-    out = []
-    folders = [ROOT / "pytorch_explorer" / "digits" / name for name in ("probe", "mine")]
-    for path in sorted(p for folder in folders for p in folder.glob("*.py")):
-        for node in ast.walk(ast.parse(Path(path).read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "translate":
-                first = node.args[0]
-                if isinstance(first, ast.IfExp):  # translate("one" if n == 1 else "many {n}", lang)
-                    out += [first.body.value, first.orelse.value]
-                elif isinstance(first, ast.Constant):
-                    out.append(first.value)
-                else:  # a name the test lists below (BASE_NOTE, a figure's trace names)
-                    assert ast.unparse(first) in {"BASE_NOTE", "name"}, ast.unparse(node)
-    return out
+    """Every English text digits.probe and digits.mine pass to translate(...): all they can show a learner
+    (BASE_NOTE and a figure's trace names are listed by the tests below)."""
+    return translate_literals("digits/probe", "digits/mine", allowed=frozenset({"BASE_NOTE", "name"}))
 
 
 def test_every_template_the_package_and_the_page_translate_has_a_chinese_entry():

@@ -5,13 +5,12 @@ holds them, and a shared link must open the same race in either language."""
 
 from __future__ import annotations
 
-import ast
 import math
 import re
 
 import pytest
-from conftest import ROOT, open_in_app
-from visible import untranslated
+from conftest import open_in_app
+from visible import from_home, translate_literals, untranslated
 
 from pytorch_explorer.i18n import catalogue, placeholders
 from pytorch_explorer.optim import figures
@@ -30,14 +29,7 @@ NAMES = {"SGD", "Nesterov", "Adagrad", "RMSprop", "Adam", "AdamW", "StepLR", "Co
 
 def package_templates() -> list[str]:
     """Every English text pytorch_explorer.optim passes to translate(...) as a literal."""
-    out = []
-    for path in sorted((ROOT / "pytorch_explorer" / "optim").glob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "translate":
-                first = node.args[0]
-                if isinstance(first, ast.Constant):
-                    out.append(first.value)
-    return out
+    return translate_literals("optim")
 
 
 def shown_constants() -> list[str]:
@@ -196,13 +188,8 @@ def test_the_main_controls_in_chinese():
 
 
 def through_the_home_page(query: dict):
-    """The page reached from the home page, as a learner does: the sidebar (the language switch) is drawn."""
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.query_params.update(query)
-    at.run()
-    return _run(at.switch_page(PAGE))
+    """The page reached from the home page, as a learner does (visible.from_home)."""
+    return _run(from_home(PAGE, query, timeout=120))
 
 
 def test_switching_the_language_keeps_the_pages_settings_and_results():

@@ -3,15 +3,13 @@ package's figures and messages, and the switch back to English keeping the netwo
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 import time
-from pathlib import Path
 
 import pytest
-from conftest import ROOT, open_in_app
-from visible import untranslated
+from conftest import open_in_app
+from visible import translate_literals, untranslated
 
 from pytorch_explorer.i18n import catalogue, placeholders
 from pytorch_explorer.playground import figures
@@ -27,14 +25,7 @@ SYMBOLS = {"−"}  # the "one neuron less" buttons: a minus sign (U+2212), besid
 
 def package_templates() -> list[str]:
     """Every English text pytorch_explorer.playground passes to translate(...): all it can show a learner."""
-    out = []
-    for path in sorted((ROOT / "pytorch_explorer" / "playground").glob("*.py")):
-        for node in ast.walk(ast.parse(Path(path).read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "translate":
-                first = node.args[0]
-                assert isinstance(first, ast.Constant) and isinstance(first.value, str), ast.unparse(node)
-                out.append(first.value)
-    return out
+    return translate_literals("playground", allowed=frozenset())
 
 
 def test_every_template_the_package_produces_has_a_chinese_entry_with_the_same_placeholders():

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import ROOT, open_in_app
+from conftest import open_in_app
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from visible import untranslated
+from visible import from_home, untranslated
 
 import ui.i18n
 from pytorch_explorer.i18n import catalogue, missing
@@ -24,14 +24,8 @@ ALLOWED = {"✕"}
 
 
 def through_home(page_path: str, lang: str = "zh"):
-    """The app opened at its home page, then this page through the sidebar (the language switch is there:
-    an AppTest whose first run switches page shows no sidebar)."""
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.query_params["lang"] = lang
-    at.run()
-    at.switch_page(page_path).run()
+    """The app opened at its home page, then this page through the sidebar (visible.from_home)."""
+    at = from_home(page_path, {"lang": lang}, timeout=60).run()
     assert not at.exception, at.exception
     return at
 

@@ -6,14 +6,12 @@ both languages: the URL holds the label a control shows, and a shared link must 
 
 from __future__ import annotations
 
-import ast
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT, open_in_app
-from visible import untranslated
+from conftest import open_in_app
+from visible import from_home, translate_literals, untranslated
 
 from pytorch_explorer.i18n import catalogue, placeholders
 from pytorch_explorer.toy import code as toy_code
@@ -39,13 +37,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 def package_templates() -> list[str]:
     """Every English text pytorch_explorer.toy can show a learner in another language: the literals it passes to
     translate(...), and the texts of its tables that it translates by key (titles, defects, notes, problems)."""
-    out = []
-    for path in sorted((ROOT / "pytorch_explorer" / "toy").glob("*.py")):
-        for node in ast.walk(ast.parse(Path(path).read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "translate":
-                first = node.args[0]
-                if isinstance(first, ast.Constant) and isinstance(first.value, str):
-                    out.append(first.value)
+    out = translate_literals("toy")
     out += [t for t in [*IMPLEMENTATION_TITLES.values(), *SHORT_TITLES.values()] if t not in UNTRANSLATED_TITLES]
     out += [LOSS_NAME, *(d[part] for d in ARTICLE_DEFECTS for part in ("defect", "effect"))]
     out += [toy_code.DEFECT_NOTES[n] for n in (1, 2, 3)] + list(toy_code.SAME_LABELS.values())
@@ -160,14 +152,8 @@ def test_the_speed_tab_in_chinese(one_torch_thread):
 
 
 def through_the_home_page(query: dict):
-    """The page reached from the home page, as a learner does: app.py has run once, so its sidebar (the language
-    switch) is drawn on the page too."""
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
-    at.query_params.update(query)
-    at.run()
-    return _run(at.switch_page(PAGE))
+    """The page reached from the home page, as a learner does (visible.from_home)."""
+    return _run(from_home(PAGE, query, timeout=240))
 
 
 def test_switching_the_language_keeps_the_pages_settings_and_results(one_torch_thread):

@@ -63,3 +63,38 @@ def untranslated(at, allowed: set[str] = frozenset()) -> list[str]:
         if words_left(text).strip():
             out.append(text)
     return out
+
+
+def translate_literals(*folders: str, allowed: frozenset[str] | None = None) -> list[str]:
+    """The English texts the package folders (`"optim"`, `"digits/probe"`, ...) pass to `translate(...)`: its
+    literals, and both branches of a `"one" if n == 1 else "many"`. With `allowed` (names of constants a test
+    lists itself), any other non-literal first argument fails the test; without it, they are skipped."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "pytorch_explorer"
+    out: list[str] = []
+    for path in sorted(p for folder in folders for p in (root / folder).glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "translate" and node.args):
+                continue
+            first = node.args[0]
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                out.append(first.value)
+            elif isinstance(first, ast.IfExp) and all(isinstance(b, ast.Constant) for b in (first.body, first.orelse)):
+                out += [first.body.value, first.orelse.value]
+            elif allowed is not None:
+                assert ast.unparse(first) in allowed, f"{path.name}: {ast.unparse(node)}"
+    return out
+
+
+def from_home(page_path: str, query: dict, timeout: float = 120):
+    """An AppTest of the app opened at its home page, then switched (not yet run) to `page_path`: app.py has
+    run once, so the sidebar (the language switch) is drawn on the page too, as a learner sees it."""
+    from streamlit.testing.v1 import AppTest
+
+    root = __import__("pathlib").Path(__file__).resolve().parents[2]
+    at = AppTest.from_file(str(root / "app.py"), default_timeout=timeout)
+    at.query_params.update(query)
+    at.run()
+    return at.switch_page(page_path)
