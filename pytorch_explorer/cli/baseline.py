@@ -12,18 +12,11 @@ import argparse
 import json
 import warnings
 
+from pytorch_explorer.cli.args import whole_number
 from pytorch_explorer.compare.baselines import BASELINES, MAX_SEED
 
 
-def seed_arg(text: str) -> int:
-    """--seed: a whole number from 0 to 2**32 - 1 (scikit-learn's random_state)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a whole number") from None
-    if not 0 <= value <= MAX_SEED:
-        raise argparse.ArgumentTypeError(f"the seed must be between 0 and {MAX_SEED}, not {text[:40]}")
-    return value
+seed_arg = whole_number(0, MAX_SEED)  # --seed: scikit-learn's random_state, 0 to 2**32 - 1
 
 
 def fraction_arg(text: str) -> float:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pytorch_explorer.cli.args import whole_number
 from pytorch_explorer.core.devices import DEVICE_CHOICES, cpu_count
 from pytorch_explorer.core.errors import DataError, ExplorerError
 from pytorch_explorer.digits.models import ACTIVATIONS, ARCHS, KERNEL_SIZES
@@ -32,15 +33,7 @@ from pytorch_explorer.digits.models import ACTIVATIONS, ARCHS, KERNEL_SIZES
 MAX_SEED = 2**63 - 1  # torch.manual_seed takes a 64-bit integer
 
 
-def seed_arg(text: str) -> int:
-    """--seed: an integer from 0 to MAX_SEED (argparse prints the message, not an overflow traceback)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a whole number") from None
-    if not 0 <= value <= MAX_SEED:
-        raise argparse.ArgumentTypeError(f"the seed must be between 0 and {MAX_SEED}, not {text[:40]}")
-    return value
+seed_arg = whole_number(0, MAX_SEED)  # --seed: torch.manual_seed takes up to 2**63 - 1
 
 
 def threads_arg(text: str) -> int:
