@@ -7,7 +7,7 @@ import re
 import time
 
 import pytest
-from conftest import expect_no_exception, open_in_app, open_page, screenshot, url_notes
+from conftest import expect_no_exception, open_in_app, open_page, screenshot, url_notes, wait_idle
 from streamlit.testing.v1 import AppTest
 
 PAGE = "pages/playground.py"
@@ -168,6 +168,8 @@ def test_redraws_per_second_with_four_layers_of_eight(page, app_url):
     print(f"\nbrowser: {frames / seconds:.1f} redraws/s, {epochs / seconds:.1f} epochs/s "
           "(4 hidden layers of 8, node heatmaps on)")
     assert frames > 0
+    page.get_by_role("button", name="Play", exact=True).wait_for(timeout=30_000)  # paused: the charts hold still
+    wait_idle(page)
     page.locator('[data-testid="stPlotlyChart"]').first.scroll_into_view_if_needed()
     time.sleep(1.0)
     screenshot(page, "playground-8-8-8-8")
