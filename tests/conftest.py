@@ -91,6 +91,21 @@ def browser_context_args(browser_context_args):
 
 
 
+def run_shown_code(code: str, tmp_path: Path) -> dict:
+    """Run the code a page shows as the learner would (a script file), its printed output kept under
+    "__printed__" in the namespace it leaves."""
+    import contextlib
+    import io
+    import runpy
+
+    path = tmp_path / "shown.py"
+    path.write_text(code)
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        namespace = runpy.run_path(str(path))
+    namespace["__printed__"] = printed.getvalue()
+    return namespace
+
+
 @contextmanager
 def streamlit_server(log: Path) -> Iterator[tuple[str, subprocess.Popen]]:
     """`streamlit run app.py` on a free port, on this test session's data folder ($PTE_DATA_DIR), its output

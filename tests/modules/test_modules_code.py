@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
-import runpy
 
 import pytest
+from conftest import run_shown_code
 import torch
 
 from pytorch_explorer.modules.code import model_code, toy_module_code
@@ -16,13 +14,6 @@ from pytorch_explorer.modules.modes import compare_modes
 from pytorch_explorer.modules.report import inspect_model
 
 
-def _run(code: str, tmp_path) -> dict:
-    path = tmp_path / "shown.py"
-    path.write_text(code)
-    with contextlib.redirect_stdout(io.StringIO()) as printed:
-        namespace = runpy.run_path(str(path))
-    namespace["__printed__"] = printed.getvalue()
-    return namespace
 
 
 CASES = [(PRESETS["The article's MLP"].spec, (4, 784)), (PRESETS["A small CNN"].spec, (2, 1, 28, 28)),
@@ -34,7 +25,7 @@ CASES = [(PRESETS["The article's MLP"].spec, (4, 784)), (PRESETS["A small CNN"].
 @pytest.mark.parametrize("training", [True, False])
 def test_the_shown_code_reproduces_the_page(spec, shape, training, tmp_path, one_torch_thread):
     layers = parse_spec(spec)
-    ns = _run(model_code(layers, shape, seed=4, training=training), tmp_path)
+    ns = run_shown_code(model_code(layers, shape, seed=4, training=training), tmp_path)
     report = inspect_model(layers, shape, seed=4, training=training)
     assert ns["total"] == report.total
     assert [(name, str(tuple(i)), str(tuple(o))) for name, i, o in ns["shapes"]] == [
@@ -54,7 +45,7 @@ def test_the_shown_code_reproduces_the_page(spec, shape, training, tmp_path, one
 
 @pytest.mark.parametrize("hidden, seed", [(3, 0), (6, 11)])
 def test_the_twins_code_reproduces_the_check(hidden, seed, tmp_path):
-    ns = _run(toy_module_code(hidden, seed), tmp_path)
+    ns = run_shown_code(toy_module_code(hidden, seed), tmp_path)
     check = twin_check(hidden, seed)
     assert torch.equal(ns["output_module"], check.module_output) and torch.equal(ns["output_twin"], check.sequential_output)
     assert "largest difference: 0.0" in ns["__printed__"]

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
-import runpy
 
 import numpy as np
 import pytest
+from conftest import run_shown_code
 import torch
 
 from pytorch_explorer.toy import code as toy_code
@@ -17,13 +15,6 @@ from pytorch_explorer.toy.training import train_to_end
 ARTICLE = ToySettings()
 
 
-def _run_code(code: str, tmp_path) -> dict:
-    path = tmp_path / "shown.py"
-    path.write_text(code)
-    with contextlib.redirect_stdout(io.StringIO()) as printed:
-        namespace = runpy.run_path(str(path))
-    namespace["__printed__"] = printed.getvalue()
-    return namespace
 
 
 @pytest.mark.parametrize("impl", IMPLEMENTATIONS)
@@ -33,7 +24,7 @@ def _run_code(code: str, tmp_path) -> dict:
 ])
 def test_the_shown_code_runs_and_reproduces_the_package(impl, changes, tmp_path):
     s = ToySettings(epochs=40, seed=7, **changes)
-    namespace = _run_code(toy_code.implementation_code(impl, s), tmp_path)
+    namespace = run_shown_code(toy_code.implementation_code(impl, s), tmp_path)
     output = namespace["output"]
     if isinstance(output, torch.Tensor):
         output = output.detach().double().numpy()
