@@ -73,7 +73,7 @@ def overlay(store: RunStore, workspace: str, records: list[RunRecord], labels: d
     if not chosen:
         return
     series = views.overlay_series(store, workspace, chosen, labels)
-    st.plotly_chart(views.overlay_figure(series, lang()), key="runs_overlay")
+    st.plotly_chart(views.runs_overlay_figure(series, lang()), key="runs_overlay")
     empty = [label for label, s in series.items() if not s["loss_steps"] and not s["epoch_val_acc"]]
     if empty:
         st.caption(tr("No curves recorded for {runs} (an imported model keeps its weights, not its training "

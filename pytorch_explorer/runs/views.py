@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from pytorch_explorer.digits.models import MLPConfig, mlp_code
-from pytorch_explorer.digits.training.figures import loss_ceiling, runs_overlay_figure
+from pytorch_explorer.digits.training.figures import runs_overlay_figure
 from pytorch_explorer.i18n import DEFAULT, translate
 from pytorch_explorer.runs.store import STATUSES, RunRecord, RunStore
 
@@ -34,7 +34,7 @@ COLUMNS = ("name", "page", "model", "status", "source", "device", "accuracy", "f
            "duration")
 
 __all__ = ["ALL_PAGES", "ALL_SOURCES", "BASELINE_KIND", "COLUMNS", "PAGE_OF_KIND", "STATUSES", "file_stem",
-           "filter_options", "filter_runs", "format_duration", "load_code", "model_of", "overlay_figure",
+           "filter_options", "filter_runs", "format_duration", "load_code", "model_of",
            "overlay_series", "page_of", "run_code", "run_duration", "run_labels", "run_rows", "runs_overlay_figure",
            "status_label"]
 
@@ -143,31 +143,6 @@ def overlay_series(store: RunStore, workspace: str, run_ids: Iterable[str], labe
             "epoch_val_acc": [_number(m["val_acc"]) for m in sorted(epochs, key=lambda m: m["epoch"])],
         }
     return series
-
-
-def overlay_figure(series: Mapping[str, Mapping[str, Any]], lang: str = DEFAULT) -> Any:
-    """runs_overlay_figure (shared with the trainer) with its titles, axes and off-scale markers in `lang`."""
-    fig = runs_overlay_figure(series)
-    if lang == DEFAULT:
-        return fig
-    subplot_titles = {"Loss": translate("Loss (runs compared)", lang),
-                      "Validation accuracy": translate("Validation accuracy (runs compared)", lang)}
-    for note in fig.layout.annotations:
-        note.text = subplot_titles.get(note.text, note.text)
-    fig.update_layout(title=translate("Runs compared", lang))
-    fig.update_xaxes(title=translate("training step", lang), row=1, col=1)
-    fig.update_xaxes(title=translate("epoch (runs compared)", lang), row=1, col=2)
-    if fig.layout.yaxis.title.text != "loss":  # clipped: the ceiling the figure used
-        ceiling = loss_ceiling(*(list(m.get("loss_history", [])) for m in series.values()))
-        fig.update_yaxes(title=translate("loss (clipped at {ceiling}: higher points on the top edge)", lang)
-                         .format(ceiling=f"{ceiling:.3g}"), row=1, col=1)
-    else:
-        fig.update_yaxes(title=translate("loss (runs compared)", lang), row=1, col=1)
-    off_scale = translate("{name}: off the scale", lang)
-    for trace in fig.data:
-        if trace.name and trace.name.endswith(": off the scale"):
-            trace.name = off_scale.format(name=trace.name.removesuffix(": off the scale"))
-    return fig
 
 
 def file_stem(name: str) -> str:

@@ -66,18 +66,18 @@ def test_the_overlay_figure_in_chinese_and_unchanged_in_english():
     series = {"a": {"loss_steps": [1, 2, 3], "loss_history": [2.3, float("nan"), 0.5], "epoch_val_acc": [0.5, 0.7]},
               "b": {"loss_steps": [1, 2], "loss_history": [2.0, 1.0], "epoch_val_acc": [0.6]}}
     english = views.runs_overlay_figure(series)
-    fig = views.overlay_figure(series, "zh")
+    fig = views.runs_overlay_figure(series, "zh")  # the trainer's figure, the same on both pages
     assert fig.layout.title.text == "训练记录对比"
     assert [a.text for a in fig.layout.annotations] == ["损失", "验证集准确率"]
-    assert fig.layout.xaxis.title.text == "训练步数" and fig.layout.xaxis2.title.text == "轮次"
+    assert fig.layout.xaxis.title.text == "步数" and fig.layout.xaxis2.title.text == "轮次"
     assert fig.layout.yaxis.title.text.startswith("损失（截断于 ")  # the NaN sits on the top edge
     ceiling = re.search(r"clipped at ([\d.]+):", english.layout.yaxis.title.text).group(1)
     assert f"截断于 {ceiling}：" in fig.layout.yaxis.title.text  # the same ceiling
     assert "a：超出坐标范围" in {t.name for t in fig.data}
     assert [list(t.y) for t in fig.data] == [list(t.y) for t in english.data]  # the same curves
-    plain = views.overlay_figure({"b": series["b"]}, "zh")
+    plain = views.runs_overlay_figure({"b": series["b"]}, "zh")
     assert plain.layout.yaxis.title.text == "损失"
-    assert views.overlay_figure(series).to_json() == english.to_json()
+    assert views.runs_overlay_figure(series, "en").to_json() == english.to_json()
 
 
 def _run(at: AppTest) -> AppTest:
@@ -137,7 +137,7 @@ def test_the_runs_in_chinese_then_in_english_with_the_same_settings(store):
     _run(at)
     (chart,) = at.get("plotly_chart")
     layout = json.loads(chart.proto.spec)["layout"]
-    assert layout["title"]["text"] == "训练记录对比" and layout["xaxis"]["title"]["text"] == "训练步数"
+    assert layout["title"]["text"] == "训练记录对比" and layout["xaxis"]["title"]["text"] == "步数"
     assert {t["name"] for t in json.loads(chart.proto.spec)["data"]} == {"wide net", "toy 4-3-1"}
     assert at.caption[-1].value.startswith("玩具网络 · 已完成")
     labels = {b.proto.label: b.proto for b in at.get("download_button")}
