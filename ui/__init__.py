@@ -18,7 +18,7 @@ def code_expander(code: str, title: str = "PyTorch code", expanded: bool = False
     """The expander every page ends with: the code that reproduces what the page just did."""
     from ui.i18n import tr
 
-    with st.expander(tr(title) if title == "PyTorch code" else title, expanded=expanded):
+    with st.expander(tr(title), expanded=expanded):  # a title already translated is its own key: unchanged
         st.code(code, language="python", wrap_lines=True)
 
 
