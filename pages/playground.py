@@ -38,7 +38,7 @@ current = state.get("pg_trainer")
 try:
     config = view.controls()
 except PlaygroundError as exc:  # a hand-typed layers box or an odd address: refused, the last network kept
-    st.error(tr("{error} The network below keeps its last usable settings.", error=exc))
+    st.error(tr("{error} The network below keeps its last usable settings.", error=ui.error_text(exc)))
     config = current.config if isinstance(current, PlaygroundTrainer) else PlaygroundConfig()
 trainer = state.pg_trainer = trainer_for(config, current if isinstance(current, PlaygroundTrainer) else None)
 

@@ -22,6 +22,15 @@ def code_expander(code: str, title: str = "PyTorch code", expanded: bool = False
         st.code(code, language="python", wrap_lines=True)
 
 
+def error_text(error: BaseException) -> str:
+    """An exception's message for the learner: a package error in this session's language, others as they say."""
+    from pytorch_explorer.core.errors import message
+
+    from ui.i18n import lang
+
+    return message(error, lang())
+
+
 @contextmanager
 def friendly_errors(what: str = "That") -> Iterator[None]:
     """Turn a learner-fixable error into st.error instead of a traceback."""
@@ -30,7 +39,7 @@ def friendly_errors(what: str = "That") -> Iterator[None]:
     try:
         yield
     except ExplorerError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
         show_hint(exc)
     except (ValueError, TypeError, RuntimeError) as exc:
         st.error(tr("{what} did not work: {error}", what=tr(what), error=exc))
@@ -61,7 +70,7 @@ def checked_once(key: str, signature: str, fn: Callable[..., Any], *args: Any, *
             check(fn, *args, **kwargs)
             memo = (signature, "")
         except BudgetError as exc:
-            memo = (signature, str(exc))
+            memo = (signature, error_text(exc))
         st.session_state[key] = memo
     if memo[1]:
         raise BudgetError(memo[1])

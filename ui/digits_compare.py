@@ -34,7 +34,7 @@ from pytorch_explorer.digits.data import load_digits
 from pytorch_explorer.digits.models import TrainedModel
 from pytorch_explorer.digits.shelf import StoreShelf
 from pytorch_explorer.runs import RunStore
-from ui import model_shelf
+from ui import error_text, model_shelf
 from ui.i18n import lang, tr
 from ui.settings import KEEP
 
@@ -204,7 +204,7 @@ def quick_train() -> None:
         state["dc_map_model"] = name
         state["dc_flash"] = ("success", tr("Trained {name}: its hidden layer is mapped below.", name=as_code(name)))
     except ExplorerError as exc:
-        state["dc_flash"] = ("error", str(exc))
+        state["dc_flash"] = ("error", error_text(exc))
 
 
 def map_controls(shelf: StoreShelf) -> tuple[TrainedModel | None, str, int]:

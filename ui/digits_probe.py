@@ -33,7 +33,7 @@ from pytorch_explorer.digits.preprocess import (
 )
 from pytorch_explorer.digits.probe import figures as figs
 from pytorch_explorer.digits.shelf import StoreShelf
-from ui import friendly_errors, settings
+from ui import error_text, friendly_errors, settings
 from pytorch_explorer.i18n import translate
 from ui.digits_probe_common import (NO_CHART_BAR, Probed, add_model, bundled_digits, clear_canvas, option_captions,
                                      preprocess_words, sentences, state)
@@ -68,7 +68,7 @@ def train_now(article_faithful: bool = False) -> None:
         with st.spinner(words):
             add_model(train_to_completion(config), f"quick ({config.label})", "one click on the probe page")
     except ExplorerError as exc:
-        state["probe_model_error"] = str(exc)
+        state["probe_model_error"] = error_text(exc)
 
 
 def load_uploaded_model() -> None:
@@ -81,7 +81,7 @@ def load_uploaded_model() -> None:
                   f"loaded from {upload.name}")
         state.pop("probe_model_error", None)
     except ExplorerError as exc:
-        state["probe_model_error"] = str(exc)
+        state["probe_model_error"] = error_text(exc)
 
 
 def model_loaders(caption: str) -> None:
@@ -149,7 +149,7 @@ def digit_from_canvas() -> PreprocessResult | None:
         try:
             return preprocess_digit(canvas.image_data, name="the drawing")
         except ImageError as exc:
-            st.warning(preprocess_words(str(exc)))
+            st.warning(preprocess_words(error_text(exc)))
     return None
 
 
@@ -169,7 +169,7 @@ def digit_from_upload() -> PreprocessResult | None:
             st.image(preview, width=220, caption=f"{escape_markdown(upload.name)} ({width}x{height}{shrunk})")
         return preprocess_digit(picture, name=upload.name)
     except ImageError as exc:
-        st.error(preprocess_words(str(exc)))
+        st.error(preprocess_words(error_text(exc)))
     return None
 
 

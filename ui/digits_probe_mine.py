@@ -17,7 +17,7 @@ from pytorch_explorer.core.text import as_code, escape_markdown
 from pytorch_explorer.digits import mine, probe
 from pytorch_explorer.digits.probe import figures as figs
 from pytorch_explorer.i18n import translate
-from ui import code_expander, friendly_errors
+from ui import code_expander, error_text, friendly_errors
 from ui.digits_probe_common import NO_CHART_BAR, Probed, bundled_digits, clear_canvas, option_captions, sentences, state
 from ui.i18n import lang, tr
 from ui.settings import KEEP
@@ -60,7 +60,7 @@ def keep_digit(digit: np.ndarray, from_canvas: bool) -> None:
     try:
         store.add(digit, int(label))
     except ExplorerError as exc:
-        state["probe_mine_note"] = ("error", str(exc))
+        state["probe_mine_note"] = ("error", error_text(exc))
         return
     state["probe_mine_note"] = ("success", tr("Kept as a {label}: {n} in my digits ({cap}). See them, and fine-tune "
                                               "the model on them, in the **My digits** tab.", label=label,
@@ -98,7 +98,7 @@ def import_digits(key: str) -> None:
     try:
         report = mine.import_zip(my_digits(), upload.getvalue(), upload.name)
     except ExplorerError as exc:
-        state["probe_mine_tab_note"] = ("error", str(exc))
+        state["probe_mine_tab_note"] = ("error", error_text(exc))
         return
     kind = "success" if report.added and not report.problems else "warning"
     state["probe_mine_tab_note"] = (kind, report.summary_in(lang()), report.problems)

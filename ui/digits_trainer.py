@@ -35,7 +35,7 @@ from pytorch_explorer.digits.training import TrainConfig, estimate_seconds, form
 from pytorch_explorer.digits.training import figures as figs
 from pytorch_explorer.digits.training.messages import localize
 from pytorch_explorer.digits.training.preview import measure_samples_per_s
-from ui import friendly_errors
+from ui import error_text, friendly_errors
 from ui.digits_trainer_live import (  # re-exported: the page and the tests take them from here
     METRIC_CHARS as METRIC_CHARS, DatasetCache as DatasetCache, RunCurves as RunCurves,
     comparison_note as comparison_note, digits_with_progress, history_table as history_table, is_job as is_job,
@@ -319,7 +319,7 @@ def take_full_mnist_request(state: Any) -> None:
                 min(done / total, 1.0), text=of.format(done=f"{done / 2**20:.1f}", total=f"{total / 2**20:.1f}")))
         except (ExplorerError, OSError) as exc:
             state["dt_mnist_error"] = tr("Could not download MNIST: {error} Nothing was changed; the bundled digits are "
-                                         "still here.", error=escape_markdown(str(exc)))
+                                         "still here.", error=escape_markdown(error_text(exc)))
             return
         finally:
             bar.empty()
@@ -391,7 +391,7 @@ def load_uploaded_model(shelf: StoreShelf, state: Any) -> None:
     try:
         trained = load_checkpoint(upload.getvalue(), name=upload.name)
     except ExplorerError as exc:
-        state["dt_upload_error"] = str(exc)
+        state["dt_upload_error"] = error_text(exc)
         return
     name = shelf.add(trained, f"loaded from {upload.name}", name=f"loaded: {upload.name}")
     state["dt_upload_note"] = tr("Loaded {file} as {name}: it is now the current model.", file=as_code(upload.name),

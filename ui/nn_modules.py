@@ -35,6 +35,7 @@ from pytorch_explorer.modules.modes import LayerBehaviour, ModeComparison
 from pytorch_explorer.modules.report import ModelReport, layer_rows
 from pytorch_explorer.modules.shapes import ArchitectureError, insert_layer, parse_input_shape
 from pytorch_explorer.toy.settings import ARTICLE_X
+from ui import error_text
 from ui.i18n import tr
 from ui.settings import KEEP
 
@@ -81,7 +82,7 @@ def start_architecture(raw: Mapping[str, list[str]]) -> None:
             set_architecture(format_spec(parse_spec(given)))
         except ExplorerError as exc:
             st.warning(tr("The architecture in this page's address could not be read, so it was not used: {error}",
-                          error=exc), icon=":material/link_off:")
+                          error=error_text(exc)), icon=":material/link_off:")
     named = (raw.get("nn_preset") or [None])[-1]
     preset = PRESETS[named if named in PRESETS else st.session_state.get("nn_preset") or DEFAULT_PRESET]
     if "nn_arch" not in st.session_state:  # a first visit: the preset's layers
@@ -127,7 +128,7 @@ def architecture_controls() -> list[LayerSpec] | None:
         if skipped:
             st.caption(tr("{n} row(s) without a layer type are ignored.", n=skipped))
     except ExplorerError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
     if layers is not None:
         spec = format_spec(layers)
         st.session_state.nn_arch = spec
@@ -164,7 +165,7 @@ def layer_guide() -> None:
 
 def show_architecture_error(exc: ArchitectureError) -> None:
     """The message, the layers that fit before the problem, and the fix as a button when there is one."""
-    st.error(str(exc), icon=":material/error:")
+    st.error(error_text(exc), icon=":material/error:")
     if exc.fix:
         st.button(tr("Fix: {fix}", fix=exc.fix_label), key="nn_fix", type="primary", on_click=set_architecture,
                   args=(format_spec(exc.fix),))

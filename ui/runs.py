@@ -17,6 +17,7 @@ from pytorch_explorer.core.text import as_code, escape_markdown
 from pytorch_explorer.core.errors import ExplorerError
 from pytorch_explorer.runs import RunRecord, RunStore, export_csv, export_json, import_checkpoint
 from pytorch_explorer.runs import views
+from ui import error_text
 from ui.i18n import lang, tr
 from ui.settings import KEEP
 
@@ -93,7 +94,7 @@ def _rename(store: RunStore, workspace: str, run_id: str) -> None:
     try:
         record = store.rename(workspace, run_id, st.session_state[f"runs_name_{run_id}"])
     except ExplorerError as exc:
-        flash("error", tr(str(exc)))  # the store's message, in Chinese where the catalogue has it
+        flash("error", error_text(exc))  # the store's message, in Chinese where the catalogue has it
     else:
         flash("success", tr("Renamed to {name}.", name=as_code(record.name)))
 
@@ -104,7 +105,7 @@ def _delete(store: RunStore, workspace: str, run_id: str) -> None:
         name = store.get(workspace, run_id).name
         store.delete(workspace, run_id)
     except ExplorerError as exc:
-        flash("error", str(exc))
+        flash("error", error_text(exc))
         return
     st.session_state.pop("runs_selected", None)
     st.session_state["runs_compare"] = [i for i in st.session_state.get("runs_compare", []) if i != run_id]
@@ -157,7 +158,7 @@ def _import(store: RunStore, workspace: str, upload_key: str) -> None:
         if name.strip():
             store.rename(workspace, run_id, name)
     except ExplorerError as exc:
-        flash("error", tr("{error} Nothing was added to your runs.", error=exc))
+        flash("error", tr("{error} Nothing was added to your runs.", error=error_text(exc)))
         return
     st.session_state["runs_upload_n"] += 1  # a fresh, empty upload box
     st.session_state["runs_import_name"] = ""

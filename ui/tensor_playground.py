@@ -23,7 +23,7 @@ from pytorch_explorer.tensors.figures import block_size, figure_for, figure_labe
 from pytorch_explorer.tensors.hints import hint_for
 from pytorch_explorer.tensors.numpy_twin import CLOSE, EQUAL, NO_TWIN, run_with_twin
 from pytorch_explorer.tensors.expressions import evaluate
-from ui import friendly_errors
+from ui import error_text, friendly_errors
 from ui.i18n import tr
 from ui.memory import drop_when_session_ends
 
@@ -114,7 +114,7 @@ def run_and_keep(source: str, tensors: MutableMapping[str, Any]) -> None:
         check(run_with_twin, source, dict(tensors))  # first in a worker under a hard time and memory budget
         value, twin, verdict = run_with_twin(source, tensors)
     except (ExplorerError, ValueError, TypeError, RuntimeError) as exc:
-        st.session_state[RESULT_KEY] = {"source": source, "error": str(exc), "hint": hint_for(exc)}
+        st.session_state[RESULT_KEY] = {"source": source, "error": error_text(exc), "hint": hint_for(exc)}
         return
     st.session_state[RESULT_KEY] = result = {"source": source, "value": value, "twin": twin, "verdict": verdict}
     drop_when_session_ends(result)  # the result's tensor is not kept for a session that has gone

@@ -1,8 +1,59 @@
-"""Exceptions whose messages a learner can act on; pages turn them into st.error."""
+"""Exceptions whose messages a learner can act on; pages turn them into st.error, in the learner's language.
+
+An `ExplorerError` is raised with a template and its values, so the page can show it in English or Chinese:
+
+    raise SpecError("A shape of {n} dimensions is too many; use at most {most}.", n=len(shape), most=8)
+
+`str(exc)` is the English sentence (the CLI, logs and `pytest.raises(match=...)` read that);
+`exc.message("zh")` translates the template with `pytorch_explorer.i18n` and fills the same values. A value
+that is itself an `ExplorerError`, or a `Term` (a word or phrase of the app's, such as a stage's name), is
+shown in the same language too. A template with no values is used as written (its braces stay braces).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class Term(str):
+    """A value of a message that is itself words to translate ("the drawing"), not data (a file name, a number)."""
 
 
 class ExplorerError(Exception):
     """Base class: the message says what went wrong and what to do."""
+
+    def __init__(self, template: object = "", *args: Any, **values: Any) -> None:
+        text = str(template)
+        super().__init__(text.format(**values) if values else text, *args)
+        self.template, self.values = text, values
+
+    def message(self, lang: str = "en") -> str:
+        """The message in `lang` ("en" or "zh"); English where the catalogue has no entry for the template."""
+        from pytorch_explorer.i18n import translate
+
+        text = translate(self.template, lang)
+        if not self.values:
+            return text
+        values = {k: v.message(lang) if isinstance(v, ExplorerError) else translate(v, lang) if isinstance(v, Term)
+                  else v for k, v in self.values.items()}
+        try:
+            return text.format(**values)
+        except (KeyError, IndexError, ValueError):  # a translation that lost a placeholder: the English words
+            return str(self)
+
+    def __reduce__(self):  # across processes (the bounded worker) with its template, values and attributes
+        return (_rebuild, (type(self), self.args), self.__dict__)
+
+
+def _rebuild(cls: type, args: tuple) -> ExplorerError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    return error
+
+
+def message(error: BaseException, lang: str = "en") -> str:
+    """What to show a learner for any exception: an ExplorerError in `lang`, anything else as it says."""
+    return error.message(lang) if isinstance(error, ExplorerError) else str(error)
 
 
 class DataError(ExplorerError, ValueError):
