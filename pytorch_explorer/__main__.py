@@ -2,4 +2,5 @@
 
 from pytorch_explorer.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # importing the module (a test reading the package's modules) runs nothing
+    raise SystemExit(main())

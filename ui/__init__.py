@@ -48,11 +48,11 @@ def friendly_errors(what: str = "That") -> Iterator[None]:
 
 def show_hint(error: BaseException) -> None:
     """Under PyTorch's own message, a learner's hint when one fits (dtype, shape, in-place, ...)."""
-    from pytorch_explorer.tensors.hints import hint_for
+    from pytorch_explorer.tensors.hints import hint_text
 
-    from ui.i18n import tr
+    from ui.i18n import lang, tr
 
-    hint = hint_for(error)
+    hint = hint_text(error, lang())
     if hint:
         st.info(tr("**Hint:** {hint}", hint=hint))
 

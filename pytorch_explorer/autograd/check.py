@@ -59,8 +59,8 @@ def finite_difference_check(graph: AutogradGraph, eps: float = 1e-6) -> list[Fin
     total = sum(inputs[n].numel() for n in names)
     if total > MAX_FD_ELEMENTS:
         raise GraphError(
-            f"Finite differences need two evaluations per input element; these inputs have {total} "
-            f"(the limit is {MAX_FD_ELEMENTS}). Use smaller inputs to check."
+            "Finite differences need two evaluations per input element; these inputs have {n} "
+            "(the limit is {most}). Use smaller inputs to check.", n=total, most=MAX_FD_ELEMENTS,
         )
     fresh = {n: t.detach().clone().requires_grad_(t.requires_grad) for n, t in inputs.items()}
     out = program(dict(fresh))
@@ -79,9 +79,9 @@ def finite_difference_check(graph: AutogradGraph, eps: float = 1e-6) -> list[Fin
     projected = (time.monotonic() - started) * 2 * total
     if projected > MAX_CHECK_SECONDS:
         raise CheckTooCostlyError(
-            f"That would take too long: checking needs {2 * total} evaluations of this expression, about "
-            f"{projected:.0f} s here (the limit is {MAX_CHECK_SECONDS:g} s). Use fewer input elements or a cheaper "
-            "expression to check."
+            "That would take too long: checking needs {n} evaluations of this expression, about {seconds:.0f} s "
+            "here (the limit is {limit:g} s). Use fewer input elements or a cheaper expression to check.",
+            n=2 * total, seconds=projected, limit=MAX_CHECK_SECONDS,
         )
     deadline = started + 2 * MAX_CHECK_SECONDS  # a second wall: evaluations slower than the first one
 
@@ -92,8 +92,9 @@ def finite_difference_check(graph: AutogradGraph, eps: float = 1e-6) -> list[Fin
         flat = numeric.view(-1)
         for i in range(base[name].numel()):
             if time.monotonic() > deadline:
-                raise CheckTooCostlyError(f"That would take too long: the check ran past {2 * MAX_CHECK_SECONDS:g} s "
-                                          "and was stopped. Use fewer input elements or a cheaper expression.")
+                raise CheckTooCostlyError("That would take too long: the check ran past {seconds:g} s and was "
+                                          "stopped. Use fewer input elements or a cheaper expression.",
+                                          seconds=2 * MAX_CHECK_SECONDS)
             plus, minus = base[name].clone(), base[name].clone()
             plus.view(-1)[i] += eps
             minus.view(-1)[i] -= eps

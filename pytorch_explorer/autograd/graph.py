@@ -97,11 +97,11 @@ class AutogradGraph:
         except (ExplorerError, ValueError, TypeError):
             raise
         except (RuntimeError, IndexError) as exc:
-            raise GraphError(f"The expression failed in PyTorch: {first_line(exc)}") from exc
+            raise GraphError("The expression failed in PyTorch: {reason}", reason=first_line(exc)) from exc
         if not isinstance(result, torch.Tensor):
             raise GraphError(
-                f"The expression gave a {type(result).__name__}, not a tensor: use the inputs (or torch.tensor) "
-                "so that there is something to differentiate."
+                "The expression gave a {kind}, not a tensor: use the inputs (or torch.tensor) "
+                "so that there is something to differentiate.", kind=type(result).__name__,
             )
         self.output = result
         self.nodes: dict[str, GraphNode] = {}
@@ -124,7 +124,8 @@ class AutogradGraph:
 
         def add(base: str, kind: str, **fields) -> str:
             if len(self.nodes) >= MAX_NODES:
-                raise GraphError(f"The graph has more than {MAX_NODES} nodes: too big to draw. Use a shorter expression.")
+                raise GraphError("The graph has more than {most} nodes: too big to draw. Use a shorter expression.",
+                                 most=MAX_NODES)
             node_id, k = base, 2
             while node_id in self.nodes:
                 node_id, k = f"{base} #{k}", k + 1
@@ -352,11 +353,12 @@ def check_input_names(inputs: dict[str, torch.Tensor]) -> None:
     """Refuse inputs the graph cannot show or differentiate, with a message saying what to change."""
     for name, t in inputs.items():
         if not name.isidentifier() or name in ("torch", "F", "out"):
-            raise GraphError(f"'{name}' cannot name an input: use a short name such as x, w or b.")
+            raise GraphError("'{name}' cannot name an input: use a short name such as x, w or b.", name=name)
         if not isinstance(t, torch.Tensor):
-            raise GraphError(f"Input '{name}' is not a tensor.")
+            raise GraphError("Input '{name}' is not a tensor.", name=name)
         if t.requires_grad and not t.is_floating_point():
-            raise GraphError(f"Input '{name}' holds integers; only floating-point tensors can have requires_grad.")
+            raise GraphError("Input '{name}' holds integers; only floating-point tensors can have requires_grad.",
+                             name=name)
 
 
 def first(grads: tuple) -> torch.Tensor | None:

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 import torch
 
 from pytorch_explorer.autograd.graph import AutogradGraph, GraphError, trace
+from pytorch_explorer.core.errors import ExplorerError
 from pytorch_explorer.tensors.language import ExpressionError, UnsafeExpressionError
 
 MODULE_NAMES = ("torch", "F")   # the evaluator's roots, always known
@@ -31,7 +32,7 @@ def trace_expression(source: str, inputs: dict[str, torch.Tensor]) -> AutogradGr
     except ExpressionError as exc:
         unknown = [name for name in unknown_names(source, inputs) if name in str(exc)]
         if unknown:
-            raise NotAnInputError(not_an_input_message(unknown[0], inputs)) from exc
+            raise not_an_input(unknown[0], inputs) from exc
         raise
 
 
@@ -50,29 +51,38 @@ def unknown_names(source: str, known: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(n for n in found if n not in allowed and not n.startswith("_")))
 
 
-def not_an_input_message(name: str, inputs: Iterable[str]) -> str:
-    """What to do about a name in the expression that no input has."""
+def not_an_input(name: str, inputs: Iterable[str]) -> NotAnInputError:
+    """What to do about a name in the expression that no input has: what to type, then why, when there is more
+    to say (each a whole sentence of the catalogue)."""
     names = sorted(inputs)
     if not names:
-        listed = ""
+        said = ExplorerError("`{name}` is not an input: add an input named {name} below.", name=name)
     elif len(names) == 1:
-        listed = f", or use the input {names[0]}"
+        said = ExplorerError("`{name}` is not an input: add an input named {name} below, or use the input {input}.",
+                             name=name, input=names[0])
     else:
-        listed = f", or use one of the inputs {', '.join(names[:-1])} or {names[-1]}"
-    text = f"`{name}` is not an input: add an input named {name} below{listed}."
+        said = ExplorerError("`{name}` is not an input: add an input named {name} below, or use one of the inputs "
+                             "{inputs} or {last}.", name=name, inputs=", ".join(names[:-1]), last=names[-1])
     if hasattr(builtins, name):
-        text += f" ({name} is one of Python's built-ins, which expressions here cannot use.)"
+        why = ExplorerError("({name} is one of Python's built-ins, which expressions here cannot use.)", name=name)
     elif name in ("np", "numpy", "math"):
-        text += f" ({name} is not available here: write the torch function, e.g. torch.exp(x).)"
+        why = ExplorerError("({name} is not available here: write the torch function, e.g. torch.exp(x).)", name=name)
     elif callable(getattr(torch, name, None)):
-        text += f" If you meant the function, write torch.{name}(...)."
-    return text
+        why = ExplorerError("If you meant the function, write torch.{name}(...).", name=name)
+    else:
+        return NotAnInputError(said.template, **said.values)
+    return NotAnInputError("{said} {why}", said=said, why=why)
 
 
-def not_a_value_message(input_name: str, name: str) -> str:
+def not_an_input_message(name: str, inputs: Iterable[str]) -> str:
+    """not_an_input's words in English."""
+    return str(not_an_input(name, inputs))
+
+
+def not_a_value(input_name: str, name: str) -> GraphError:
     """What to do about a name typed as an input's value."""
-    return (
-        f"Input {input_name}: `{name}` is not a value. An input's value is a number (2.0), a list of numbers "
+    return GraphError(
+        "Input {input}: `{name}` is not a value. An input's value is a number (2.0), a list of numbers "
         "([1.0, 2.0]) or a torch call (torch.randn(3)); it cannot use names, not even other inputs "
-        "(use them in the expression instead)."
+        "(use them in the expression instead).", input=input_name, name=name,
     )

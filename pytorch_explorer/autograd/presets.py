@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import torch
 
 from pytorch_explorer.autograd.graph import AutogradGraph, GraphError, trace, trace_function
-from pytorch_explorer.autograd.names import not_a_value_message, trace_expression, unknown_names
+from pytorch_explorer.autograd.names import not_a_value, trace_expression, unknown_names
 from pytorch_explorer.core.errors import BudgetError
 from pytorch_explorer.tensors.cost import TooCostlyError
 from pytorch_explorer.tensors.expressions import evaluate
@@ -128,31 +128,33 @@ PRESET_EDITED = ("Your own expression and inputs: the preset's notes no longer a
 def make_input(spec: InputSpec, seed: int = 0) -> torch.Tensor:
     """The tensor an InputSpec describes: numbers become float32 (int64 stays for integer data)."""
     if not spec.name.isidentifier():
-        raise GraphError(f"'{spec.name}' is not a valid input name: use letters, digits and _ (e.g. w1).")
+        raise GraphError("'{name}' is not a valid input name: use letters, digits and _ (e.g. w1).", name=spec.name)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         try:  # sized before anything is allocated: torch.randn(30000, 30000) is refused, never made
             value = evaluate(spec.value, {}, max_elements=MAX_INPUT_ELEMENTS)
         except TooCostlyError as exc:
-            raise InputTooLargeError(f"Input {spec.name}: {exc} Keep inputs to {MAX_INPUT_ELEMENTS} elements "
-                                     "or fewer.") from None
+            raise InputTooLargeError("Input {name}: {error} Keep inputs to {most} elements or fewer.",
+                                     name=spec.name, error=exc, most=MAX_INPUT_ELEMENTS) from None
         except ValueError as exc:
             names = unknown_names(spec.value, ())
             if names and names[0] in str(exc):
-                raise GraphError(not_a_value_message(spec.name, names[0])) from exc
-            raise GraphError(f"Input {spec.name}: {exc}") from exc
+                raise not_a_value(spec.name, names[0]) from exc
+            raise GraphError("Input {name}: {error}", name=spec.name, error=exc) from exc
     if isinstance(value, torch.Tensor):
         t = value.detach().clone()
     else:
         try:
             t = torch.tensor(value)
         except (TypeError, ValueError, RuntimeError) as exc:
-            raise GraphError(f"Input {spec.name}: {spec.value!r} is not a number or a list of numbers.") from exc
+            raise GraphError("Input {name}: {value!r} is not a number or a list of numbers.", name=spec.name,
+                             value=spec.value) from exc
     check_finite(spec, value, t)
     if t.numel() > MAX_INPUT_ELEMENTS:
-        raise GraphError(f"Input {spec.name} has {t.numel()} elements; keep inputs to {MAX_INPUT_ELEMENTS} or fewer.")
+        raise GraphError("Input {name} has {n} elements; keep inputs to {most} or fewer.", name=spec.name,
+                         n=t.numel(), most=MAX_INPUT_ELEMENTS)
     if t.is_complex():
-        raise GraphError(f"Input {spec.name} is complex; use real numbers here.")
+        raise GraphError("Input {name} is complex; use real numbers here.", name=spec.name)
     if t.dtype == torch.float64:
         t = t.float()
     if spec.requires_grad and not t.is_floating_point():
@@ -170,13 +172,14 @@ def check_finite(spec: InputSpec, value: object, t: torch.Tensor) -> None:
         wide = t.double()
     if bool(torch.isfinite(wide).all()):
         raise GraphError(
-            f"Input {spec.name}: {spec.value} holds a number too big for float32, the dtype inputs have here (the largest "
-            f"float32 is about {torch.finfo(torch.float32).max:.1e}), so it would become inf, and everything "
-            "computed from it, gradients included, inf or nan. Use a smaller number."
+            "Input {name}: {value} holds a number too big for float32, the dtype inputs have here (the largest "
+            "float32 is about {largest:.1e}), so it would become inf, and everything computed from it, gradients "
+            "included, inf or nan. Use a smaller number.",
+            name=spec.name, value=spec.value, largest=torch.finfo(torch.float32).max,
         )
     raise GraphError(
-        f"Input {spec.name} holds inf or nan (a number too big for float32 becomes inf; 0/0 gives nan): "
-        "nothing computed from it can be checked. Use finite numbers."
+        "Input {name} holds inf or nan (a number too big for float32 becomes inf; 0/0 gives nan): "
+        "nothing computed from it can be checked. Use finite numbers.", name=spec.name,
     )
 
 
@@ -185,7 +188,7 @@ def make_inputs(specs: list[InputSpec] | tuple[InputSpec, ...]) -> dict[str, tor
     inputs: dict[str, torch.Tensor] = {}
     for seed, spec in enumerate(specs):
         if spec.name in inputs:
-            raise GraphError(f"Two inputs are called {spec.name}: give each input its own name.")
+            raise GraphError("Two inputs are called {name}: give each input its own name.", name=spec.name)
         inputs[spec.name] = make_input(spec, seed)
     return inputs
 

@@ -181,7 +181,8 @@ class BoundedRunner:
         try:
             payload = pickle.dumps((fn, portable(args), portable(kwargs)))
         except (pickle.PicklingError, TypeError, AttributeError, RuntimeError) as exc:
-            raise BudgetError(f"This cannot be checked against the time and memory budget ({exc}).") from exc
+            raise BudgetError("This cannot be checked against the time and memory budget ({reason}).",
+                              reason=exc) from exc
         with self._slots:
             worker = self._take()
             outcome = "memory"
@@ -195,13 +196,13 @@ class BoundedRunner:
                     worker.kill()  # out of time (still running) or out of memory: a fresh worker next time
         if outcome == "time":
             raise BudgetExceeded(
-                f"That would take too long: it was still running after {self.seconds:g} s, so it was stopped. "
-                "Try smaller tensors or fewer steps."
+                "That would take too long: it was still running after {seconds:g} s, so it was stopped. "
+                "Try smaller tensors or fewer steps.", seconds=self.seconds,
             )
         if outcome == "memory":
             raise BudgetExceeded(
-                f"That would take too much memory: it needed more than {self.memory_bytes / 1024**3:.1f} GB, "
-                "so it was stopped. Try smaller tensors."
+                "That would take too much memory: it needed more than {gb:.1f} GB, so it was stopped. "
+                "Try smaller tensors.", gb=self.memory_bytes / 1024**3,
             )
 
     def shutdown(self) -> None:

@@ -68,15 +68,17 @@ def resolve_device(choice: str = "auto") -> torch.device:
     if choice.startswith("cuda"):
         if not torch.cuda.is_available():
             raise DeviceError(
-                "CUDA was asked for, but this PyTorch build sees no CUDA GPU "
-                f"(torch {torch.__version__}). Choose 'cpu' or 'auto'."
+                "CUDA was asked for, but this PyTorch build sees no CUDA GPU (torch {version}). Choose 'cpu' or 'auto'.",
+                version=torch.__version__,
             )
         device = torch.device(choice)
         if device.index is not None and device.index >= torch.cuda.device_count():
-            raise DeviceError(f"There is no {choice}: this machine has {torch.cuda.device_count()} CUDA GPU(s).")
+            raise DeviceError("There is no {device}: this machine has {n} CUDA GPU(s).", device=choice,
+                              n=torch.cuda.device_count())
         return device
     if choice == "mps":
         if not mps_available():
             raise DeviceError("Apple MPS was asked for, but it is not available here. Choose 'cpu' or 'auto'.")
         return torch.device("mps")
-    raise DeviceError(f"Unknown device {choice!r}: choose one of {', '.join(DEVICE_CHOICES)}.")
+    raise DeviceError("Unknown device {choice!r}: choose one of {choices}.", choice=choice,
+                      choices=", ".join(DEVICE_CHOICES))

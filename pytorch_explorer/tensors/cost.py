@@ -258,9 +258,11 @@ def loop_elements(name: str, inputs: tuple, kwargs: dict) -> int:
 
 
 def too_long(what: str, ns: float, limit_ns: float, where: str = "") -> TooCostlyError:
+    """The refusal of a step or an expression estimated at `ns` (`what`: code, or a `Term` to translate)."""
     return TooCostlyError(
-        f"That would take too long: {what} needs about {ns / 1e9:.3g} s of computing here, and the limit "
-        f"is {limit_ns / 1e9:.3g} s{where}. Use smaller tensors or arguments."
+        "That would take too long: {what} needs about {seconds:.3g} s of computing here, and the limit "
+        "is {limit:.3g} s{where}. Use smaller tensors or arguments.",
+        what=what, seconds=ns / 1e9, limit=limit_ns / 1e9, where=where,
     )
 
 

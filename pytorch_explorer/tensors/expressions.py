@@ -129,11 +129,14 @@ class TorchBackend:
         if node.id in self.names:
             value = self.names[node.id]
             if callable(value) and not isinstance(value, torch.Tensor):
-                raise UnsafeExpressionError(f"`{node.id}` is not a tensor or a number, so it cannot be used here.")
+                raise UnsafeExpressionError("`{name}` is not a tensor or a number, so it cannot be used here.",
+                                            name=node.id)
             return value
-        tensors = sorted(self.names)
-        known = f"the tensors {', '.join(tensors)}, torch and F" if tensors else "only torch and F (no tensors are named here)"
-        raise UnsafeExpressionError(f"Unknown name `{node.id}`: it is not defined here. You can use {known}.")
+        if self.names:
+            raise UnsafeExpressionError("Unknown name `{name}`: it is not defined here. You can use the tensors "
+                                        "{tensors}, torch and F.", name=node.id, tensors=", ".join(sorted(self.names)))
+        raise UnsafeExpressionError("Unknown name `{name}`: it is not defined here. You can use only torch and F "
+                                    "(no tensors are named here).", name=node.id)
 
     def sequence(self, node: ast.List | ast.Tuple, items: list[Any]) -> Any:
         return check_sequence(items if isinstance(node, ast.List) else tuple(items), node)
@@ -145,10 +148,10 @@ class TorchBackend:
         if path in ALLOWED_CONSTANTS:
             return ALLOWED_CONSTANTS[path]
         if path in ALLOWED_FUNCTIONS:
-            raise UnsafeExpressionError(f"`{path}` is a function, not a value: call it, e.g. `{path}(a)`.")
+            raise UnsafeExpressionError("`{path}` is a function, not a value: call it, e.g. `{path}(a)`.", path=path)
         if path in TORCH_NAMESPACES:
-            raise UnsafeExpressionError(f"`{path}` is a module, not a value: use one of its functions.")
-        raise UnsafeExpressionError(f"`{path}` is not allowed here.")
+            raise UnsafeExpressionError("`{path}` is a module, not a value: use one of its functions.", path=path)
+        raise UnsafeExpressionError("`{path}` is not allowed here.", path=path)
 
     def attribute(self, node: ast.Attribute, value: Any) -> Any:
         attr = node.attr
@@ -156,19 +159,23 @@ class TorchBackend:
             if attr in ALLOWED_ATTRIBUTES:
                 return getattr(value, attr)
             if attr in ALLOWED_METHODS:
-                raise UnsafeExpressionError(f"`{attr}` is a method: call it, e.g. `{ast.unparse(node)}()`.")
-            raise UnsafeExpressionError(f"The tensor attribute `{attr}` is not allowed here{snippet(node)}.")
+                raise UnsafeExpressionError("`{attr}` is a method: call it, e.g. `{call}()`.", attr=attr,
+                                            call=ast.unparse(node))
+            raise UnsafeExpressionError("The tensor attribute `{attr}` is not allowed here{where}.", attr=attr,
+                                        where=snippet(node))
         if (isinstance(value, tuple) and type(value).__module__ == "torch.return_types"
                 and attr in RESULT_FIELDS and attr in getattr(type(value), "__match_args__", ())):
             return getattr(value, attr)
-        raise UnsafeExpressionError(f"`.{attr}` cannot be read from a {type(value).__name__}{snippet(node)}.")
+        raise UnsafeExpressionError("`.{attr}` cannot be read from a {kind}{where}.", attr=attr,
+                                    kind=type(value).__name__, where=snippet(node))
 
     # -------------------------------------------------------------- operators
     def truth(self, node: ast.AST, value: Any) -> bool:
         try:
             return bool(value)
         except Exception as exc:  # noqa: BLE001 - e.g. "Boolean value of Tensor ... is ambiguous"
-            raise ExpressionError(f"Cannot use this as true/false{snippet(node)}: {first_line(exc)}") from None
+            raise ExpressionError("Cannot use this as true/false{where}: {reason}", where=snippet(node),
+                                  reason=first_line(exc)) from None
 
     def unary(self, node: ast.UnaryOp, value: Any) -> Any:
         if isinstance(node.op, ast.Not):
@@ -206,25 +213,25 @@ class TorchBackend:
     def subscript(self, node: ast.Subscript, value: Any, index: Any) -> Any:
         if isinstance(value, torch.Tensor):
             if dims := reversed_dims(index, value.dim()):  # numpy's a[::-1]: PyTorch's words, and torch.flip
-                raise ExpressionError(f"step must be greater than zero{snippet(node)}",
+                raise ExpressionError("step must be greater than zero{where}", where=snippet(node),
                                       hint=flip_hint(ast.unparse(node.value), dims))
             return self.budget.call("getitem", operator.getitem, (value, index), {}, node)
         if isinstance(value, (list, tuple, str)):
             if not isinstance(index, (int, slice)):
-                raise UnsafeExpressionError(
-                    f"A {type(value).__name__} can only be indexed by a number or a slice{snippet(node)}."
-                )
+                raise UnsafeExpressionError("A {kind} can only be indexed by a number or a slice{where}.",
+                                            kind=type(value).__name__, where=snippet(node))
             return self._python_math(operator.getitem, node, value, index)
-        raise UnsafeExpressionError(f"A {type(value).__name__} cannot be indexed{snippet(node)}.")
+        raise UnsafeExpressionError("A {kind} cannot be indexed{where}.", kind=type(value).__name__,
+                                    where=snippet(node))
 
     # -------------------------------------------------------------- calls
     def function(self, node: ast.Call, path: str, written: str) -> tuple[str, Callable, None, bool]:
         if path not in ALLOWED_FUNCTIONS:
             if path in ALLOWED_CONSTANTS:
-                raise UnsafeExpressionError(f"`{written}` is a value, not a function.")
+                raise UnsafeExpressionError("`{name}` is a value, not a function.", name=written)
             raise UnsafeExpressionError(
-                f"`{written}` is not one of the functions allowed here (tensor maths from torch, "
-                "torch.linalg, torch.special and torch.nn.functional)."
+                "`{name}` is not one of the functions allowed here (tensor maths from torch, "
+                "torch.linalg, torch.special and torch.nn.functional).", name=written
             )
         name = path.rsplit(".", 1)[1]
         return name, resolve(path), None, path == f"torch.{name}" and name in TAKES_DEVICE
@@ -233,14 +240,14 @@ class TorchBackend:
         func = node.func
         assert isinstance(func, ast.Attribute)
         if not isinstance(receiver, torch.Tensor):
-            raise UnsafeExpressionError(
-                f"Only tensor methods can be called; `{func.attr}` is called on a {type(receiver).__name__}{snippet(func)}."
-            )
+            raise UnsafeExpressionError("Only tensor methods can be called; `{name}` is called on a {kind}{where}.",
+                                        name=func.attr, kind=type(receiver).__name__, where=snippet(func))
         if func.attr not in ALLOWED_METHODS:
-            raise UnsafeExpressionError(f"The tensor method `{func.attr}` is not allowed here{snippet(func)}.")
+            raise UnsafeExpressionError("The tensor method `{name}` is not allowed here{where}.", name=func.attr,
+                                        where=snippet(func))
         method = getattr(receiver, func.attr, None)
         if method is None or not callable(method):
-            raise UnsafeExpressionError(f"Tensors have no method `{func.attr}`.")
+            raise UnsafeExpressionError("Tensors have no method `{name}`.", name=func.attr)
         return func.attr, method, receiver, False
 
     def call(self, node: ast.Call, callee: tuple, args: list[Any], kwargs: dict[str, Any]) -> Any:
@@ -250,21 +257,21 @@ class TorchBackend:
     # -------------------------------------------------------------- Python numbers and sequences
     def _require_operand(self, value: Any, node: ast.AST) -> None:
         if not isinstance(value, (torch.Tensor, *_NUMBER, list, tuple)):
-            raise UnsafeExpressionError(f"A {type(value).__name__} cannot be used in arithmetic{snippet(node)}.")
+            raise UnsafeExpressionError("A {kind} cannot be used in arithmetic{where}.", kind=type(value).__name__,
+                                        where=snippet(node))
 
     def _cannot_combine(self, node: ast.BinOp, left: Any, right: Any) -> UnsafeExpressionError:
-        return UnsafeExpressionError(
-            f"`{OPERATOR_SYMBOLS.get(type(node.op), '?')}` cannot combine {type(left).__name__} and "
-            f"{type(right).__name__}{snippet(node)}."
-        )
+        return UnsafeExpressionError("`{op}` cannot combine {left} and {right}{where}.",
+                                     op=OPERATOR_SYMBOLS.get(type(node.op), "?"), left=type(left).__name__,
+                                     right=type(right).__name__, where=snippet(node))
 
     def _number_binop(self, node: ast.BinOp, fn: Callable, left: Any, right: Any) -> Any:
         if isinstance(node.op, ast.Pow) and (isinstance(right, complex) or abs(right) > MAX_EXPONENT):
-            raise UnsafeExpressionError(
-                f"The exponent of ** must be a real number at most {MAX_EXPONENT} in size{snippet(node)}."
-            )
+            raise UnsafeExpressionError("The exponent of ** must be a real number at most {most} in size{where}.",
+                                        most=MAX_EXPONENT, where=snippet(node))
         if isinstance(node.op, (ast.LShift, ast.RShift)) and isinstance(right, int) and right > MAX_INT_BITS:
-            raise UnsafeExpressionError(f"Shifts by more than {MAX_INT_BITS} bits are not allowed{snippet(node)}.")
+            raise UnsafeExpressionError("Shifts by more than {most} bits are not allowed{where}.", most=MAX_INT_BITS,
+                                        where=snippet(node))
         return self._python_math(fn, node, left, right)
 
     def _sequence_binop(self, node: ast.BinOp, fn: Callable, left: Any, right: Any) -> Any:
@@ -277,16 +284,15 @@ class TorchBackend:
             raise self._cannot_combine(node, left, right)
         limit = MAX_STRING_CHARS * 10 if isinstance(left, str) or isinstance(right, str) else MAX_SEQUENCE_ITEMS
         if size > limit:
-            raise UnsafeExpressionError(
-                f"That would make a sequence of {size:,} items; the limit is {limit:,}{snippet(node)}."
-            )
+            raise UnsafeExpressionError("That would make a sequence of {n:,} items; the limit is {most:,}{where}.",
+                                        n=size, most=limit, where=snippet(node))
         return check_sequence(self._python_math(fn, node, left, right), node)
 
     def _python_math(self, fn: Callable, node: ast.AST, *operands: Any) -> Any:
         try:
             result = fn(*operands)
         except Exception as exc:  # noqa: BLE001 - ZeroDivisionError, OverflowError, TypeError, IndexError ...
-            raise ExpressionError(f"{first_line(exc)}{snippet(node)}") from None
+            raise ExpressionError("{reason}{where}", reason=first_line(exc), where=snippet(node)) from None
         if isinstance(result, int) and not isinstance(result, bool):
             check_int(result, "The result")
         return result

@@ -53,11 +53,12 @@ def check_name(name: str, existing: set[str] | None = None) -> str:
     """A tensor name must be a Python identifier a learner can type in an expression."""
     name = (name or "").strip()
     if not name.isidentifier() or keyword.iskeyword(name):
-        raise SpecError(f"{name!r} cannot be a tensor name: use letters, digits and _, starting with a letter (e.g. x2).")
+        raise SpecError("{name!r} cannot be a tensor name: use letters, digits and _, starting with a letter (e.g. x2).",
+                        name=name)
     if name.startswith("_") or name in RESERVED_NAMES:
-        raise SpecError(f"{name!r} is reserved: choose another name (e.g. x, w, batch).")
+        raise SpecError("{name!r} is reserved: choose another name (e.g. x, w, batch).", name=name)
     if existing is not None and name in existing:
-        raise SpecError(f"There is already a tensor called {name!r}: choose another name or delete it first.")
+        raise SpecError("There is already a tensor called {name!r}: choose another name or delete it first.", name=name)
     return name
 
 
@@ -69,15 +70,15 @@ def parse_shape(text: str) -> tuple[int, ...]:
     try:
         shape = tuple(int(part) for part in cleaned.split(",") if part.strip())
     except ValueError:
-        raise SpecError(f"The shape {text!r} should be whole numbers separated by commas, like 2, 3.") from None
+        raise SpecError("The shape {text!r} should be whole numbers separated by commas, like 2, 3.", text=text) from None
     if any(n < 0 for n in shape):
-        raise SpecError(f"The shape {text!r} has a negative size.")
+        raise SpecError("The shape {text!r} has a negative size.", text=text)
     return shape
 
 
 def _dtype(spec: TensorSpec) -> torch.dtype:
     if spec.dtype not in DTYPES:
-        raise SpecError(f"Unknown dtype {spec.dtype!r}: choose one of {', '.join(DTYPES)}.")
+        raise SpecError("Unknown dtype {dtype!r}: choose one of {choices}.", dtype=spec.dtype, choices=", ".join(DTYPES))
     return getattr(torch, spec.dtype)
 
 
@@ -89,17 +90,19 @@ def build(spec: TensorSpec) -> torch.Tensor:
     if spec.requires_grad and not floating:
         raise SpecError("Only floating-point tensors can require gradients: choose float32 or float64.")
     if spec.kind in ("rand", "randn") and not floating:
-        raise SpecError(f"torch.{spec.kind} makes floating-point numbers: choose a float dtype, or use randint.")
+        raise SpecError("torch.{kind} makes floating-point numbers: choose a float dtype, or use randint.", kind=spec.kind)
     numel = math.prod(spec.shape) * (spec.shape[0] if spec.kind == "eye" and len(spec.shape) == 1 else 1)
     if spec.kind not in ("literal", "arange", "linspace") and numel > MAX_ELEMENTS:
-        raise SpecError(f"{numel:,} elements is more than a tensor may hold here ({MAX_ELEMENTS:,}): choose a smaller shape.")
+        raise SpecError("{n:,} elements is more than a tensor may hold here ({most:,}): choose a smaller shape.",
+                        n=numel, most=MAX_ELEMENTS)
     g = torch.Generator().manual_seed(int(spec.seed))
     size = tuple(spec.shape)
     if spec.kind == "literal":
         try:
             t = evaluate(f"torch.tensor({spec.literal})", {})
         except ValueError as exc:
-            raise SpecError(f"The literal {spec.literal!r} is not a list of numbers: {exc}") from None
+            raise SpecError("The literal {literal!r} is not a list of numbers: {reason}", literal=spec.literal,
+                            reason=exc) from None
         t = t.to(dtype)
     elif spec.kind == "zeros":
         t = torch.zeros(size, dtype=dtype)
@@ -112,11 +115,12 @@ def build(spec: TensorSpec) -> torch.Tensor:
             raise SpecError("arange needs a step that moves from start towards end (and is not 0).")
         count = math.ceil((spec.end - spec.start) / spec.step)
         if count > MAX_ELEMENTS:
-            raise SpecError(f"arange would make {count:,} values; a tensor may hold at most {MAX_ELEMENTS:,} here.")
+            raise SpecError("arange would make {n:,} values; a tensor may hold at most {most:,} here.", n=count,
+                            most=MAX_ELEMENTS)
         t = torch.arange(*_arange_args(spec), dtype=dtype)
     elif spec.kind == "linspace":
         if not 0 <= spec.steps <= MAX_ELEMENTS:
-            raise SpecError(f"linspace needs between 0 and {MAX_ELEMENTS:,} steps.")
+            raise SpecError("linspace needs between 0 and {most:,} steps.", most=MAX_ELEMENTS)
         t = torch.linspace(spec.start, spec.end, int(spec.steps), dtype=dtype)
     elif spec.kind == "eye":
         if len(size) not in (1, 2):
@@ -131,7 +135,8 @@ def build(spec: TensorSpec) -> torch.Tensor:
             raise SpecError("randint needs low < high (high is excluded).")
         t = torch.randint(int(spec.low), int(spec.high), size, generator=g, dtype=dtype)
     else:
-        raise SpecError(f"Unknown way to make a tensor: {spec.kind!r}; choose one of {', '.join(KINDS)}.")
+        raise SpecError("Unknown way to make a tensor: {kind!r}; choose one of {choices}.", kind=spec.kind,
+                        choices=", ".join(KINDS))
     if spec.device != "cpu":
         from pytorch_explorer.core.devices import resolve_device
 

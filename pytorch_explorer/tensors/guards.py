@@ -18,6 +18,7 @@ from typing import Any
 
 import torch
 
+from pytorch_explorer.core.errors import Term
 from pytorch_explorer.tensors.cost import (
     MAX_INTERMEDIATE,
     MAX_SECONDS,
@@ -105,9 +106,8 @@ def leaf_count(value: Any, memo: dict[int, int]) -> int:
 def check_sequence(value: Any, node: ast.AST) -> Any:
     """Refuse lists whose nested items (shared sublists counted each time) exceed the cap."""
     if leaf_count(value, {}) > MAX_SEQUENCE_ITEMS:
-        raise UnsafeExpressionError(
-            f"That list holds more than {MAX_SEQUENCE_ITEMS:,} items in all{snippet(node)}."
-        )
+        raise UnsafeExpressionError("That list holds more than {most:,} items in all{where}.", most=MAX_SEQUENCE_ITEMS,
+                                    where=snippet(node))
     return value
 
 
@@ -152,21 +152,23 @@ class Budget:
     def check_clock(self, where: object = "") -> None:
         """Refuse to go on once the expression has run for MAX_SECONDS (checked between steps)."""
         if time.monotonic() - self.started > MAX_SECONDS:
-            raise TooCostlyError(f"That would take too long: this expression has run for over {MAX_SECONDS:g} s, "
-                                 f"the limit here{where}. Use smaller tensors or fewer steps.")
+            raise TooCostlyError("That would take too long: this expression has run for over {seconds:g} s, "
+                                 "the limit here{where}. Use smaller tensors or fewer steps.", seconds=MAX_SECONDS,
+                                 where=where)
 
     def check_cost(self, name: str, inputs: tuple, kwargs: dict, where: object = "") -> None:
         """Refuse a step whose estimated time (cost.step_ns) or hidden intermediate is over its limit."""
         hidden = loop_elements(name, inputs, kwargs)
         if hidden > MAX_INTERMEDIATE:
-            raise TooCostlyError(f"That would take too much memory: `{name}` builds {hidden:,} elements inside "
-                                 f"itself; the limit is {MAX_INTERMEDIATE:,}{where}.")
+            raise TooCostlyError("That would take too much memory: `{name}` builds {n:,} elements inside "
+                                 "itself; the limit is {most:,}{where}.", name=name, n=hidden, most=MAX_INTERMEDIATE,
+                                 where=where)
         ns = step_ns(name, inputs, kwargs)
         if ns > MAX_STEP_NS:
             raise too_long(f"`{name}`", ns, MAX_STEP_NS, str(where))
         self.spent_ns += ns
         if self.spent_ns > MAX_TOTAL_NS:
-            raise too_long("this expression", self.spent_ns, MAX_TOTAL_NS, str(where))
+            raise too_long(Term("this expression"), self.spent_ns, MAX_TOTAL_NS, str(where))
 
     def call(self, name: str, fn: Callable, args: tuple, kwargs: dict, node: ast.AST, *,
              receiver: torch.Tensor | None = None, creation: bool = False, dry_run: bool = True) -> Any:
@@ -176,11 +178,11 @@ class Budget:
         memo: dict[int, int] = {}
         for value in (*args, *kwargs.values()):
             if isinstance(value, (list, tuple)) and leaf_count(value, memo) > MAX_SEQUENCE_ITEMS:
-                raise UnsafeExpressionError(
-                    f"A list argument is too large (over {MAX_SEQUENCE_ITEMS:,} items){where}."
-                )
+                raise UnsafeExpressionError("A list argument is too large (over {most:,} items){where}.",
+                                            most=MAX_SEQUENCE_ITEMS, where=where)
             if isinstance(value, (list, tuple)) and len(tensors_in(value)) > MAX_PIECES:
-                raise UnsafeExpressionError(f"A list argument holds more than {MAX_PIECES:,} tensors{where}.")
+                raise UnsafeExpressionError("A list argument holds more than {most:,} tensors{where}.", most=MAX_PIECES,
+                                            where=where)
         inputs = ((receiver,) if receiver is not None else ()) + args
         self._check_before(name, inputs, kwargs, where)
         self.check_cost(name, inputs, kwargs, where)  # before the dry run too: meta runs diff's n passes
@@ -191,33 +193,35 @@ class Budget:
         try:
             result = fn(*args, **kwargs)
         except Exception as exc:  # noqa: BLE001 - PyTorch's own error, e.g. shapes that do not match
-            raise ExpressionError(f"{first_line(exc)}{where}") from None
+            raise ExpressionError("{reason}{where}", reason=first_line(exc), where=where) from None
         self.check_clock(where)
         if callable(result) and not isinstance(result, torch.Tensor):
-            raise UnsafeExpressionError(f"This returns a function, which is not a value{where}.")
+            raise UnsafeExpressionError("This returns a function, which is not a value{where}.", where=where)
         self._count(result, where)
         return result
 
     def _count(self, result: Any, where: _Where) -> None:
         tensors = tensors_in(result)
         if len(tensors) > MAX_PIECES:
-            raise UnsafeExpressionError(f"That returns {len(tensors):,} tensors; the limit is {MAX_PIECES:,}{where}.")
+            raise UnsafeExpressionError("That returns {n:,} tensors; the limit is {most:,}{where}.", n=len(tensors),
+                                        most=MAX_PIECES, where=where)
         for t in tensors:
             self._check_numel(t.numel(), where)
             if t.device.type == "meta":
-                raise ExpressionError(f"Tensors on the meta device have a shape but no values: use 'cpu'{where}.")
+                raise ExpressionError("Tensors on the meta device have a shape but no values: use 'cpu'{where}.",
+                                      where=where)
         self.created += sum(t.numel() for t in tensors)
 
     def _check_numel(self, numel: int, where: _Where) -> None:
         if numel > self.max_elements:
             raise TooCostlyError(
-                f"That would make a tensor of {numel:,} elements (too much memory); the limit is "
-                f"{self.max_elements:,}{where}."
+                "That would make a tensor of {n:,} elements (too much memory); the limit is {most:,}{where}.",
+                n=numel, most=self.max_elements, where=where,
             )
         if self.created + numel > MAX_TOTAL_ELEMENTS:
             raise TooCostlyError(
-                f"This expression would create more than {MAX_TOTAL_ELEMENTS:,} elements in all (too much "
-                f"memory){where}."
+                "This expression would create more than {most:,} elements in all (too much memory){where}.",
+                most=MAX_TOTAL_ELEMENTS, where=where,
             )
 
     def _dry_run(self, name: str, fn: Callable, args: tuple, kwargs: dict, where: _Where, *,
@@ -242,13 +246,15 @@ class Budget:
             if name in _DATA_DEPENDENT:
                 return None  # bounded by its input, or checked by _check_before
             if isinstance(exc, NotImplementedError):
-                raise UnsafeExpressionError(f"The size of this result cannot be checked in advance{where}.") from None
+                raise UnsafeExpressionError("The size of this result cannot be checked in advance{where}.",
+                                            where=where) from None
             if creation:
-                raise ExpressionError(f"{first_line(exc)}{where}") from None
+                raise ExpressionError("{reason}{where}", reason=first_line(exc), where=where) from None
             return None  # a real error (shapes that do not match): the real call says it in PyTorch's words
         pieces = tensors_in(out)
         if len(pieces) > MAX_PIECES:
-            raise UnsafeExpressionError(f"That returns {len(pieces):,} tensors; the limit is {MAX_PIECES:,}{where}.")
+            raise UnsafeExpressionError("That returns {n:,} tensors; the limit is {most:,}{where}.", n=len(pieces),
+                                        most=MAX_PIECES, where=where)
         for t in pieces:
             self._check_numel(t.numel(), where)
         return out
@@ -273,7 +279,8 @@ class Budget:
         if name in _PIECES:
             self._check_pieces(name, first, inputs[1:], kwargs, where)
         elif name == "tolist" and first.numel() > MAX_TOLIST:
-            raise UnsafeExpressionError(f".tolist() is limited to {MAX_TOLIST:,} elements{where}.")
+            raise UnsafeExpressionError(".tolist() is limited to {most:,} elements{where}.", most=MAX_TOLIST,
+                                        where=where)
         elif name == "einsum":
             self._check_einsum(inputs, where)
         elif name in _CUBIC and first.dim() >= 2:
@@ -339,7 +346,8 @@ class Budget:
             sections = rest[0] if rest else kwargs.get("chunks", kwargs.get("sections", kwargs.get("indices", 1)))
             count = len(sections) + 1 if isinstance(sections, (list, tuple)) else (sections if isinstance(sections, int) else 0)
         if count > MAX_PIECES:
-            raise UnsafeExpressionError(f"That would split into {count:,} tensors; the limit is {MAX_PIECES:,}{where}.")
+            raise UnsafeExpressionError("That would split into {n:,} tensors; the limit is {most:,}{where}.", n=count,
+                                        most=MAX_PIECES, where=where)
 
     def _check_einsum(self, inputs: tuple, where: _Where) -> None:
         self._check_flops(einsum_macs(inputs), where)
@@ -347,7 +355,8 @@ class Budget:
     def _check_flops(self, flops: int, where: _Where) -> None:
         if flops > MAX_FLOPS:
             raise UnsafeExpressionError(
-                f"That needs about {flops:,} multiply-adds; the limit is {MAX_FLOPS:,}: use smaller tensors{where}."
+                "That needs about {n:,} multiply-adds; the limit is {most:,}: use smaller tensors{where}.",
+                n=flops, most=MAX_FLOPS, where=where,
             )
 
 

@@ -21,7 +21,7 @@ import operator
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from pytorch_explorer.core.errors import ExplorerError
+from pytorch_explorer.core.errors import ExplorerError, Term
 
 MAX_SOURCE_CHARS = 2_000
 MAX_NODES = 1_000
@@ -33,11 +33,12 @@ MAX_INT_BITS = 1_024  # size of any Python integer
 class ExpressionError(ExplorerError, ValueError):
     """A legal expression that could not be computed (PyTorch's reason is in the message).
 
-    `hint`, when given, is a learner's hint more precise than `hints.hint_for` finds in the message.
+    `hint`, when given, is a learner's hint more precise than `hints.hint_for` finds in the message
+    (a `hints.Hint`, so that it can be shown in Chinese too).
     """
 
-    def __init__(self, message: str, hint: str | None = None):
-        super().__init__(message)
+    def __init__(self, template: object = "", *args: Any, hint: str | None = None, **values: Any):
+        super().__init__(template, *args, **values)
         self.hint = hint
 
 
@@ -85,18 +86,19 @@ def parse(source: str) -> ast.Expression:
     if not isinstance(source, str):
         raise UnsafeExpressionError("The expression must be text.")
     if len(source) > MAX_SOURCE_CHARS:
-        raise UnsafeExpressionError(
-            f"The expression is {len(source):,} characters long; the limit is {MAX_SOURCE_CHARS:,}."
-        )
+        raise UnsafeExpressionError("The expression is {n:,} characters long; the limit is {most:,}.",
+                                    n=len(source), most=MAX_SOURCE_CHARS)
     if not source.strip():
         raise UnsafeExpressionError("The expression is empty: type something like `a @ b.t() + 1`.")
     try:
         tree = ast.parse(source.strip(), mode="eval")
     except SyntaxError as exc:
-        where = f" (column {exc.offset})" if exc.offset else ""
-        raise UnsafeExpressionError(f"This is not a valid expression{where}: {exc.msg}.") from None
+        if exc.offset:
+            raise UnsafeExpressionError("This is not a valid expression (column {column}): {reason}.",
+                                        column=exc.offset, reason=exc.msg) from None
+        raise UnsafeExpressionError("This is not a valid expression: {reason}.", reason=exc.msg) from None
     except (ValueError, MemoryError, RecursionError) as exc:
-        raise UnsafeExpressionError(f"This expression cannot be read: {exc}.") from None
+        raise UnsafeExpressionError("This expression cannot be read: {reason}.", reason=exc) from None
     _check_tree(tree)
     return tree
 
@@ -109,20 +111,20 @@ def _check_tree(tree: ast.AST) -> None:
         node, depth = stack.pop()
         count += 1
         if count > MAX_NODES:
-            raise UnsafeExpressionError(f"The expression has more than {MAX_NODES} parts; make it shorter.")
+            raise UnsafeExpressionError("The expression has more than {most} parts; make it shorter.", most=MAX_NODES)
         if depth > MAX_DEPTH:
-            raise UnsafeExpressionError(f"The expression is nested more than {MAX_DEPTH} levels deep.")
+            raise UnsafeExpressionError("The expression is nested more than {most} levels deep.", most=MAX_DEPTH)
         if not isinstance(node, _ALLOWED_NODES):
-            what = _NODE_NAMES.get(type(node), type(node).__name__)
-            raise UnsafeExpressionError(f"{what} is not allowed here{snippet(node)}.")
+            what = Term(_NODE_NAMES[type(node)]) if type(node) in _NODE_NAMES else type(node).__name__
+            raise UnsafeExpressionError("{what} is not allowed here{where}.", what=what, where=snippet(node))
         if isinstance(node, ast.Constant):
             _check_constant(node)
         if isinstance(node, ast.Attribute) and node.attr.startswith("_"):
-            raise UnsafeExpressionError(f"Attribute names starting with '_' are not allowed: `{node.attr}`.")
+            raise UnsafeExpressionError("Attribute names starting with '_' are not allowed: `{name}`.", name=node.attr)
         if isinstance(node, ast.Name) and node.id.startswith("__"):
-            raise UnsafeExpressionError(f"Names starting with '__' are not allowed: `{node.id}`.")
+            raise UnsafeExpressionError("Names starting with '__' are not allowed: `{name}`.", name=node.id)
         if isinstance(node, ast.keyword) and node.arg is None:
-            raise UnsafeExpressionError(f"**-unpacking is not allowed{snippet(node.value)}.")
+            raise UnsafeExpressionError("**-unpacking is not allowed{where}.", where=snippet(node.value))
         stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
 
 
@@ -135,15 +137,16 @@ def _check_constant(node: ast.Constant) -> None:
         return
     if isinstance(value, str):
         if len(value) > MAX_STRING_CHARS:
-            raise UnsafeExpressionError(f"Strings longer than {MAX_STRING_CHARS} characters are not allowed.")
+            raise UnsafeExpressionError("Strings longer than {most} characters are not allowed.", most=MAX_STRING_CHARS)
         return
-    raise UnsafeExpressionError(f"{type(value).__name__} literals are not allowed: {value!r:.40}.")
+    raise UnsafeExpressionError("{kind} literals are not allowed: {value!r:.40}.", kind=type(value).__name__, value=value)
 
 
 def check_int(value: int, what: str) -> int:
-    """Refuse Python integers too large to compute with."""
+    """Refuse Python integers too large to compute with (`what`: the app's words for the number, translated)."""
     if value.bit_length() > MAX_INT_BITS:
-        raise UnsafeExpressionError(f"{what} has more than {MAX_INT_BITS} bits; that is too large to compute with.")
+        raise UnsafeExpressionError("{what} has more than {most} bits; that is too large to compute with.",
+                                    what=Term(what), most=MAX_INT_BITS)
     return value
 
 
@@ -223,7 +226,7 @@ class Walker:
     def walk(self, node: ast.AST) -> Any:
         method = getattr(self, f"eval_{type(node).__name__}", None)
         if method is None:  # parse() already refused it; kept as a second wall
-            raise UnsafeExpressionError(f"{type(node).__name__} is not allowed here{snippet(node)}.")
+            raise UnsafeExpressionError("{what} is not allowed here{where}.", what=type(node).__name__, where=snippet(node))
         return method(node)
 
     def eval_Constant(self, node: ast.Constant) -> Any:
@@ -232,7 +235,7 @@ class Walker:
     def eval_Name(self, node: ast.Name) -> Any:
         if self.is_torch_root(node.id):
             raise UnsafeExpressionError(
-                f"`{node.id}` is a module, not a value: use one of its functions, e.g. `torch.zeros(2, 3)`."
+                "`{name}` is a module, not a value: use one of its functions, e.g. `torch.zeros(2, 3)`.", name=node.id
             )
         return self.backend.name(node)
 
@@ -299,7 +302,8 @@ class Walker:
         func = node.func
         if not isinstance(func, ast.Attribute):
             raise UnsafeExpressionError(
-                f"Only torch functions and tensor methods can be called{snippet(func)}; e.g. `torch.sum(a)` or `a.sum()`."
+                "Only torch functions and tensor methods can be called{where}; e.g. `torch.sum(a)` or `a.sum()`.",
+                where=snippet(func),
             )
         path = dotted(func)
         if self.is_torch_root(path):
