@@ -24,19 +24,19 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from pytorch_explorer.core.errors import ExplorerError
+from pytorch_explorer.core.errors import ExplorerError, Term
 from pytorch_explorer.core.text import escape_markdown
 from pytorch_explorer.digits import probe
 from pytorch_explorer.digits.models import TrainedModel, load_checkpoint
 from pytorch_explorer.digits.preprocess import (
-    LIMIT_NOTE, ImageError, PreprocessResult, is_blank_canvas, load_image_bytes, preprocess_digit,
+    ImageError, PreprocessResult, is_blank_canvas, limit_note, load_image_bytes, preprocess_digit,
 )
 from pytorch_explorer.digits.probe import figures as figs
 from pytorch_explorer.digits.shelf import StoreShelf
 from ui import error_text, friendly_errors, settings
 from pytorch_explorer.i18n import translate
 from ui.digits_probe_common import (NO_CHART_BAR, Probed, add_model, bundled_digits, clear_canvas, option_captions,
-                                     preprocess_words, sentences, state)
+                                     sentences, state)
 from ui.digits_probe_mine import my_digits_tab
 from ui.i18n import lang, tr
 from ui.settings import KEEP
@@ -147,16 +147,16 @@ def digit_from_canvas() -> PreprocessResult | None:
         return None
     with friendly_errors(tr("Reading the drawing")):
         try:
-            return preprocess_digit(canvas.image_data, name="the drawing")
+            return preprocess_digit(canvas.image_data, name=Term("the drawing"), lang=lang())
         except ImageError as exc:
-            st.warning(preprocess_words(error_text(exc)))
+            st.warning(error_text(exc))
     return None
 
 
 def digit_from_upload() -> PreprocessResult | None:
     """The picture uploader and a preview; the preprocessed picture, or an error that says why not."""
     upload = st.file_uploader(tr("A picture of one digit (PNG, JPEG, BMP, GIF, WebP; {limit})",
-                                 limit=preprocess_words(LIMIT_NOTE)), type=UPLOAD_TYPES, key="probe_upload")
+                                 limit=limit_note(lang())), type=UPLOAD_TYPES, key="probe_upload")
     if upload is None:
         return None
     try:
@@ -167,9 +167,9 @@ def digit_from_upload() -> PreprocessResult | None:
             shrunk = tr(", shrunk to {width}x{height}", width=picture.width, height=picture.height) \
                 if (width, height) != picture.size else ""
             st.image(preview, width=220, caption=f"{escape_markdown(upload.name)} ({width}x{height}{shrunk})")
-        return preprocess_digit(picture, name=upload.name)
+        return preprocess_digit(picture, name=upload.name, lang=lang())
     except ImageError as exc:
-        st.error(preprocess_words(error_text(exc)))
+        st.error(error_text(exc))
     return None
 
 
@@ -214,13 +214,13 @@ def digit_from_validation(shelf: StoreShelf, trained: TrainedModel) -> tuple[np.
 
 
 def show_stages(result: PreprocessResult) -> None:
-    """How the picture became the model's input: one thumbnail a stage, and the decisions taken."""
+    """How the picture became the model's input: one thumbnail a stage, and the decisions taken (both written in
+    the session's language by preprocess_digit)."""
     st.markdown(tr("**How the picture became the model's input**"))
     thumbs = [figs.thumbnail(image, 84) for _, image in result.stages]
-    st.image(thumbs, caption=[f"{i + 1}. {preprocess_words(stage)}" for i, (stage, _) in enumerate(result.stages)],
-             width=84)
+    st.image(thumbs, caption=[f"{i + 1}. {stage}" for i, (stage, _) in enumerate(result.stages)], width=84)
     with st.expander(tr("What each step decided")):
-        st.markdown("\n".join(f"- {preprocess_words(note)}" for note in result.notes))
+        st.markdown("\n".join(f"- {note}" for note in result.notes))
 
 
 def show_prediction(digit: np.ndarray, probabilities: np.ndarray, true_label: int | None) -> None:

@@ -29,7 +29,7 @@ from typing import Any, BinaryIO
 import torch
 from torch import nn
 
-from pytorch_explorer.core.errors import CheckpointError
+from pytorch_explorer.core.errors import CheckpointError, ExplorerError, Term
 from pytorch_explorer.i18n import DEFAULT, translate
 
 INPUT_UNITS = 28 * 28
@@ -314,8 +314,8 @@ def save_checkpoint(trained: TrainedModel, target: str | Path | BinaryIO | None 
 MODEL_FILE = ("A model file is the .pt file this app saves (\"Download the current model\" on the trainer page, "
               "or `digits train --save PATH`): the weights (a state_dict), the model's shape and its training "
               "settings, in one dictionary saved with torch.save.")
-_FILE_KINDS = {b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"GIF8": "a GIF image",
-               b"%PDF": "a PDF document", b"\x93NUMPY": "a numpy .npy file"}
+_FILE_KINDS = {b"\x89PNG": Term("a PNG image"), b"\xff\xd8\xff": Term("a JPEG image"), b"GIF8": Term("a GIF image"),
+               b"%PDF": Term("a PDF document"), b"\x93NUMPY": Term("a numpy .npy file")}
 _TORCH_MAGIC = (b"PK\x03\x04", b"\x80\x02")  # torch.save's zip archive, its legacy pickle format
 
 
@@ -335,29 +335,31 @@ def _first_bytes(source: str | Path | bytes | BinaryIO, n: int = 8) -> bytes:
         return b"?"
 
 
-def _what_it_is_not(head: bytes, refusal: Exception) -> str:
+# What a file is or holds is a part of a CheckpointError's message: a Term, or an ExplorerError when it has values
+# (core.errors shows either in the message's language).
+def _what_it_is_not(head: bytes, refusal: Exception) -> Term | ExplorerError:
     """Why torch.load refused a file, in words: what the file is (as far as its first bytes tell)."""
     if not head:
-        return "it is empty"
+        return Term("it is empty")
     kind = next((kind for magic, kind in _FILE_KINDS.items() if head.startswith(magic)), None)
     if kind is not None:
-        return f"it is {kind}, not a PyTorch file"
+        return ExplorerError("it is {kind}, not a PyTorch file", kind=kind)
     if head.startswith(_TORCH_MAGIC) and not isinstance(refusal, pickle.UnpicklingError):
-        return "it starts like a PyTorch file but cannot be read (cut short, or another kind of zip archive)"
+        return Term("it starts like a PyTorch file but cannot be read (cut short, or another kind of zip archive)")
     if head.startswith(_TORCH_MAGIC):  # weights_only=True refused what the file holds
-        return ("it is a PyTorch file holding Python objects (a whole pickled model, numpy arrays, ...), and loading "
-                "those could run code from the file, so this app loads only tensors and plain values")
-    return "it is not a file saved with torch.save (text, or another program's format)"
+        return Term("it is a PyTorch file holding Python objects (a whole pickled model, numpy arrays, ...), and "
+                    "loading those could run code from the file, so this app loads only tensors and plain values")
+    return Term("it is not a file saved with torch.save (text, or another program's format)")
 
 
-def _what_it_holds(payload: object) -> str:
+def _what_it_holds(payload: object) -> Term | ExplorerError:
     if isinstance(payload, torch.Tensor):
-        return "a single tensor"
+        return Term("a single tensor")
     if isinstance(payload, dict) and payload and all(isinstance(v, torch.Tensor) for v in payload.values()):
-        return "a bare state_dict (weights without the model's shape and settings)"
+        return Term("a bare state_dict (weights without the model's shape and settings)")
     if isinstance(payload, dict):
-        return "a dictionary without this app's model format"
-    return f"a {type(payload).__name__}"
+        return Term("a dictionary without this app's model format")
+    return ExplorerError("a {kind}", kind=type(payload).__name__)
 
 
 def load_checkpoint(source: str | Path | bytes | BinaryIO, name: str | None = None) -> TrainedModel:
@@ -366,20 +368,20 @@ def load_checkpoint(source: str | Path | bytes | BinaryIO, name: str | None = No
     The error says what the file is not (not a PyTorch file at all, a PyTorch file of something else,
     a damaged model file) and what a model file is (MODEL_FILE).
     """
-    label = name or (str(source) if isinstance(source, (str, Path)) else "the uploaded file")
+    label = name or (str(source) if isinstance(source, (str, Path)) else Term("the uploaded file"))
     stream = io.BytesIO(source) if isinstance(source, bytes) else source
     head = _first_bytes(source)  # read (and put back) first: what the file is, should torch.load refuse it
     check_declared_size(source, label)  # before anything is unpacked
     try:
         payload = torch.load(stream, map_location="cpu", weights_only=True)
     except FileNotFoundError as exc:
-        raise CheckpointError(f"{label}: no such file.") from exc
+        raise CheckpointError("{label}: no such file.", label=label) from exc
     except Exception as exc:  # pickle errors, zip errors, unsafe globals: all mean "not our checkpoint"
-        raise CheckpointError(f"{label} is not a PyTorch Explorer model file: {_what_it_is_not(head, exc)}. "
-                              f"{MODEL_FILE}") from exc
+        raise CheckpointError("{label} is not a PyTorch Explorer model file: {why}. {model_file}", label=label,
+                              why=_what_it_is_not(head, exc), model_file=Term(MODEL_FILE)) from exc
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
-        raise CheckpointError(f"{label} is a PyTorch file, but not a PyTorch Explorer model file: it holds "
-                              f"{_what_it_holds(payload)}. {MODEL_FILE}")
+        raise CheckpointError("{label} is a PyTorch file, but not a PyTorch Explorer model file: it holds {what}. "
+                              "{model_file}", label=label, what=_what_it_holds(payload), model_file=Term(MODEL_FILE))
     check_metadata(payload, label)
     try:
         config = ModelConfig(**payload["config"])  # an old checkpoint's config has no arch: an MLP
@@ -387,12 +389,12 @@ def load_checkpoint(source: str | Path | bytes | BinaryIO, name: str | None = No
         model = build_model(config)
         model.load_state_dict(payload["state_dict"])
     except KeyError as exc:
-        raise CheckpointError(f"{label} is a PyTorch Explorer model file, but damaged: its {exc} entry is missing. "
-                              "Save it again.") from exc
-    except (TypeError, ValueError, RuntimeError) as exc:
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else "its contents do not fit together"
-        raise CheckpointError(f"{label} is a PyTorch Explorer model file, but damaged: {detail}. "
-                              "Save it again.") from exc
+        raise CheckpointError("{label} is a PyTorch Explorer model file, but damaged: its {key} entry is missing. "
+                              "Save it again.", label=label, key=str(exc)) from exc
+    except (TypeError, ValueError, RuntimeError) as exc:  # the detail is torch's or the config's own words
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else Term("its contents do not fit together")
+        raise CheckpointError("{label} is a PyTorch Explorer model file, but damaged: {why}. Save it again.",
+                              label=label, why=detail) from exc
     model.eval()
     return TrainedModel(
         model=model,
@@ -412,7 +414,7 @@ def check_declared_size(source: str | Path | bytes | BinaryIO, label: str) -> No
     torch.save (a 3.5 MB deflated file can unpack to gigabytes), and the sizes the archive declares
     are summed before torch.load reads any of it.
     """
-    limit = f"the limit is {MAX_CHECKPOINT_BYTES >> 20} MB ({MAX_CHECKPOINT_PARAMETERS:,} parameters)"
+    most, parameters = MAX_CHECKPOINT_BYTES >> 20, MAX_CHECKPOINT_PARAMETERS  # the limit every refusal states
     stream: Any = io.BytesIO(source) if isinstance(source, bytes) else source
     opened = None
     try:
@@ -420,14 +422,17 @@ def check_declared_size(source: str | Path | bytes | BinaryIO, label: str) -> No
             if not os.path.isfile(source):
                 return  # torch.load says "no such file"
             if os.path.getsize(source) > MAX_CHECKPOINT_BYTES:
-                raise CheckpointError(f"{label} is too large to load: {os.path.getsize(source) >> 20} MB; {limit}.")
+                raise CheckpointError("{label} is too large to load: {size} MB; the limit is {most} MB ({parameters:,} "
+                                      "parameters).", label=label, size=os.path.getsize(source) >> 20, most=most,
+                                      parameters=parameters)
             stream = opened = open(source, "rb")
         where = stream.tell()
         try:
             if not zipfile.is_zipfile(stream):
                 stream.seek(0, io.SEEK_END)
                 if stream.tell() > MAX_CHECKPOINT_BYTES:
-                    raise CheckpointError(f"{label} is too large to load; {limit}.")
+                    raise CheckpointError("{label} is too large to load; the limit is {most} MB ({parameters:,} "
+                                          "parameters).", label=label, most=most, parameters=parameters)
                 return  # the legacy format: what it unpacks to is about its own size
             stream.seek(where)
             entries = zipfile.ZipFile(stream).infolist()
@@ -439,11 +444,13 @@ def check_declared_size(source: str | Path | bytes | BinaryIO, label: str) -> No
         if opened is not None:
             opened.close()
     if any(e.compress_type != zipfile.ZIP_STORED for e in entries):
-        raise CheckpointError(f"{label} is a compressed archive, which torch.save never writes (it could unpack to "
-                              f"far more than its size); {limit}. {MODEL_FILE}")
+        raise CheckpointError("{label} is a compressed archive, which torch.save never writes (it could unpack to far "
+                              "more than its size); the limit is {most} MB ({parameters:,} parameters). {model_file}",
+                              label=label, model_file=Term(MODEL_FILE), most=most, parameters=parameters)
     total = sum(e.file_size for e in entries)
     if total > MAX_CHECKPOINT_BYTES or len(entries) > 10_000:
-        raise CheckpointError(f"{label} would unpack to {total >> 20} MB; {limit}.")
+        raise CheckpointError("{label} would unpack to {size} MB; the limit is {most} MB ({parameters:,} parameters).",
+                              label=label, size=total >> 20, most=most, parameters=parameters)
 
 
 def _is_number(value: object) -> bool:
@@ -452,8 +459,8 @@ def _is_number(value: object) -> bool:
 
 def _check_text(value: object, what: str, label: str, limit: int = MAX_TEXT_CHARS) -> None:
     if not isinstance(value, str) or len(value) > limit:
-        raise CheckpointError(f"{label} is a PyTorch Explorer model file, but damaged: its {what} must be text of at "
-                              f"most {limit} characters.")
+        raise CheckpointError("{label} is a PyTorch Explorer model file, but damaged: its {what} must be text of at "
+                              "most {limit} characters.", label=label, what=what, limit=limit)
 
 
 def check_metadata(payload: dict, label: str) -> None:
@@ -463,35 +470,38 @@ def check_metadata(payload: dict, label: str) -> None:
     numbers in [0, 1]; epoch_seconds and samples_per_s finite and not negative; val_fraction in
     [0.01, 0.99]; name and source text of at most MAX_TEXT_CHARS.
     """
-    def damaged(why: str) -> CheckpointError:
-        return CheckpointError(f"{label} is a PyTorch Explorer model file, but damaged: {why}. Save it again.")
+    def damaged(why: str, **values: Any) -> CheckpointError:
+        """The error for one damaged value: `why` is a template of its own, filled with `values`."""
+        return CheckpointError("{label} is a PyTorch Explorer model file, but damaged: {why}. Save it again.",
+                               label=label, why=ExplorerError(why, **values))
 
     for key in ("config", "state_dict"):
         if key in payload and not isinstance(payload[key], dict):
-            raise damaged(f"its {key} must be a dictionary, not {type(payload[key]).__name__}")
+            raise damaged("its {key} must be a dictionary, not {kind}", key=key, kind=type(payload[key]).__name__)
     for key in ("source", "name"):
         if key in payload:
             _check_text(payload[key], key, label)
     for key, limit in (("hyperparameters", MAX_TEXT_CHARS), ("metrics", MAX_MESSAGE_CHARS)):
         section = payload.get(key, {})
         if not isinstance(section, dict):
-            raise damaged(f"its {key} must be a dictionary, not {type(section).__name__}")
+            raise damaged("its {key} must be a dictionary, not {kind}", key=key, kind=type(section).__name__)
         if len(section) > 1_000:
-            raise damaged(f"its {key} hold {len(section):,} entries")
+            raise damaged("its {key} hold {n:,} entries", key=key, n=len(section))
         for name, value in section.items():
             _check_value(key, name, value, limit, damaged)
     fraction = payload.get("hyperparameters", {}).get("val_fraction", 0.3)
     if not _is_number(fraction) or not 0.01 <= fraction <= 0.99:
-        raise damaged(f"its validation fraction must be a number between 0.01 and 0.99, not {str(fraction)[:40]!r}")
+        raise damaged("its validation fraction must be a number between 0.01 and 0.99, not {value!r}",
+                      value=str(fraction)[:40])
 
 
 def _check_value(section: str, name: object, value: object, limit: int, damaged: Any) -> None:
     if not isinstance(name, str) or len(name) > MAX_TEXT_CHARS:
-        raise damaged(f"its {section} have a key that is not short text")
+        raise damaged("its {section} have a key that is not short text", section=section)
     what = f"{section}.{name}"
     if isinstance(value, (list, tuple)):
         if len(value) > MAX_LIST_ITEMS or not all(_is_number(v) for v in value):
-            raise damaged(f"{what} must be a list of numbers")
+            raise damaged("{what} must be a list of numbers", what=what)
         if name == "epoch_seconds" or name.endswith("_acc"):
             for v in value:
                 _check_number(what, v, name, damaged)
@@ -501,22 +511,23 @@ def _check_value(section: str, name: object, value: object, limit: int, damaged:
         return
     if isinstance(value, str):
         if len(value) > limit:
-            raise damaged(f"{what} is text longer than {limit} characters")
+            raise damaged("{what} is text longer than {limit} characters", what=what, limit=limit)
         return
     if value is None or isinstance(value, bool):
         return
     if not _is_number(value):
-        raise damaged(f"{what} must be a number, text or a list of numbers, not {type(value).__name__}")
+        raise damaged("{what} must be a number, text or a list of numbers, not {kind}", what=what,
+                      kind=type(value).__name__)
     _check_number(what, value, name, damaged)
 
 
 def _check_number(what: str, value: Any, name: str, damaged: Any) -> None:
     if not _is_number(value):
-        raise damaged(f"{what} must hold numbers")
+        raise damaged("{what} must hold numbers", what=what)
     if name.endswith("_acc") and not (math.isfinite(value) and 0.0 <= value <= 1.0):
-        raise damaged(f"{what} must be an accuracy between 0 and 1, not {value!r}")
+        raise damaged("{what} must be an accuracy between 0 and 1, not {value!r}", what=what, value=value)
     if name in ("samples_per_s", "epoch_seconds") and not (math.isfinite(value) and value >= 0):
-        raise damaged(f"{what} must be a finite number of at least 0, not {value!r}")
+        raise damaged("{what} must be a finite number of at least 0, not {value!r}", what=what, value=value)
 
 
 def parameter_count(config: ModelConfig) -> int:
@@ -535,15 +546,16 @@ def check_weights(state_dict: dict, config: ModelConfig, label: str) -> None:
     """
     count = parameter_count(config)
     if count > MAX_CHECKPOINT_PARAMETERS:
-        raise CheckpointError(f"{label} holds a model of {count:,} parameters; this app loads models of up to "
-                              f"{MAX_CHECKPOINT_PARAMETERS:,}.")
+        raise CheckpointError("{label} holds a model of {count:,} parameters; this app loads models of up to "
+                              "{most:,}.", label=label, count=count, most=MAX_CHECKPOINT_PARAMETERS)
     for key, t in state_dict.items():
         if not isinstance(t, torch.Tensor):
-            raise CheckpointError(f"{label} is a PyTorch Explorer model file, but damaged: {str(key)[:40]} is not a "
-                                  "tensor. Save it again.")
+            raise CheckpointError("{label} is a PyTorch Explorer model file, but damaged: {key} is not a tensor. Save "
+                                  "it again.", label=label, key=str(key)[:40])
         if t.numel() > count or t.untyped_storage().nbytes() < t.numel() * t.element_size():
-            raise CheckpointError(f"{label} is a PyTorch Explorer model file, but damaged: {str(key)[:40]} declares "
-                                  "more values than it stores. Save it again.")
+            raise CheckpointError("{label} is a PyTorch Explorer model file, but damaged: {key} declares more values "
+                                  "than it stores. Save it again.", label=label, key=str(key)[:40])
         if t.is_floating_point() and not bool(torch.isfinite(t).all()):
-            raise CheckpointError(f"{label} holds weights that are nan or inf ({str(key)[:40]}): such a model "
-                                  "predicts nothing. Train it again (a smaller learning rate keeps it finite).")
+            raise CheckpointError("{label} holds weights that are nan or inf ({key}): such a model predicts nothing. "
+                                  "Train it again (a smaller learning rate keeps it finite).", label=label,
+                                  key=str(key)[:40])

@@ -19,6 +19,8 @@ it, one visible stage at a time:
 Big photos are shrunk as they are loaded (up to MAX_PIXELS). Bad input (not an image, a truncated
 file, a decompression bomb, a blank or all-ink picture, a dot) raises
 `ImageError` with a message that says what to do; nothing here guesses a digit from nothing.
+The stages' names and the notes are written in the learner's language (`lang`), an ImageError's message
+in either (`exc.message(lang)`): the probe page shows them as they come.
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from pytorch_explorer.core.errors import ExplorerError
+from pytorch_explorer.core.errors import ExplorerError, Term
+from pytorch_explorer.i18n import translate
 
 MAX_PIXELS = 120_000_000  # larger pictures are refused before decoding (a decompression bomb claims billions)
 MAX_DECODED_BYTES = 64 << 20  # formats decoded at full size (PNG, GIF, BMP, WebP, CMYK JPEG): 48 MP of grey
@@ -52,7 +55,6 @@ STRIP_COVER = 0.5  # a row or column along the picture's side that is half ink o
 BLOB_FACTOR = 3.0  # a blob more than 3x as thick as the digit's strokes is not part of it (a shadow, a thumb)
 MIN_EXTENT = 2.2  # ink under 2.2 stroke widths across is a dot or a dash (a disc: 1.7; MNIST: 2.5 and up)
 TARGET_STROKE = 2.5  # MNIST strokes are about 2-3 px wide at the 20 px scale
-FORMATS = "PNG, JPEG, BMP, GIF or WebP"
 HIGH_DEPTH_MODES = ("I", "I;16", "I;16B", "I;16L", "F")  # Pillow modes of 16-bit and float pixels
 
 
@@ -65,18 +67,18 @@ class PreprocessResult:
     """The 28x28 input a model sees, and how it was made."""
 
     final: np.ndarray  # uint8 (28, 28), white ink on black, like MNIST
-    stages: list[tuple[str, np.ndarray]]  # (name, uint8 image) in order, for the page to show
+    stages: list[tuple[str, np.ndarray]]  # (name, uint8 image) in order, for the page to show, in its language
     inverted: bool  # True when the input was dark ink on light paper (and was inverted)
     bbox: tuple[int, int, int, int] = (0, 0, 0, 0)  # top, left, bottom, right of the ink (working image)
     scale: float = 1.0  # working pixels -> 20 px box
     thickened_by: int = 0  # pixels added to the stroke width before shrinking
     specks_removed: int = 0
     clutter_removed: dict[str, int] = field(default_factory=dict)  # {"speck"|"edge"|"blob": blobs dropped}
-    notes: list[str] = field(default_factory=list)  # one sentence per decision, for the page
+    notes: list[str] = field(default_factory=list)  # one sentence per decision, for the page, in its language
 
 
 # ----------------------------------------------------------------------------- reading images
-def load_image_bytes(data: bytes, name: str = "the image") -> Image.Image:
+def load_image_bytes(data: bytes, name: str = Term("the image")) -> Image.Image:
     """Decode PNG/JPEG/BMP/GIF/WebP bytes into a loaded PIL image, or raise ImageError.
 
     The size a file declares is checked before anything is decoded (Image.open reads the header
@@ -87,36 +89,43 @@ def load_image_bytes(data: bytes, name: str = "the image") -> Image.Image:
     their EXIF orientation; an animation gives its first frame.
     """
     if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise ImageError(f"{name}: expected the bytes of an image file, got {type(data).__name__}.")
+        raise ImageError("{name}: expected the bytes of an image file, got {kind}.", name=name,
+                         kind=type(data).__name__)
     if len(data) == 0:
-        raise ImageError(f"{name} is empty (0 bytes). Choose a {FORMATS} file of a digit.")
+        raise ImageError("{name} is empty (0 bytes). Choose a PNG, JPEG, BMP, GIF or WebP file of a digit.", name=name)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit is checked below
             if len(data) > MAX_FILE_BYTES:
-                raise ImageError(f"{name} is {len(data) >> 20} MB; image files of up to {MAX_FILE_BYTES >> 20} MB "
-                                 "are read here. Shrink it first.")
+                raise ImageError("{name} is {size} MB; image files of up to {most} MB are read here. Shrink it first.",
+                                 name=name, size=len(data) >> 20, most=MAX_FILE_BYTES >> 20)
             image = Image.open(io.BytesIO(bytes(data)))
             _check_pixel_count(image.width, image.height, name)
             drafted = image.format == "JPEG" and image.mode in ("L", "RGB")  # decoded at 1/8 scale: MAX_PIXELS
             decoded = image.width * image.height * _BYTES_PER_PIXEL.get(image.mode, 4)
             if not drafted and decoded > MAX_DECODED_BYTES:
-                raise ImageError(f"{name} is {image.width}x{image.height} pixels ({image.mode}): a "
-                                 f"{image.format or 'picture'} is decoded whole, and this one would take "
-                                 f"{decoded >> 20} MB; the limit is {MAX_DECODED_BYTES >> 20} MB (a JPEG photo "
-                                 f"may have up to {MAX_PIXELS // 1_000_000} megapixels). Crop or shrink it first.")
+                raise ImageError("{name} is {width}x{height} pixels ({mode}): a {format} is decoded whole, and this "
+                                 "one would take {size} MB; the limit is {most} MB (a JPEG photo may have up to "
+                                 "{megapixels} megapixels). Crop or shrink it first.", name=name, width=image.width,
+                                 height=image.height, mode=image.mode, format=image.format or Term("picture"),
+                                 size=decoded >> 20, most=MAX_DECODED_BYTES >> 20,
+                                 megapixels=MAX_PIXELS // 1_000_000)
             if getattr(image, "n_frames", 1) > 1:
                 image.seek(0)
             image = shrink_on_load(image)
     except ImageError:
         raise
     except Image.DecompressionBombError as exc:
-        raise ImageError(f"{name} is too large to open safely ({exc}). {_LIMIT_WORDS}") from exc
+        raise ImageError("{name} is too large to open safely ({error}). Pictures up to {most} megapixels are shrunk "
+                         "as they are loaded; larger ones are refused. Crop or shrink it first.", name=name,
+                         error=str(exc), most=MAX_PIXELS // 1_000_000) from exc
     except UnidentifiedImageError as exc:
-        raise ImageError(f"{name} is not an image this app can read. Use a {FORMATS} file.") from exc
+        raise ImageError("{name} is not an image this app can read. Use a PNG, JPEG, BMP, GIF or WebP file.",
+                         name=name) from exc
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError) as exc:
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ImageError(f"{name} is damaged or truncated ({detail}). Save or export it again.") from exc
+        raise ImageError("{name} is damaged or truncated ({detail}). Save or export it again.", name=name,
+                         detail=detail) from exc
     try:
         image = ImageOps.exif_transpose(image)
     except Exception:  # noqa: BLE001 - a broken EXIF block only loses the rotation
@@ -153,27 +162,34 @@ def load_image_file(path: str, name: str | None = None) -> Image.Image:
         with open(path, "rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError as exc:
-        raise ImageError(f"{label}: no such file.") from exc
+        raise ImageError("{name}: no such file.", name=label) from exc
     except IsADirectoryError as exc:
-        raise ImageError(f"{label} is a folder, not an image file.") from exc
+        raise ImageError("{name} is a folder, not an image file.", name=label) from exc
     except OSError as exc:
-        raise ImageError(f"{label} cannot be read: {exc.strerror or exc}.") from exc
+        raise ImageError("{name} cannot be read: {reason}.", name=label, reason=str(exc.strerror or exc)) from exc
     return load_image_bytes(data, label)
 
 
-_LIMIT_WORDS = (f"Pictures up to {MAX_PIXELS // 1_000_000} megapixels are shrunk as they are loaded; "
-                "larger ones are refused. Crop or shrink it first.")
-LIMIT_NOTE = f"a photo is fine, up to {MAX_PIXELS // 1_000_000} megapixels"  # what the uploader says
+def limit_note(lang: str = "en") -> str:
+    """What the uploader says of the size a picture may have, in `lang`."""
+    return translate("a photo is fine, up to {n} megapixels", lang).format(n=MAX_PIXELS // 1_000_000)
+
+
+LIMIT_NOTE = limit_note()
 
 
 def _check_pixel_count(width: int, height: int, name: str) -> None:
     if width <= 0 or height <= 0:
-        raise ImageError(f"{name} has no pixels ({width}x{height}).")
+        raise ImageError("{name} has no pixels ({width}x{height}).", name=name, width=width, height=height)
     if max(width, height) > MAX_ASPECT * min(width, height):
-        raise ImageError(f"{name} is {width}x{height} pixels: too thin to hold a digit (the longer side may be "
-                         f"at most {MAX_ASPECT} times the shorter). Crop it around the digit.")
+        raise ImageError("{name} is {width}x{height} pixels: too thin to hold a digit (the longer side may be at most "
+                         "{most} times the shorter). Crop it around the digit.", name=name, width=width,
+                         height=height, most=MAX_ASPECT)
     if width * height > MAX_PIXELS:
-        raise ImageError(f"{name} is {width}x{height} pixels ({width * height / 1e6:.0f} megapixels). {_LIMIT_WORDS}")
+        raise ImageError("{name} is {width}x{height} pixels ({megapixels:.0f} megapixels). Pictures up to {most} "
+                         "megapixels are shrunk as they are loaded; larger ones are refused. Crop or shrink it first.",
+                         name=name, width=width, height=height, megapixels=width * height / 1e6,
+                         most=MAX_PIXELS // 1_000_000)
 
 
 # ----------------------------------------------------------------------------- stage 1: greyscale
@@ -206,7 +222,8 @@ def _array_to_grey(array: np.ndarray, name: str) -> np.ndarray:
     if x.ndim == 3 and x.shape[2] == 1:
         x = x[..., 0]
     if x.ndim not in (2, 3) or (x.ndim == 3 and x.shape[2] not in (2, 3, 4)):
-        raise ImageError(f"{name}: expected an image array of shape (H, W) or (H, W, 3|4), got {x.shape}.")
+        raise ImageError("{name}: expected an image array of shape (H, W) or (H, W, 3|4), got {shape}.", name=name,
+                         shape=x.shape)
     _check_pixel_count(x.shape[1], x.shape[0], name)
     if x.dtype == bool:
         x = x.astype(np.float32) * 255.0
@@ -216,12 +233,12 @@ def _array_to_grey(array: np.ndarray, name: str) -> np.ndarray:
     elif np.issubdtype(x.dtype, np.floating):
         x = x.astype(np.float32)
         if not np.isfinite(x).all():
-            raise ImageError(f"{name} contains NaN or infinite values.")
+            raise ImageError("{name} contains NaN or infinite values.", name=name)
         if x.max(initial=0) <= 1.0:
             x = x * 255.0
         x = np.clip(x, 0.0, 255.0)
     else:
-        raise ImageError(f"{name}: cannot read pixels of type {x.dtype}.")
+        raise ImageError("{name}: cannot read pixels of type {dtype}.", name=name, dtype=str(x.dtype))
     if x.ndim == 2:
         return x
     channels = x.shape[2]
@@ -367,9 +384,13 @@ def components(mask: np.ndarray) -> tuple[np.ndarray, int]:
     return labels, len(ids)
 
 
-CLUTTER_WORDS = {"speck": "small speck{s} away from the digit",
-                 "edge": "ink blob{s} touching the picture's edge (the page's edge, a table, a darker strip)",
-                 "blob": "blob{s} far thicker than the digit's strokes (a shadow, a thumb)"}
+CLUTTER_NOTES = {  # kind: (the note for one blob, for several)
+    "speck": ("Ignored {n} small speck away from the digit.", "Ignored {n} small specks away from the digit."),
+    "edge": ("Ignored {n} ink blob touching the picture's edge (the page's edge, a table, a darker strip).",
+             "Ignored {n} ink blobs touching the picture's edge (the page's edge, a table, a darker strip)."),
+    "blob": ("Ignored {n} blob far thicker than the digit's strokes (a shadow, a thumb).",
+             "Ignored {n} blobs far thicker than the digit's strokes (a shadow, a thumb)."),
+}
 
 
 @dataclass
@@ -420,7 +441,7 @@ def _blobs(small: np.ndarray) -> tuple[np.ndarray, list[Blob]]:
 
 
 def _drop_clutter(ink: np.ndarray) -> tuple[np.ndarray, dict[str, int]]:
-    """Zero the ink that is not the digit; returns (ink, {kind: blobs dropped}), kinds as in CLUTTER_WORDS.
+    """Zero the ink that is not the digit; returns (ink, {kind: blobs dropped}), kinds as in CLUTTER_NOTES.
 
     Sorted on a copy shrunk to CLUTTER_SIZE, in this order:
     - specks: blobs holding less than SPECK_FRACTION of the ink (dust, noise, a stray dot);
@@ -458,9 +479,9 @@ def _check_extent(crop: np.ndarray, name: str) -> None:
     width = stroke_width(crop)
     if width > 0 and max(crop.shape) < MIN_EXTENT * width:
         raise ImageError(
-            f"This does not look like a digit: the ink in {name} is a dot or a short dash "
-            f"({max(crop.shape)} px across, with strokes {width:.0f} px wide). Draw the whole digit, "
-            "several times taller than the pen is wide."
+            "This does not look like a digit: the ink in {name} is a dot or a short dash ({px} px across, with strokes "
+            "{width:.0f} px wide). Draw the whole digit, several times taller than the pen is wide.",
+            name=name, px=max(crop.shape), width=width,
         )
 
 
@@ -551,7 +572,7 @@ def _u8(image: np.ndarray) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- the pipeline
-def to_greyscale(image: Image.Image | np.ndarray | bytes, name: str = "the image") -> np.ndarray:
+def to_greyscale(image: Image.Image | np.ndarray | bytes, name: str = Term("the image")) -> np.ndarray:
     """Stage 1 on any accepted input: float32 (H, W) in [0, 255], shrunk to WORKING_SIZE at most."""
     if isinstance(image, (bytes, bytearray, memoryview)):
         image = load_image_bytes(bytes(image), name)
@@ -562,34 +583,38 @@ def to_greyscale(image: Image.Image | np.ndarray | bytes, name: str = "the image
         grey = _image_to_grey(image, name)
     elif isinstance(image, np.ndarray):
         if image.size == 0:
-            raise ImageError(f"{name} has no pixels (shape {image.shape}).")
+            raise ImageError("{name} has no pixels (shape {shape}).", name=name, shape=image.shape)
         grey = _array_to_grey(image, name)
     else:
-        raise ImageError(f"{name}: expected a PIL image, a numpy array or image bytes, got {type(image).__name__}.")
+        raise ImageError("{name}: expected a PIL image, a numpy array or image bytes, got {kind}.", name=name,
+                         kind=type(image).__name__)
     return _shrink(grey.astype(np.float32), WORKING_SIZE)
 
 
-def preprocess_digit(image: Image.Image | np.ndarray | bytes, name: str = "the image") -> PreprocessResult:
-    """Make an MNIST-style 28x28 input from a drawing, scan or photo (see the module docstring)."""
+def preprocess_digit(image: Image.Image | np.ndarray | bytes, name: str = Term("the image"),
+                     lang: str = "en") -> PreprocessResult:
+    """Make an MNIST-style 28x28 input from a drawing, scan or photo (see the module docstring); the stages' names
+    and the notes are written in `lang` ("en" or "zh"), a refusal is an ImageError (its `message(lang)`)."""
     grey = to_greyscale(image, name)
-    stages: list[tuple[str, np.ndarray]] = [("greyscale", _u8(grey))]
+    stages: list[tuple[str, np.ndarray]] = [(translate("greyscale", lang), _u8(grey))]
     notes: list[str] = []
     if float(grey.max() - grey.min()) < MIN_CONTRAST:
         raise ImageError(
-            f"There is no digit in {name}: it is one flat tone (blank paper, or all ink). "
-            "Draw a digit, or choose a picture of one."
+            "There is no digit in {name}: it is one flat tone (blank paper, or all ink). Draw a digit, or choose a "
+            "picture of one.", name=name,
         )
 
     cleaned, inverted = _white_ink_on_black(grey)
-    notes.append("The ink was darker than the paper, so the image was inverted (MNIST is white ink on black)."
-                 if inverted else "The ink was already lighter than the background (like MNIST): no inversion.")
+    notes.append(translate("The ink was darker than the paper, so the image was inverted (MNIST is white ink on black)."
+                           if inverted else
+                           "The ink was already lighter than the background (like MNIST): no inversion.", lang))
     if max(grey.shape) >= 64:
-        notes.append("The paper's brightness was estimated locally (uneven light and shadows removed).")
+        notes.append(translate("The paper's brightness was estimated locally (uneven light and shadows removed).", lang))
     ink, dropped = _drop_clutter(_stretch_ink(cleaned))
     if dropped:
         ink = _stretch_ink(ink)  # the ink's core again, without what was dropped
-    notes += [f"Ignored {n} {CLUTTER_WORDS[kind].format(s='s' if n > 1 else '')}." for kind, n in dropped.items()]
-    stages.append(("white ink on black", _u8(ink)))
+    notes += [translate(CLUTTER_NOTES[kind][n > 1], lang).format(n=n) for kind, n in dropped.items()]
+    stages.append((translate("white ink on black", lang), _u8(ink)))
 
     solid = ink > 127.5
     if solid.sum() < 3:
@@ -597,21 +622,23 @@ def preprocess_digit(image: Image.Image | np.ndarray | bytes, name: str = "the i
     top, left, bottom, right = _bounding_box(ink > 0)
     crop = ink[top:bottom, left:right]
     _check_extent(crop, name)
-    stages.append(("cropped to the ink", _u8(crop)))
+    stages.append((translate("cropped to the ink", lang), _u8(crop)))
 
     box, scale, thickened = _scale_to_box(crop)
     if thickened:
-        notes.append(f"The strokes were thin for this size, so they were thickened by {thickened} px "
-                     "before shrinking (otherwise they would fade at 20 px).")
-    notes.append(f"The {crop.shape[1]}x{crop.shape[0]} px ink box was scaled by {scale:.3g} to "
-                 f"{box.shape[1]}x{box.shape[0]} (longer side {BOX_SIZE} px, aspect ratio kept).")
-    stages.append((f"scaled to {BOX_SIZE} px", _u8(box)))
+        notes.append(translate("The strokes were thin for this size, so they were thickened by {px} px before "
+                               "shrinking (otherwise they would fade at 20 px).", lang).format(px=thickened))
+    notes.append(translate("The {w}x{h} px ink box was scaled by {scale} to {bw}x{bh} (longer side {side} px, aspect "
+                           "ratio kept).", lang).format(w=crop.shape[1], h=crop.shape[0], scale=f"{scale:.3g}",
+                                                        bw=box.shape[1], bh=box.shape[0], side=BOX_SIZE))
+    stages.append((translate("scaled to {px} px", lang).format(px=BOX_SIZE), _u8(box)))
 
     final, (dy, dx) = centre_by_mass(box)
     final_u8 = _u8(final)
     cy, cx = centre_of_mass(final_u8.astype(np.float32))
-    notes.append(f"Pasted at row {dy}, column {dx} of a 28x28 field: its centre of mass is at ({cy:.1f}, {cx:.1f}).")
-    stages.append(("centred by mass (28x28)", final_u8))
+    notes.append(translate("Pasted at row {row}, column {col} of a 28x28 field: its centre of mass is at ({cy}, {cx}).",
+                           lang).format(row=dy, col=dx, cy=f"{cy:.1f}", cx=f"{cx:.1f}"))
+    stages.append((translate("centred by mass (28x28)", lang), final_u8))
     return PreprocessResult(final=final_u8, stages=stages, inverted=inverted, bbox=(top, left, bottom, right),
                             scale=scale, thickened_by=thickened, specks_removed=dropped.get("speck", 0),
                             clutter_removed=dropped, notes=notes)
@@ -624,13 +651,13 @@ def is_blank_canvas(image_data: np.ndarray | None) -> bool:
     x = np.asarray(image_data)
     if x.ndim == 3 and x.shape[2] == 4 and not x[..., 3].any():
         return True
-    grey = _array_to_grey(x, "the drawing")
+    grey = _array_to_grey(x, Term("the drawing"))
     return float(grey.max() - grey.min()) < MIN_CONTRAST
 
 
 __all__ = [
     "BOX_SIZE", "FIELD_SIZE", "HIGH_DEPTH_MODES", "LIMIT_NOTE", "LOAD_SIZE", "MAX_PIXELS", "ImageError",
     "PreprocessResult", "centre_by_mass", "centre_of_mass", "components", "edge_strips", "is_blank_canvas",
-    "load_image_bytes", "load_image_file", "preprocess_digit", "shrink_on_load", "stretch_levels", "stroke_width",
-    "to_greyscale",
+    "limit_note", "load_image_bytes", "load_image_file", "preprocess_digit", "shrink_on_load", "stretch_levels",
+    "stroke_width", "to_greyscale",
 ]

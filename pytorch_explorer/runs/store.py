@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pytorch_explorer.core.errors import ExplorerError
+from pytorch_explorer.core.errors import ExplorerError, Term
 from pytorch_explorer.core.paths import data_dir
 from pytorch_explorer.runs.files import OwnerLock, atomic_write, owner_alive, remove_temporaries
 from pytorch_explorer.runs.workspaces import RunNotFound, check_run_id, check_workspace_id, new_run_id
@@ -179,7 +179,7 @@ class RunStore:
     def _row(self, run_id: str) -> sqlite3.Row:
         rows = self._read("SELECT * FROM runs WHERE id = ?", (check_run_id(run_id),))
         if not rows:
-            raise RunNotFound(f"There is no run {run_id}.")
+            raise RunNotFound("There is no run {run_id}.", run_id=run_id)
         return rows[0]
 
     # ------------------------------------------------------------------ a workspace's view
@@ -197,7 +197,8 @@ class RunStore:
         rows = self._read("SELECT * FROM runs WHERE workspace = ? AND id = ?",
                           (check_workspace_id(workspace), check_run_id(run_id)))
         if not rows:
-            raise RunNotFound(f"This workspace has no run {run_id}: it was deleted, or belongs to another browser.")
+            raise RunNotFound("This workspace has no run {run_id}: it was deleted, or belongs to another browser.",
+                              run_id=run_id)
         return self._record(rows[0])
 
     def metrics(self, workspace: str, run_id: str, kind: str = "step", after_step: int = -1) -> list[dict[str, Any]]:
@@ -218,7 +219,8 @@ class RunStore:
         """Remove a run, its metrics and its files. A queued or running run must be stopped first."""
         record = self.get(workspace, run_id)
         if record.active:
-            raise ExplorerError(f"{record.name} is still {record.status}: stop it before deleting it.")
+            raise ExplorerError("{name} is still {status}: stop it before deleting it.", name=record.name,
+                                status=Term(record.status))
         with self._write() as db:
             db.execute("DELETE FROM metrics WHERE run_id = ?", (run_id,))
             db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
@@ -228,7 +230,8 @@ class RunStore:
         """The run's latest checkpoint file, as bytes (to download); ExplorerError if it has none yet."""
         record = self.get(workspace, run_id)
         if record.checkpoint is None or not record.checkpoint.exists():
-            raise ExplorerError(f"{record.name} has no checkpoint yet (one is written at the end of each epoch).")
+            raise ExplorerError("{name} has no checkpoint yet (one is written at the end of each epoch).",
+                                name=record.name)
         return record.checkpoint.read_bytes()
 
     def request_stop(self, workspace: str, run_id: str, status: str = "stopped") -> None:

@@ -19,7 +19,7 @@ import math
 from dataclasses import asdict
 from typing import Any
 
-from pytorch_explorer.core.errors import CheckpointError
+from pytorch_explorer.core.errors import CheckpointError, Term
 from pytorch_explorer.digits.models import TrainedModel, load_checkpoint, save_checkpoint
 from pytorch_explorer.runs.store import METRIC_FIELDS, RunStore
 
@@ -73,9 +73,9 @@ def import_checkpoint(store: RunStore, workspace: str, data: bytes, name: str | 
                       kind: str = "digits") -> str:
     """Check `data` is a digit-model checkpoint (weights_only=True), then keep it as a finished run."""
     if len(data) > MAX_IMPORT_BYTES:
-        raise CheckpointError(f"The file is {len(data) / 2**20:.0f} MB: larger than any digit model "
-                              f"({MAX_IMPORT_BYTES // 2**20} MB at most).")
-    trained = load_checkpoint(bytes(data), name=name or "the uploaded file")
+        raise CheckpointError("The file is {size:.0f} MB: larger than any digit model ({most} MB at most).",
+                              size=len(data) / 2**20, most=MAX_IMPORT_BYTES // 2**20)
+    trained = load_checkpoint(bytes(data), name=name or Term("the uploaded file"))
     trained.name = name = name or trained.name
     metrics = {k: v for k, v in trained.metrics.items() if not isinstance(v, list)}
     config = {**trained.hyperparameters, **asdict(trained.config)}

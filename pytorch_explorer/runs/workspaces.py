@@ -46,13 +46,13 @@ def is_workspace_id(text: object) -> bool:
 def check_workspace_id(text: object) -> str:
     """`text` if it is a well-formed workspace id, else a WorkspaceError (its value is never echoed in full)."""
     if not is_workspace_id(text):
-        shown = repr(text)[:24]
-        raise WorkspaceError(f"{shown} is not a workspace id: a new workspace was started instead.")
+        raise WorkspaceError("{shown} is not a workspace id: a new workspace was started instead.",
+                             shown=repr(text)[:24])
     return str(text)
 
 
 def check_run_id(text: object) -> str:
     """`text` if it is a well-formed run id, else a RunNotFound (a malformed id names no run)."""
     if not (isinstance(text, str) and RUN_ID.fullmatch(text)):
-        raise RunNotFound(f"{repr(text)[:24]} is not a run id.")
+        raise RunNotFound("{shown} is not a run id.", shown=repr(text)[:24])
     return str(text)

@@ -16,15 +16,15 @@ from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 from visible import translate_literals, untranslated
 
+from pytorch_explorer.core.errors import Term
 from pytorch_explorer.digits import mine
 from pytorch_explorer.digits.data import load_bundled
-from pytorch_explorer.digits.preprocess import LIMIT_NOTE, preprocess_digit
+from pytorch_explorer.digits.preprocess import CLUTTER_NOTES, LIMIT_NOTE, ImageError, limit_note, preprocess_digit
 from pytorch_explorer.digits.probe import conv, describe, figures
 from pytorch_explorer.digits.shelf import StoreShelf
 from pytorch_explorer.digits.training import TrainConfig, train_to_completion
-from pytorch_explorer.i18n import catalogue, missing, placeholders
+from pytorch_explorer.i18n import catalogue, missing, placeholders, translate
 from pytorch_explorer.runs import new_workspace_id
-from ui.digits_probe_common import NAMES, PREPROCESS_TEMPLATES, preprocess_words
 from ui.workspace import run_store
 
 PAGE = "pages/digits_probe.py"
@@ -187,15 +187,17 @@ def test_switching_the_language_keeps_the_pages_settings(tiny):
 
 # ----------------------------------------------------------------------------- the package's words
 def package_templates() -> list[str]:
-    """Every English text digits.probe and digits.mine pass to translate(...): all they can show a learner
-    (BASE_NOTE and a figure's trace names are listed by the tests below)."""
-    return translate_literals("digits/probe", "digits/mine", allowed=frozenset({"BASE_NOTE", "name"}))
+    """Every English text digits.probe, digits.mine and digits.preprocess pass to translate(...): all they can show a
+    learner (BASE_NOTE, a figure's trace names and the clutter notes are listed by the tests below)."""
+    return translate_literals("digits", "digits/probe", "digits/mine",
+                              allowed=frozenset({"BASE_NOTE", "name", "CLUTTER_NOTES[kind][n > 1]"}))
 
 
 def test_every_template_the_package_and_the_page_translate_has_a_chinese_entry():
     templates = package_templates()
-    assert len(templates) >= 40
-    texts = templates + list(PREPROCESS_TEMPLATES) + list(NAMES) + list(mine.MODE_WORDS.values()) + [
+    assert len(templates) >= 40 and "greyscale" in templates
+    clutter = [note for notes in CLUTTER_NOTES.values() for note in notes]
+    texts = templates + clutter + ["the drawing", "the image"] + list(mine.MODE_WORDS.values()) + [
         mine.BASE_NOTE, "my digits", "validation digits", "Draw", "Upload", PICK, "unit number",
         "strongest for this digit", *TABS]
     assert missing(texts, "zh") == []
@@ -265,28 +267,40 @@ def photo_with_clutter() -> Image.Image:
 
 @pytest.mark.parametrize("picture", ["drawing", "photo"])
 def test_every_note_and_stage_preprocessing_writes_is_said_in_chinese(picture):
-    """The page translates what preprocess writes by matching its sentences: a change of wording there fails here."""
+    """preprocess_digit writes its stages' names and its notes in the language asked for: English by default, and in
+    Chinese every one of them (the same decisions, the same input)."""
     if picture == "drawing":
-        result = preprocess_digit(np.asarray(Image.open(io.BytesIO(base64.b64decode(
-            drawn_seven()["drawing"]["data"].split(",")[1])))), name="the drawing")
+        image, name = np.asarray(Image.open(io.BytesIO(base64.b64decode(
+            drawn_seven()["drawing"]["data"].split(",")[1])))), Term("the drawing")
     else:
-        result = preprocess_digit(photo_with_clutter(), name="photo.png")
-    texts = [stage for stage, _ in result.stages] + result.notes + [LIMIT_NOTE]
-    assert len(result.notes) >= 3
-    for text in texts:
-        assert preprocess_words(text, "en") == text
-        chinese = preprocess_words(text, "zh")
-        assert chinese != text and CJK.search(chinese), text  # a template matched it
+        image, name = photo_with_clutter(), "photo.png"
+    english, chinese = preprocess_digit(image, name=name, lang="en"), preprocess_digit(image, name=name, lang="zh")
+    assert preprocess_digit(image, name=name).notes == english.notes and len(english.notes) >= 3
+    assert np.array_equal(english.final, chinese.final) and len(chinese.notes) == len(english.notes)
+    if picture == "photo":
+        assert english.clutter_removed and any(note.startswith("Ignored ") for note in english.notes)
+    assert [stage for stage, _ in english.stages][0] == "greyscale" and LIMIT_NOTE == limit_note("en")
+    shown = zip([stage for stage, _ in english.stages] + english.notes + [LIMIT_NOTE],
+                [stage for stage, _ in chinese.stages] + chinese.notes + [limit_note("zh")], strict=True)
+    for text, said in shown:
+        assert said != text and CJK.search(said), text
 
 
 @pytest.mark.parametrize("data, name", [(b"definitely not a picture", "notes.png"),
                                         (np.full((50, 50), 255, np.uint8), "blank.png")])
 def test_a_refused_picture_is_explained_in_chinese(data, name):
-    from pytorch_explorer.digits.preprocess import ImageError
-
     with pytest.raises(ImageError) as caught:
         preprocess_digit(data, name=name)
-    assert name in preprocess_words(str(caught.value), "zh") and CJK.search(preprocess_words(str(caught.value), "zh"))
+    assert name in str(caught.value) and caught.value.message("en") == str(caught.value)
+    chinese = caught.value.message("zh")
+    assert name in chinese and CJK.search(chinese) and chinese != str(caught.value)
+
+
+def test_a_refused_drawing_is_named_in_chinese():
+    with pytest.raises(ImageError) as caught:
+        preprocess_digit(np.zeros((280, 280, 4), np.uint8), name=Term("the drawing"))
+    assert str(caught.value).startswith("There is no digit in the drawing: it is one flat tone")
+    assert caught.value.message("zh").startswith(translate("the drawing", "zh") + "中没有数字")
 
 
 # ----------------------------------------------------------------------------- in a browser

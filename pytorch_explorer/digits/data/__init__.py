@@ -27,7 +27,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pytorch_explorer.core.errors import DataError
+from pytorch_explorer.core.errors import DataError, Term
 from pytorch_explorer.digits.data.bundled import load_bundled
 from pytorch_explorer.digits.data.dataset import (SIDE, DigitDataset, Progress, cache_dir, cache_file, check_on_error,
                                              data_dir, split_index)
@@ -52,9 +52,10 @@ def parse_spec(spec: str | None) -> tuple[str, str]:
     kind, _, arg = (spec or "bundled").strip().partition(":")
     kind, arg = kind.strip().lower(), arg.strip()
     if kind in ("folder", "idx", "csv") and not arg:
-        raise DataError(f"The source {spec!r} needs a path after '{kind}:', e.g. {kind}:data/my_digits.")
+        raise DataError("The source {spec!r} needs a path after '{kind}:', e.g. {kind}:data/my_digits.", spec=spec,
+                        kind=kind)
     if kind not in KINDS:
-        raise DataError(f"Unknown data source {spec!r}: {SPECS_HELP}.")
+        raise DataError("Unknown data source {spec!r}: {help}.", spec=spec, help=Term(SPECS_HELP))
     return kind, arg
 
 
@@ -81,8 +82,9 @@ def check_allowed(path: Path, shown: str) -> Path:
     of what is there (not whether it exists)."""
     real = path.resolve()
     if not any(real == root or real.is_relative_to(root) for root in allowed_roots()):
-        raise DataError(f"{shown!r} is outside the folders this server reads from: put your data under the data "
-                        f"folder, or ask the server's operator to add its folder to ${ALLOWED_DIRS_VARIABLE}.")
+        raise DataError("{shown!r} is outside the folders this server reads from: put your data under the data "
+                        "folder, or ask the server's operator to add its folder to ${variable}.", shown=shown,
+                        variable=ALLOWED_DIRS_VARIABLE)
     return real
 
 

@@ -53,7 +53,8 @@ def split_index(n: int, val_fraction: float = 0.3) -> int:
         raise ValueError(f"the validation fraction must be between 0 and 1, not {val_fraction}")
     cut = int(n * (1.0 - val_fraction))
     if cut < 1 or cut >= n:
-        raise DataError(f"{n} digits are too few to split {1 - val_fraction:.0%} / {val_fraction:.0%}.")
+        raise DataError("{n} digits are too few to split {train:.0%} / {val:.0%}.", n=n, train=1 - val_fraction,
+                        val=val_fraction)
     return cut
 
 
@@ -68,11 +69,15 @@ def check_on_error(on_error: str) -> str:
 def settle_problems(dataset: DigitDataset, on_error: str) -> DigitDataset:
     """Apply the user's choice: "stop" turns the first problem into a DataError; an empty load always does."""
     if dataset.problems and on_error == "stop":
-        more = f" ({len(dataset.problems) - 1} more problems after it)" if len(dataset.problems) > 1 else ""
-        raise DataError(f"{dataset.problems[0]}{more}. Fix it, or choose to skip bad rows and files.")
+        if len(dataset.problems) > 1:
+            raise DataError("{problem} ({more} more problems after it). Fix it, or choose to skip bad rows and files.",
+                            problem=dataset.problems[0], more=len(dataset.problems) - 1)
+        raise DataError("{problem}. Fix it, or choose to skip bad rows and files.", problem=dataset.problems[0])
     if len(dataset) == 0:
-        first = f" The first problem: {dataset.problems[0]}" if dataset.problems else ""
-        raise DataError(f"No usable digits in {dataset.source}.{first}")
+        if dataset.problems:
+            raise DataError("No usable digits in {source}. The first problem: {problem}", source=dataset.source,
+                            problem=dataset.problems[0])
+        raise DataError("No usable digits in {source}.", source=dataset.source)
     return dataset
 
 
@@ -111,8 +116,8 @@ def fit_to_28(images: np.ndarray, resize: bool, where: str) -> np.ndarray:
     if (height, width) == (SIDE, SIDE):
         return images
     if not resize:
-        raise DataError(f"{where} holds {width}x{height} images, not 28x28: pass resize=True "
-                        "(tick 'resize') to scale them to 28x28.")
+        raise DataError("{where} holds {width}x{height} images, not 28x28: pass resize=True (tick 'resize') to scale "
+                        "them to 28x28.", where=where, width=width, height=height)
     if not len(images):
         return np.zeros((0, SIDE, SIDE), np.uint8)
     return np.stack([resize_to_28(im) for im in images]).astype(np.uint8)

@@ -33,8 +33,6 @@ IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x
 
 
 MAX_IDX_BYTES = 256 << 20  # one IDX file, unpacked (MNIST's largest is 47 MB): a sparse 64 GiB file is refused unread
-TOO_LARGE = (f"this app reads IDX files of up to {MAX_IDX_BYTES >> 20} MB (MNIST's largest is 47 MB); "
-             "split it or use fewer images.")
 
 
 def read_idx(path: Path | str) -> np.ndarray:
@@ -46,30 +44,36 @@ def read_idx(path: Path | str) -> np.ndarray:
     path = Path(path)
     try:
         if path.stat().st_size > MAX_IDX_BYTES:
-            raise DataError(f"{path} is {path.stat().st_size >> 20} MB: {TOO_LARGE}")
+            raise DataError("{path} is {size} MB: this app reads IDX files of up to {most} MB (MNIST's largest is "
+                            "47 MB); split it or use fewer images.", path=path, size=path.stat().st_size >> 20,
+                            most=MAX_IDX_BYTES >> 20)
         with path.open("rb") as handle:
             raw = handle.read(MAX_IDX_BYTES + 1)
         if path.suffix == ".gz" or raw[:2] == b"\x1f\x8b":  # gzip's magic number
             with gzip.GzipFile(fileobj=io.BytesIO(raw)) as unpacked:
                 raw = unpacked.read(MAX_IDX_BYTES + 1)
             if len(raw) > MAX_IDX_BYTES:
-                raise DataError(f"{path} unpacks to more than {MAX_IDX_BYTES >> 20} MB: {TOO_LARGE}")
+                raise DataError("{path} unpacks to more than {most} MB: this app reads IDX files of up to {most} MB "
+                                "(MNIST's largest is 47 MB); split it or use fewer images.", path=path,
+                                most=MAX_IDX_BYTES >> 20)
     except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
-        raise DataError(f"{path} is not a valid .gz file ({exc}): download it again.") from exc
+        raise DataError("{path} is not a valid .gz file ({error}): download it again.", path=path,
+                        error=str(exc)) from exc
     except OSError as exc:
-        raise DataError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
+        raise DataError("Cannot read {path}: {reason}.", path=path, reason=str(exc.strerror or exc)) from exc
     if len(raw) < 4 or raw[:2] != b"\0\0" or raw[2] not in IDX_TYPES or not 1 <= raw[3] <= 4:
-        raise DataError(f"{path} is not an IDX file: IDX files start with 00 00 08 03 (images) or "
-                        "00 00 08 01 (labels).")  # never echo a file's bytes
+        raise DataError("{path} is not an IDX file: IDX files start with 00 00 08 03 (images) or "
+                        "00 00 08 01 (labels).", path=path)  # never echo a file's bytes
     ndim, header = raw[3], 4 + 4 * raw[3]
     if len(raw) < header:
-        raise DataError(f"{path} ends inside its IDX header: the file is cut short.")
+        raise DataError("{path} ends inside its IDX header: the file is cut short.", path=path)
     dims = struct.unpack(f">{ndim}I", raw[4:header])
     dtype = np.dtype(IDX_TYPES[raw[2]])
     expected = int(np.prod(dims)) * dtype.itemsize
     if len(raw) - header != expected:
-        raise DataError(f"{path}: the header promises {' x '.join(map(str, dims))} values ({expected} bytes) "
-                        f"but {len(raw) - header} bytes follow it: the file is damaged or cut short.")
+        raise DataError("{path}: the header promises {dims} values ({expected} bytes) but {got} bytes follow it: "
+                        "the file is damaged or cut short.", path=path, dims=" x ".join(map(str, dims)),
+                        expected=expected, got=len(raw) - header)
     return np.frombuffer(raw, dtype, offset=header).reshape(dims)
 
 
@@ -87,16 +91,18 @@ def load_idx_pair(images_path: Path, labels_path: Path | None,
                   resize: bool) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Images and labels of one pair of files, less the digits whose label is not 0-9 (listed as problems)."""
     if labels_path is None:
-        raise DataError(f"{images_path} has no labels file beside it "
-                        f"(expected {images_path.name.replace('images', 'labels').replace('idx3', 'idx1')}).")
+        raise DataError("{path} has no labels file beside it (expected {expected}).", path=images_path,
+                        expected=images_path.name.replace("images", "labels").replace("idx3", "idx1"))
     images, labels = read_idx(images_path), read_idx(labels_path)
     if images.ndim != 3 or labels.ndim != 1:
-        raise DataError(f"{images_path} must hold N x 28 x 28 images and {labels_path} N labels; "
-                        f"they hold shapes {images.shape} and {labels.shape}.")
+        raise DataError("{images} must hold N x 28 x 28 images and {labels} N labels; they hold shapes "
+                        "{images_shape} and {labels_shape}.", images=images_path, labels=labels_path,
+                        images_shape=images.shape, labels_shape=labels.shape)
     if len(images) != len(labels):
-        raise DataError(f"{images_path} holds {len(images)} images but {labels_path} {len(labels)} labels.")
+        raise DataError("{images} holds {n_images} images but {labels} {n_labels} labels.", images=images_path,
+                        n_images=len(images), labels=labels_path, n_labels=len(labels))
     if images.dtype != np.uint8 and (images.min(initial=0) < 0 or images.max(initial=0) > 255):
-        raise DataError(f"{images_path}: pixel values must be 0-255.")
+        raise DataError("{path}: pixel values must be 0-255.", path=images_path)
     good = (labels >= 0) & (labels <= 9) & (labels == np.round(labels))
     problems = [f"{labels_path}: label {labels[i]} (digit number {i}) is not a digit 0-9"
                 for i in np.flatnonzero(~good)]
@@ -115,13 +121,14 @@ def load_idx(path: Path | str, *, on_error: str = "skip", resize: bool = False, 
     elif path.is_dir():
         train = find_idx(path, "train", "images")
         if train is None:
-            raise DataError(f"{path} has no train-images-idx3-ubyte[.gz]. Expected the "  # never list a folder
-                            "MNIST files train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz (t10k-* optional).")
+            raise DataError("{path} has no train-images-idx3-ubyte[.gz]. Expected the MNIST files "
+                            "train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz (t10k-* optional).",
+                            path=path)  # never list a folder
         pairs = [(train, find_idx(path, "train", "labels"))]
         if (test := find_idx(path, "t10k", "images")) is not None:
             pairs.append((test, find_idx(path, "t10k", "labels")))
     else:
-        raise DataError(f"{path} does not exist: give a folder holding MNIST IDX files or an images file.")
+        raise DataError("{path} does not exist: give a folder holding MNIST IDX files or an images file.", path=path)
     check_on_error(on_error)
     parts = [load_idx_pair(images, labels, resize) for images, labels in pairs]
     images = np.concatenate([p[0] for p in parts])
@@ -220,17 +227,16 @@ def fetch(name: str, md5: str, target: Path, mirrors: Sequence[str], urlopen: Ca
             continue
         os.replace(partial, target)
         return
-    raise DataError(f"Could not download {name} from any mirror ({'; '.join(failures)}). Are you offline? "
-                    f"Try again later, copy the four MNIST .gz files into {target.parent}, "
-                    "or use the bundled digits.")
+    raise DataError("Could not download {name} from any mirror ({failures}). Are you offline? Try again later, copy "
+                    "the four MNIST .gz files into {folder}, or use the bundled digits.", name=name,
+                    failures="; ".join(failures), folder=target.parent)
 
 
 def load_mnist(*, progress: Progress | None = None) -> DigitDataset:
     """The downloaded MNIST: 60,000 training digits then the 10,000 t10k digits, as one dataset."""
     if not is_downloaded():
-        raise DataError(f"The full MNIST is not downloaded yet (it would go into {mnist_dir()}): download it "
-                        "first (about 11 MB): the Download MNIST button on the Digits: train page, "
-                        "`python -m pytorch_explorer digits download`, or download_mnist() from "
-                        "pytorch_explorer.digits.data; or copy the "
-                        "four MNIST .gz files there; or use the bundled digits, which need no set-up.")
+        raise DataError("The full MNIST is not downloaded yet (it would go into {folder}): download it first (about "
+                        "11 MB): the Download MNIST button on the Digits: train page, `python -m pytorch_explorer "
+                        "digits download`, or download_mnist() from pytorch_explorer.digits.data; or copy the four "
+                        "MNIST .gz files there; or use the bundled digits, which need no set-up.", folder=mnist_dir())
     return load_idx(mnist_dir(), progress=progress, source="mnist")

@@ -22,10 +22,11 @@ def load_pixel_csv(path: Path | str, *, on_error: str = "skip", progress: Progre
     """label,pixel0..pixel783 per row (Kaggle's train.csv), with or without the header row; cached as .npz."""
     path = Path(path).expanduser()
     if not path.is_file():
-        raise DataError(f"{path} does not exist: expected a CSV with rows label,pixel0,...,pixel783.")
+        raise DataError("{path} does not exist: expected a CSV with rows label,pixel0,...,pixel783.", path=path)
     if (size := path.stat().st_size) > MAX_CSV_BYTES:
-        raise DataError(f"{path} is {size >> 20} MB: this app reads pixel CSVs of up to {MAX_CSV_BYTES >> 20} MB "
-                        "(all 70,000 MNIST digits take about 130 MB). Split it, or use idx: or folder: data.")
+        raise DataError("{path} is {size} MB: this app reads pixel CSVs of up to {most} MB (all 70,000 MNIST digits "
+                        "take about 130 MB). Split it, or use idx: or folder: data.", path=path, size=size >> 20,
+                        most=MAX_CSV_BYTES >> 20)
     cached, stamp = cache_file("csv", path), file_stamp(path)
     if (arrays := read_cache(cached, stamp)) is None:
         images, labels, problems = parse_pixel_csv(path)
@@ -44,7 +45,7 @@ def parse_pixel_csv(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
     with path.open(encoding="utf-8", errors="replace") as stream:
         first = stream.readline().strip().split(",")
     if first == [""]:
-        raise DataError(f"{path} is empty: expected rows label,pixel0,...,pixel783.")
+        raise DataError("{path} is empty: expected rows label,pixel0,...,pixel783.", path=path)
     has_header = not is_number(first[0])
     try:
         try:
@@ -52,17 +53,18 @@ def parse_pixel_csv(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
         except ValueError:  # some cell is not a number: read text, and find it below
             table = pd.read_csv(path, header=0 if has_header else None, skipinitialspace=True, dtype=str)
     except (ValueError, pd.errors.ParserError) as exc:
-        raise DataError(f"{path} could not be read as CSV: {exc}") from exc
+        raise DataError("{path} could not be read as CSV: {error}", path=path, error=str(exc)) from exc
     if has_header:
         table.columns = [str(c).strip().lower() for c in table.columns]
         if "label" not in table.columns:
-            raise DataError(f"{path} has no 'label' column: the header must read label,pixel0,...,pixel783.")
+            raise DataError("{path} has no 'label' column: the header must read label,pixel0,...,pixel783.", path=path)
         pixels = [c for c in table.columns if c != "label"]
         if sorted(pixels) == sorted(f"pixel{i}" for i in range(784)):
             pixels = [f"pixel{i}" for i in range(784)]  # columns in any order, by name
         table = table[["label", *pixels]]
     if table.shape[1] != 785:
-        raise DataError(f"{path} has {table.shape[1]} columns; expected 785: label then 784 pixels (28x28).")
+        raise DataError("{path} has {n} columns; expected 785: label then 784 pixels (28x28).", path=path,
+                        n=table.shape[1])
     numbers = table.to_numpy(np.float32) if (table.dtypes == np.float32).all() \
         else table.apply(pd.to_numeric, errors="coerce").to_numpy(np.float32)
     first_line = 2 if has_header else 1

@@ -39,7 +39,7 @@ from PIL import Image, PngImagePlugin
 
 from pytorch_explorer.core.devices import cpu_count
 from pytorch_explorer.core.processes import main_module_hidden, worker_context
-from pytorch_explorer.core.errors import DataError
+from pytorch_explorer.core.errors import DataError, Term
 from pytorch_explorer.digits.data.bundled import load_bundled
 from pytorch_explorer.digits.data.dataset import (SIDE, DigitDataset, Progress, cache_file, check_on_error, file_stamp,
                                              grey_from_image, read_cache, resize_to_28, settle_problems, write_cache)
@@ -187,19 +187,21 @@ def child(folder: Path, name: str) -> Path:
 def folder_paths(root: Path) -> tuple[Path, Path, Path, Path]:
     """train.csv, its images folder, Test.csv and its images folder; a DataError naming what is missing."""
     if not root.exists():
-        raise DataError(f"{root} does not exist. Expected {LAYOUT}.")
+        raise DataError("{root} does not exist. Expected {layout}.", root=root, layout=Term(LAYOUT))
     if not root.is_dir():
-        raise DataError(f"{root} is a file, not a folder. Expected {LAYOUT}.")
+        raise DataError("{root} is a file, not a folder. Expected {layout}.", root=root, layout=Term(LAYOUT))
     if root.name.lower() == "train" and (root / "train.csv").is_file():
         root = root.parent  # the user picked ROOT/Train itself
     train = child(root, "Train")
     train_csv = child(train, "train.csv")
     if not train_csv.is_file():
-        what = f"{root} is empty" if not any(root.iterdir()) else f"{train_csv} is missing"
-        raise DataError(f"{what}. Expected {LAYOUT}.")
+        if not any(root.iterdir()):
+            raise DataError("{root} is empty. Expected {layout}.", root=root, layout=Term(LAYOUT))
+        raise DataError("{path} is missing. Expected {layout}.", path=train_csv, layout=Term(LAYOUT))
     train_dir = child(child(train, "Images"), "train")
     if not train_dir.is_dir():
-        raise DataError(f"{train_dir} is missing: the images train.csv lists go there. Expected {LAYOUT}.")
+        raise DataError("{path} is missing: the images train.csv lists go there. Expected {layout}.", path=train_dir,
+                        layout=Term(LAYOUT))
     test_csv, test_dir = child(root, "Test.csv"), child(child(train, "Images"), "test")
     inside(root, train_csv, train_dir, test_csv, test_dir)
     return train_csv, train_dir, test_csv, test_dir
@@ -210,8 +212,8 @@ def inside(root: Path, *parts: Path) -> None:
     real_root = root.resolve()
     for part in parts:
         if part.exists() and not part.resolve().is_relative_to(real_root):
-            raise DataError(f"{part.relative_to(root)} is a link to a place outside {root.name}: copy the files "
-                            "into the folder instead of linking to them.")
+            raise DataError("{part} is a link to a place outside {root}: copy the files into the folder instead of "
+                            "linking to them.", part=part.relative_to(root), root=root.name)
 
 
 def escaping(folder: Path, names: list[str]) -> set[str]:
@@ -237,25 +239,31 @@ def read_listing(csv_path: Path, labelled: bool) -> tuple[list[tuple[str, int, i
 
     needed = ["filename", "label"] if labelled else ["filename"]
     if (size := csv_path.stat().st_size) > MAX_CSV_BYTES:
-        raise DataError(f"{csv_path} is {size >> 20} MB: a listing of up to {MAX_IMAGES:,} images is at most "
-                        f"{MAX_CSV_BYTES >> 20} MB. Split the folder.")
+        raise DataError("{path} is {size} MB: a listing of up to {images:,} images is at most {most} MB. Split the "
+                        "folder.", path=csv_path, size=size >> 20, images=MAX_IMAGES, most=MAX_CSV_BYTES >> 20)
     try:
         table = pd.read_csv(csv_path, dtype=str, keep_default_na=False, skipinitialspace=True)
     except pd.errors.EmptyDataError:
-        raise DataError(f"{csv_path} is empty: expected a header row {','.join(needed)} "
-                        "and then one row per image.") from None
+        raise DataError("{path} is empty: expected a header row {header} and then one row per image.", path=csv_path,
+                        header=",".join(needed)) from None
     except (ValueError, pd.errors.ParserError) as exc:
-        raise DataError(f"{csv_path} could not be read as CSV ({exc}).") from None
+        raise DataError("{path} could not be read as CSV ({error}).", path=csv_path, error=str(exc)) from None
     columns = {str(c).strip().lower(): c for c in table.columns}
     if missing := [c for c in needed if c not in columns]:
-        raise DataError(f"{csv_path} has no {' or '.join(missing)} column (its columns: "
-                        f"{', '.join(map(str, table.columns))}); expected a header row {','.join(needed)}.")
+        found, header = ", ".join(map(str, table.columns)), ",".join(needed)
+        if len(missing) > 1:
+            raise DataError("{path} has no filename or label column (its columns: {found}); expected a header row "
+                            "{header}.", path=csv_path, found=found, header=header)
+        raise DataError("{path} has no {column} column (its columns: {found}); expected a header row {header}.",
+                        path=csv_path, column=missing[0], found=found, header=header)
     if table.empty:
-        raise DataError(f"{csv_path} lists no images: add rows such as 0.png{',4' if labelled else ''} "
-                        f"under the header {','.join(needed)}.")
+        if labelled:
+            raise DataError("{path} lists no images: add rows such as 0.png,4 under the header filename,label.",
+                            path=csv_path)
+        raise DataError("{path} lists no images: add rows such as 0.png under the header filename.", path=csv_path)
     if len(table) > MAX_IMAGES:
-        raise DataError(f"{csv_path} lists {len(table):,} images; this app loads up to {MAX_IMAGES:,} from one "
-                        "folder. Split it into several folders.")
+        raise DataError("{path} lists {n:,} images; this app loads up to {most:,} from one folder. Split it into "
+                        "several folders.", path=csv_path, n=len(table), most=MAX_IMAGES)
     names = table[columns["filename"]].str.strip().tolist()
     labels = table[columns["label"]].str.strip().tolist() if labelled else [""] * len(names)
     rows, problems = [], []

@@ -24,7 +24,7 @@ from pathlib import PurePosixPath
 import numpy as np
 from PIL import Image
 
-from pytorch_explorer.core.errors import ExplorerError
+from pytorch_explorer.core.errors import ExplorerError, Term
 from pytorch_explorer.digits.data.dataset import grey_from_image, resize_to_28
 from pytorch_explorer.digits.data.png_folder import outside
 from pytorch_explorer.digits.mine.store import MAX_DIGITS, MyDigits, png_of
@@ -116,35 +116,36 @@ def decode_png(data: bytes, shown: str) -> np.ndarray:
     return grey if grey.shape == (28, 28) else resize_to_28(grey)
 
 
-def read_zip(data: bytes, name: str = "the zip") -> tuple[np.ndarray, np.ndarray, list[str]]:
+def read_zip(data: bytes, name: str = Term("the zip")) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """The digits of a my-digits zip: uint8 (N, 28, 28), labels (N,), and the problems (skipped rows and
     files, in words). An ArchiveError when the zip as a whole cannot be used."""
     if len(data) > MAX_ZIP_BYTES:
-        raise ArchiveError(f"{name} is {len(data) >> 20} MB; a my-digits zip may be up to {MAX_ZIP_BYTES >> 20} MB "
-                           f"({MAX_DIGITS:,} digits take well under 2 MB).")
+        raise ArchiveError("{name} is {size} MB; a my-digits zip may be up to {most} MB ({digits:,} digits take well "
+                           "under 2 MB).", name=name, size=len(data) >> 20, most=MAX_ZIP_BYTES >> 20, digits=MAX_DIGITS)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
-        raise ArchiveError(f"{name} is not a zip file (or it is damaged). Export my digits to see the layout.") from None
+        raise ArchiveError("{name} is not a zip file (or it is damaged). Export my digits to see the layout.",
+                           name=name) from None
     with archive:
         if len(infos) > MAX_ENTRIES:
-            raise ArchiveError(f"{name} holds {len(infos):,} entries; a my-digits zip holds at most {MAX_ENTRIES:,} "
-                               f"({MAX_DIGITS:,} digits and their listing).")
+            raise ArchiveError("{name} holds {n:,} entries; a my-digits zip holds at most {most:,} ({digits:,} digits "
+                               "and their listing).", name=name, n=len(infos), most=MAX_ENTRIES, digits=MAX_DIGITS)
         listing, prefix = find_listing(archive)
         try:
             raw = bounded_read(archive, listing, MAX_CSV_BYTES)
         except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError):
             raw = None
         if raw is None:
-            raise ArchiveError(f"{listing.filename} in {name} is damaged, encrypted or over "
-                               f"{MAX_CSV_BYTES >> 20} MB; export my digits again.")
+            raise ArchiveError("{listing} in {name} is damaged, encrypted or over {most} MB; export my digits again.",
+                               listing=listing.filename, name=name, most=MAX_CSV_BYTES >> 20)
         by_name = {i.filename.replace("\\", "/"): i for i in infos if not i.is_dir()}
         try:
             rows = list(csv.reader(io.StringIO(raw.decode("utf-8", errors="replace"), newline="")))
         except csv.Error as exc:
-            raise ArchiveError(f"{listing.filename} in {name} is not a CSV file ({exc}); expected a header row "
-                               "filename,label and one row a digit.") from None
+            raise ArchiveError("{listing} in {name} is not a CSV file ({error}); expected a header row filename,label "
+                               "and one row a digit.", listing=listing.filename, name=name, error=str(exc)) from None
         return read_rows(archive, rows, by_name, f"{prefix}Train/Images/train/")
 
 
@@ -193,7 +194,7 @@ def fingerprint(image: np.ndarray, label: int) -> str:
     return hashlib.sha1(np.ascontiguousarray(image, dtype=np.uint8).tobytes() + bytes([int(label)])).hexdigest()
 
 
-def import_zip(digits: MyDigits, data: bytes, name: str = "the zip") -> ImportReport:
+def import_zip(digits: MyDigits, data: bytes, name: str = Term("the zip")) -> ImportReport:
     """Add the digits of a my-digits zip (see read_zip), leaving out those already kept and those over the cap."""
     images, labels, problems = read_zip(data, name)
     report = ImportReport(problems=problems)

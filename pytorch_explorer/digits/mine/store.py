@@ -68,10 +68,10 @@ def png_of(image: np.ndarray) -> bytes:
 def check_digit(image: np.ndarray, label: object) -> tuple[np.ndarray, int]:
     """(uint8 28x28 image, label 0-9), or a MyDigitsError that says what is wrong."""
     if isinstance(label, bool) or not isinstance(label, (int, np.integer)) or not 0 <= int(label) <= 9:
-        raise MyDigitsError(f"A label is a digit 0-9, not {str(label)[:20]!r}: choose the digit you drew.")
+        raise MyDigitsError("A label is a digit 0-9, not {label!r}: choose the digit you drew.", label=str(label)[:20])
     x = np.asarray(image)
     if x.shape != (28, 28):
-        raise MyDigitsError(f"A digit to keep is a 28x28 image (the model's input), not {x.shape}.")
+        raise MyDigitsError("A digit to keep is a 28x28 image (the model's input), not {shape}.", shape=x.shape)
     if x.dtype != np.uint8:
         x = np.clip(np.rint(x.astype(np.float64) * (255.0 if x.max(initial=0) <= 1.0 else 1.0)), 0, 255).astype(np.uint8)
     return x, int(label)
@@ -188,8 +188,8 @@ class MyDigits:
             entries = self.entries()
             if len(entries) + len(checked) > MAX_DIGITS:
                 raise MyDigitsError(
-                    f"My digits hold {CAP_NOTE}; there are {len(entries):,}, so {len(checked):,} more do not fit. "
-                    "Delete some (or export them as a zip first) to make room.")
+                    "My digits hold at most {most:,} digits; there are {n:,}, so {more:,} more do not fit. Delete some "
+                    "(or export them as a zip first) to make room.", most=MAX_DIGITS, n=len(entries), more=len(checked))
             names = []
             for image, label in checked:
                 name = f"{label}_{secrets.token_hex(6)}.png"

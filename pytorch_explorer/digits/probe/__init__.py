@@ -240,7 +240,8 @@ def validation_report(trained: TrainedModel, data: DigitDataset | None = None) -
     try:
         images, labels, first = validation_split(trained.source, fraction, data)
     except DataError as exc:
-        raise DataError(f"The validation digits of {trained.name!r} ({trained.source}) cannot be loaded: {exc}") from exc
+        raise DataError("The validation digits of {name!r} ({source}) cannot be loaded: {error}", name=trained.name,
+                        source=trained.source, error=exc) from exc
     return ValidationReport(images, labels, predict_many(trained, images), trained.source, first)
 
 

@@ -122,12 +122,12 @@ class Trainer:
             yield from self._watch(own_random_state(loop, config.seed))
         except torch.cuda.OutOfMemoryError as exc:
             self._release()
-            raise DeviceError(OUT_OF_MEMORY.format(device=device)) from exc
+            raise DeviceError(OUT_OF_MEMORY, device=device) from exc
         except RuntimeError as exc:
             if device.type == "cpu" or isinstance(exc, ExplorerError):
                 raise
             self._release()
-            raise DeviceError(DEVICE_FAILED.format(device=device, error=str(exc).splitlines()[0])) from exc
+            raise DeviceError(DEVICE_FAILED, device=device, error=str(exc).splitlines()[0]) from exc
         finally:
             self._restore_threads()
 
