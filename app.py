@@ -41,7 +41,9 @@ def this_machine() -> tuple[str, list[dict[str, str]]]:
     import torch
 
     from pytorch_explorer.core.devices import available_devices
+    from pytorch_explorer.core.threads import use_server_threads
 
+    use_server_threads()
     return torch.__version__, [{"device": d.name, "what it is": d.description} for d in available_devices()]
 
 
@@ -80,4 +82,8 @@ st.set_page_config(page_title="PyTorch Explorer", page_icon=":material/local_fir
 language_switch()  # English / 中文, in the sidebar of every page and in the URL (?lang=zh)
 page = navigation()
 workspace()  # this browser's workspace id, kept in the URL (?ws=...) on every page
+if page.url_path:  # a page of the app (they all use torch; the home page imports it last, in this_machine)
+    from pytorch_explorer.core.threads import use_server_threads
+
+    use_server_threads()
 page.run()

@@ -20,7 +20,7 @@ from ui.settings import report_ignored
 from ui.workspace import run_store, workspace
 
 SLICE_SECONDS = 0.12  # training time per frame while playing
-FRAME_SECONDS = 0.2   # how often the live panel asks for the next frame
+FRAME_SECONDS = 0.1   # how often the live panel asks for the next frame
 
 raw_query = ui.settings.snapshot()  # the settings in the address, before the controls take them
 st.title(tr("Toy playground"))

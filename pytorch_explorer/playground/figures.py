@@ -1,8 +1,8 @@
 """The playground's Plotly figures, as functions of plain data (numpy arrays and lists): no Streamlit here.
 
-- ``network_figure``: the network as a picture. Every node is a small image of its unit's output over the
-  plane (a layout image), edges are line shapes coloured by the weight's sign and as wide as its size, and an
-  invisible marker on each node carries the hover text (its weights and bias) and can be selected;
+- ``network_figure``: the network as a picture (``network_picture``, drawn with Pillow): every node a small image
+  of its unit's output over the plane, edges coloured by the weight's sign and as wide as its size; an invisible
+  marker on each node carries the hover text (its weights and bias) and can be selected;
 - ``output_figure``: the output over the plane with the training (white rim) and test points (black rim);
 - ``loss_figure``, ``gradient_figure``, ``landscape_figure``.
 
@@ -18,13 +18,15 @@ from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from pytorch_explorer.i18n import translate
 
 NEGATIVE, ZERO, POSITIVE = (245, 147, 34), (255, 255, 255), (8, 119, 189)  # TensorFlow Playground's orange/blue
 COLORSCALE = [[0.0, "rgb(245,147,34)"], [0.5, "rgb(255,255,255)"], [1.0, "rgb(8,119,189)"]]
 NODE, COLUMN_GAP, ROW_GAP = 1.0, 2.2, 1.3  # node size and spacing, in the picture's units
+PIXELS_PER_UNIT = 38  # the figure's height in screen pixels for one unit of the picture
+LINE_SCALE = 1.0      # an edge's width in picture pixels for one screen pixel
 
 
 def colorize(values: np.ndarray) -> np.ndarray:
@@ -33,13 +35,6 @@ def colorize(values: np.ndarray) -> np.ndarray:
     neg, zero, pos = (np.array(c, dtype=np.float32) for c in (NEGATIVE, ZERO, POSITIVE))
     rgb = np.where(v < 0, zero + (neg - zero) * -v, zero + (pos - zero) * v)
     return rgb.round().astype(np.uint8)
-
-
-def heatmap_png(values: np.ndarray) -> str:
-    """One node's grid (r, r), rows along x2 upwards, as a PNG data URI (top row = highest x2)."""
-    buffer = io.BytesIO()
-    Image.fromarray(colorize(values[::-1])).save(buffer, format="PNG", compress_level=1)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
 def scaled(grid: np.ndarray) -> np.ndarray:
@@ -71,33 +66,85 @@ def node_hover(column: int, unit: int, titles: Sequence[str], weights: Sequence[
     return f"<b>{head}</b><br>{bias}<br>{translate('weights in:', lang)}<br>" + "<br>".join(lines)
 
 
+def picture_extent(widths: Sequence[int]) -> tuple[float, float, float, float]:
+    """(x0, x1, y0, y1): the picture's corners in its own units, room for the titles and input names included."""
+    height_units = max(widths) * ROW_GAP + 1.5
+    return -NODE * 1.2, (len(widths) - 1) * COLUMN_GAP + NODE, -height_units / 2, height_units / 2 + 0.6
+
+
+def edge_style(w: float, top: float) -> tuple[tuple[int, int, int], float, float]:
+    """(colour, width in screen pixels, opacity) of the edge for weight `w` when the largest |weight| is `top`:
+    blue for positive, orange for negative; the larger |w|, the wider and the less transparent."""
+    w = w if math.isfinite(w) else 0.0
+    size = min(abs(w) / top, 1.0)
+    return (POSITIVE if w >= 0 else NEGATIVE), 0.4 + 5 * size, 0.25 + 0.75 * size
+
+
+def network_picture(grids: Sequence[np.ndarray] | None, weights: Sequence[tuple[np.ndarray, np.ndarray]],
+                    widths: Sequence[int], pixels_per_unit: int = PIXELS_PER_UNIT) -> Image.Image:
+    """The edges and nodes as one RGB picture covering `picture_extent(widths)` (nodes: their heatmaps when
+    `grids` is given, else grey squares).
+
+    One picture rather than ~250 line shapes and ~40 node images in the figure: a browser redraws a single image
+    many times a second, where Plotly redrawing every shape and image on each frame managed about one. Lines are
+    drawn at twice the size and halved, which smooths their edges."""
+    x0, x1, y0, y1 = picture_extent(widths)
+    scale = 2 * pixels_per_unit
+    size = (round((x1 - x0) * scale), round((y1 - y0) * scale))
+    image = Image.new("RGB", size, ZERO)
+    draw = ImageDraw.Draw(image)
+
+    def at(x: float, y: float) -> tuple[float, float]:
+        return (x - x0) * scale, (y1 - y) * scale
+
+    positions = node_positions(widths)
+    top = max(float(np.nanmax(np.abs(W))) if np.isfinite(W).any() else 0.0 for W, _ in weights) or 1.0
+    edges = []
+    for c, (W, _) in enumerate(weights):
+        for j, (xb, yb) in enumerate(positions[c + 1]):
+            for i, (xa, ya) in enumerate(positions[c]):
+                colour, width, opacity = edge_style(float(W[j, i]), top)
+                shade = tuple(round(255 + (v - 255) * opacity) for v in colour)  # over white
+                edges.append((width, shade, at(xa + NODE / 2, ya), at(xb - NODE / 2, yb)))
+    for width, shade, start, end in sorted(edges, key=lambda e: e[0]):  # the strongest on top
+        draw.line([start, end], fill=shade, width=max(1, round(width * 2 * LINE_SCALE)))
+    side = round(NODE * scale)
+    for c, column in enumerate(positions):
+        for u, (x, y) in enumerate(column):
+            left, upper = (round(v) for v in at(x - NODE / 2, y + NODE / 2))
+            if grids is None:
+                draw.rectangle([left, upper, left + side, upper + side], fill=(221, 221, 221))
+            else:
+                grid = grids[c][u] if c == len(positions) - 1 else scaled(grids[c][u])
+                tile = Image.fromarray(colorize(np.asarray(grid)[::-1])).resize((side, side), Image.Resampling.NEAREST)
+                image.paste(tile, (left, upper))
+    return image.resize((size[0] // 2, size[1] // 2), Image.Resampling.BOX)
+
+
+def jpeg_uri(image: Image.Image) -> str:
+    """A picture as a JPEG data URI: ~6 ms and ~90 kB for the largest network, where PNG took twice the time
+    for half again the bytes (colour kept at full resolution, so thin edges keep their colour)."""
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=90, subsampling=0)
+    return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
 def network_figure(grids: Sequence[np.ndarray] | None, weights: Sequence[tuple[np.ndarray, np.ndarray]],
                    input_names: Sequence[str], selected: tuple[int, int] | None = None, lang: str = "en") -> go.Figure:
-    """The network: nodes (with their heatmaps when `grids` is given: one (units, r, r) array a column),
-    weighted edges, and hoverable, selectable node markers (customdata: [column, unit])."""
+    """The network: one picture of its weighted edges and nodes (`network_picture`: each node's heatmap when
+    `grids` is given, one (units, r, r) array a column), with hoverable, selectable markers over the nodes
+    (customdata: [column, unit]) and the column titles and input names as text."""
     widths = [len(input_names), *(W.shape[0] for W, _ in weights)]
     titles = column_titles(len(input_names), widths[1:-1], lang)
     positions = node_positions(widths)
-    top = max(float(np.nanmax(np.abs(W))) if np.isfinite(W).any() else 0.0 for W, _ in weights) or 1.0
-    shapes = []
-    for c, (W, _) in enumerate(weights):
-        for j, (x1, y1) in enumerate(positions[c + 1]):
-            for i, (x0, y0) in enumerate(positions[c]):
-                w = float(W[j, i]) if math.isfinite(W[j, i]) else 0.0
-                size = min(abs(w) / top, 1.0)
-                color = "rgb(%d,%d,%d)" % (POSITIVE if w >= 0 else NEGATIVE)
-                shapes.append({"type": "line", "x0": x0 + NODE / 2, "y0": y0, "x1": x1 - NODE / 2, "y1": y1,
-                               "line": {"color": color, "width": 0.4 + 5 * size}, "opacity": 0.25 + 0.75 * size,
-                               "layer": "below"})
-    images, xs, ys, hover, custom, annotations = [], [], [], [], [], []
+    x0, x1, y0, y1 = picture_extent(widths)
+    picture = {"source": jpeg_uri(network_picture(grids, weights, widths)), "xref": "x", "yref": "y", "x": x0,
+               "y": y1, "sizex": x1 - x0, "sizey": y1 - y0, "sizing": "stretch", "layer": "below"}
+    xs, ys, hover, custom, annotations = [], [], [], [], []
     for c, column in enumerate(positions):
         annotations.append({"x": column[0][0], "y": column[0][1] + 0.9 * NODE, "text": f"<b>{titles[c]}</b>",
                             "showarrow": False, "font": {"size": 12}})
         for u, (x, y) in enumerate(column):
-            if grids is not None:
-                images.append({"source": heatmap_png(scaled(grids[c][u]) if c < len(positions) - 1 else grids[c][u]),
-                               "xref": "x", "yref": "y", "x": x - NODE / 2, "y": y + NODE / 2, "sizex": NODE,
-                               "sizey": NODE, "sizing": "stretch", "layer": "above"})
             xs.append(x)
             ys.append(y)
             hover.append(node_hover(c, u, titles, weights, input_names, lang))
@@ -109,18 +156,18 @@ def network_figure(grids: Sequence[np.ndarray] | None, weights: Sequence[tuple[n
     nodes = {"type": "scatter", "x": xs, "y": ys, "mode": "markers", "customdata": custom, "hovertext": hover,
              "hoverinfo": "text", "name": "nodes", "showlegend": False,
              "marker": {"symbol": "square", "size": 34, "line": {"color": rim, "width": 1.5},
-                        "color": "rgba(255,255,255,0.01)" if grids is not None else "#ddd"}}
-    height_units = max(widths) * ROW_GAP + 1.5
+                        "color": "rgba(255,255,255,0.01)"}}
     layout = {
-        "shapes": shapes, "images": images, "annotations": annotations, "height": int(70 + 38 * height_units),
+        "images": [picture], "annotations": annotations, "height": int(70 + PIXELS_PER_UNIT * (y1 - y0 - 0.6)),
         "margin": {"l": 60, "r": 10, "t": 10, "b": 10}, "plot_bgcolor": "white", "clickmode": "event+select",
         "dragmode": False, "hovermode": "closest",
-        "xaxis": {"visible": False, "range": [-NODE * 1.2, (len(widths) - 1) * COLUMN_GAP + NODE], "fixedrange": True},
-        "yaxis": {"visible": False, "range": [-height_units / 2, height_units / 2 + 0.6], "fixedrange": True},
+        "xaxis": {"visible": False, "range": [x0, x1], "fixedrange": True},
+        "yaxis": {"visible": False, "range": [y0, y1], "fixedrange": True},
     }
-    # Built from plain dicts without plotly's per-property validation: with ~250 shapes and ~40 images that
-    # validation took 3/4 of a frame. The tests build a validated go.Figure from the same dict.
+    # Built from plain dicts without plotly's per-property validation (a frame's budget is 0.2 s); the tests
+    # build a validated go.Figure from the same dict.
     return go.Figure({"data": [nodes], "layout": layout}, _validate=False)
+
 
 def output_figure(xs: np.ndarray, output: np.ndarray, X_train: np.ndarray, y_train: np.ndarray,
                   X_test: np.ndarray | None, y_test: np.ndarray | None, classification: bool = True,
@@ -129,23 +176,23 @@ def output_figure(xs: np.ndarray, output: np.ndarray, X_train: np.ndarray, y_tra
     test with a black one, coloured by their label on the same scale."""
     z = (2 * np.asarray(output) - 1) if classification else np.asarray(output)  # P(1) 0..1 -> -1..1
     output = translate("output", lang)
-    fig = go.Figure(go.Heatmap(x=xs, y=xs, z=z, zmin=-1, zmax=1, colorscale=COLORSCALE, showscale=False,
-                               hovertemplate="x1=%{x:.2f} x2=%{y:.2f} " + output + "=%{z:.2f}<extra></extra>",
-                               name=output))
+    data = [{"type": "heatmap", "x": xs, "y": xs, "z": z, "zmin": -1, "zmax": 1, "colorscale": COLORSCALE,
+             "showscale": False, "name": output,
+             "hovertemplate": "x1=%{x:.2f} x2=%{y:.2f} " + output + "=%{z:.2f}<extra></extra>"}]
     for X, y, rim, name in ((X_train, y_train, "white", translate("training points", lang)),
                             (X_test, y_test, "black", translate("test points", lang))):
         if X is None or y is None:
             continue
         labels = (2 * np.asarray(y) - 1) if classification else np.asarray(y)
-        fig.add_trace(go.Scatter(x=X[:, 0], y=X[:, 1], mode="markers", name=name,
-                                 marker={"color": labels, "colorscale": COLORSCALE, "cmin": -1, "cmax": 1, "size": 6,
-                                         "line": {"color": rim, "width": 1}}))
+        data.append({"type": "scatter", "x": X[:, 0], "y": X[:, 1], "mode": "markers", "name": name,
+                     "marker": {"color": labels, "colorscale": COLORSCALE, "cmin": -1, "cmax": 1, "size": 6,
+                                "line": {"color": rim, "width": 1}}})
     extent = float(np.max(np.abs(xs)))
-    fig.update_layout(height=380, margin={"l": 10, "r": 10, "t": 10, "b": 10},
-                      legend={"orientation": "h", "yanchor": "top", "y": -0.02, "x": 0})
-    fig.update_xaxes(range=[-extent, extent], constrain="domain", title_text="x1")
-    fig.update_yaxes(range=[-extent, extent], scaleanchor="x", scaleratio=1, title_text="x2")
-    return fig
+    layout = {"height": 380, "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
+              "legend": {"orientation": "h", "yanchor": "top", "y": -0.02, "x": 0},
+              "xaxis": {"range": [-extent, extent], "constrain": "domain", "title": {"text": "x1"}},
+              "yaxis": {"range": [-extent, extent], "scaleanchor": "x", "scaleratio": 1, "title": {"text": "x2"}}}
+    return go.Figure({"data": data, "layout": layout}, _validate=False)  # redrawn every frame: see network_figure
 
 
 def finite(values: Sequence[float]) -> list[float | None]:
@@ -158,15 +205,15 @@ def loss_figure(train_losses: Sequence[float], test_losses: Sequence[float], los
     loss_name: the y axis's title, already in `lang` ("loss" when None)."""
     epochs = list(range(len(train_losses)))
     loss_name = translate("loss", lang) if loss_name is None else loss_name
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=epochs, y=finite(train_losses), mode="lines", name=translate("training loss", lang),
-                             line={"color": "#333"}))
-    fig.add_trace(go.Scatter(x=epochs, y=finite(test_losses), mode="lines", name=translate("test loss", lang),
-                             line={"color": "#0877bd", "dash": "dot"}))
-    fig.update_layout(height=220, margin={"l": 10, "r": 10, "t": 10, "b": 10}, xaxis_title=translate("epoch", lang),
-                      yaxis={"title": loss_name, "rangemode": "tozero"},
-                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0})
-    return fig
+    data = [{"type": "scatter", "x": epochs, "y": finite(train_losses), "mode": "lines",
+             "name": translate("training loss", lang), "line": {"color": "#333"}},
+            {"type": "scatter", "x": epochs, "y": finite(test_losses), "mode": "lines",
+             "name": translate("test loss", lang), "line": {"color": "#0877bd", "dash": "dot"}}]
+    layout = {"height": 220, "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
+              "xaxis": {"title": {"text": translate("epoch", lang)}},
+              "yaxis": {"title": {"text": loss_name}, "rangemode": "tozero"},
+              "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0}}
+    return go.Figure({"data": data, "layout": layout}, _validate=False)  # redrawn every frame: see network_figure
 
 
 def gradient_figure(magnitudes: Sequence[float], lang: str = "en") -> go.Figure:

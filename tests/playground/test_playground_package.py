@@ -198,12 +198,40 @@ def test_network_figure_draws_every_node_edge_and_heatmap():
     _, grids = trainer.node_grids(8)
     fig = figures.network_figure(grids, trainer.weights(), trainer.config.features, selected=(1, 2))
     go.Figure(fig.to_plotly_json())  # a validated figure accepts every property
-    assert len(fig.data[0].x) == 3 + 4 + 2 + 1 and len(fig.layout.images) == 10
-    assert len(fig.layout.shapes) == 3 * 4 + 4 * 2 + 2 * 1
-    assert fig.layout.images[0].source.startswith("data:image/png;base64,")
+    assert len(fig.data[0].x) == 3 + 4 + 2 + 1 and len(fig.layout.images) == 1  # the whole picture, one image
+    assert fig.layout.images[0].source.startswith("data:image/jpeg;base64,")
     assert "bias" in fig.data[0].hovertext[4] and "sin(x1): " in fig.data[0].hovertext[4]
     assert fig.data[0].marker.line.color[5] != fig.data[0].marker.line.color[4]  # the selected node is marked
-    assert len(figures.network_figure(None, trainer.weights(), trainer.config.features).layout.images) == 0
+
+
+def pixel(picture, widths, x, y):
+    """The picture's colour at (x, y) in the network's units."""
+    x0, x1, _, y1 = figures.picture_extent(widths)
+    scale = picture.width / (x1 - x0)
+    return np.array(picture.getpixel((int((x - x0) * scale), int((y1 - y) * scale))), dtype=int)
+
+
+def test_the_network_picture_shows_each_nodes_heatmap_and_each_weights_sign():
+    trainer = PlaygroundTrainer(PlaygroundConfig(layers=(4, 2), features=("x1", "x2", "sin(x1)"), **SMALL))
+    trainer.step(3)
+    _, grids = trainer.node_grids(8)
+    widths, weights = [3, 4, 2, 1], trainer.weights()
+    picture = figures.network_picture(grids, weights, widths)
+    positions = figures.node_positions(widths)
+    for c, column in enumerate(positions):
+        for u, (x, y) in enumerate(column):
+            grid = grids[c][u] if c == len(widths) - 1 else figures.scaled(grids[c][u])
+            colours = figures.colorize(grid[::-1])  # row 0 = the highest x2, as drawn
+            for row, col in ((1, 1), (2, 6), (6, 3), (5, 5)):  # cell centres, away from the cells' borders
+                shown = pixel(picture, widths, x - 0.5 + (col + 0.5) / 8, y + 0.5 - (row + 0.5) / 8)
+                assert np.abs(shown - colours[row, col]).max() <= 12, (c, u, row, col)
+    W = weights[-1][0]  # the two edges into the output: blue for a positive weight, orange for a negative one
+    for i, (x, y) in enumerate(positions[2]):
+        (xo, yo), = positions[3]
+        r, _, b = pixel(picture, widths, (x + 0.5 + xo - 0.5) / 2, (y + yo) / 2)
+        assert (b > r) == (W[0, i] >= 0), (i, W[0, i])
+    plain = figures.network_picture(None, weights, widths)
+    assert all(tuple(pixel(plain, widths, x, y)) == (221, 221, 221) for column in positions for x, y in column)
 
 
 def test_colours_run_from_orange_through_white_to_blue():
