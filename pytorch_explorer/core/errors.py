@@ -6,8 +6,8 @@ An `ExplorerError` is raised with a template and its values, so the page can sho
 
 `str(exc)` is the English sentence (the CLI, logs and `pytest.raises(match=...)` read that);
 `exc.message("zh")` translates the template with `pytorch_explorer.i18n` and fills the same values. A value
-that is itself an `ExplorerError`, or a `Term` (a word or phrase of the app's, such as a stage's name), is
-shown in the same language too. A template with no values is used as written (its braces stay braces).
+that is itself an `ExplorerError` or a `Said` (words of the package that are not an error, made the same way),
+or a `Term` (a word or phrase of the app's, such as a stage's name), is shown in the same language too. A template with no values is used as written (its braces stay braces).
 """
 
 from __future__ import annotations
@@ -17,6 +17,31 @@ from typing import Any
 
 class Term(str):
     """A value of a message that is itself words to translate ("the drawing"), not data (a file name, a number)."""
+
+
+class Said(str):
+    """Words the package says that are not an error (a hint, one problem among a file's rows): the English text,
+    made like an ExplorerError from a template and values, `Said("row {row}: no label", row=3)`, so that
+    `message(said, "zh")` can say it in Chinese."""
+
+    template: str
+    values: dict[str, Any]
+
+    def __new__(cls, template: str, **values: Any) -> Said:
+        said = super().__new__(cls, template.format(**values) if values else template)
+        said.template, said.values = template, values
+        return said
+
+    def __reduce__(self):  # pickled (a worker process's report) with its template and values
+        return (_said, (type(self), self.template, self.values))
+
+    def message(self, lang: str = "en") -> str:
+        """The words in `lang`, translated and filled exactly as an error's message is."""
+        return ExplorerError(self.template, **self.values).message(lang)
+
+
+def _said(cls: type, template: str, values: dict) -> Said:
+    return cls(template, **values)
 
 
 class ExplorerError(Exception):
@@ -34,8 +59,8 @@ class ExplorerError(Exception):
         text = translate(self.template, lang)
         if not self.values:
             return text
-        values = {k: v.message(lang) if isinstance(v, ExplorerError) else translate(v, lang) if isinstance(v, Term)
-                  else v for k, v in self.values.items()}
+        values = {k: v.message(lang) if isinstance(v, (ExplorerError, Said)) else translate(v, lang)
+                  if isinstance(v, Term) else v for k, v in self.values.items()}
         try:
             return text.format(**values)
         except (KeyError, IndexError, ValueError):  # a translation that lost a placeholder: the English words
@@ -51,9 +76,10 @@ def _rebuild(cls: type, args: tuple) -> ExplorerError:
     return error
 
 
-def message(error: BaseException, lang: str = "en") -> str:
-    """What to show a learner for any exception: an ExplorerError in `lang`, anything else as it says."""
-    return error.message(lang) if isinstance(error, ExplorerError) else str(error)
+def message(error: BaseException | str, lang: str = "en") -> str:
+    """What to show a learner for an exception or words of the package: an ExplorerError or a Said in `lang`,
+    anything else as it says."""
+    return error.message(lang) if isinstance(error, (ExplorerError, Said)) else str(error)
 
 
 class DataError(ExplorerError, ValueError):

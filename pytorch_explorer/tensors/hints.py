@@ -23,28 +23,13 @@ from typing import Any
 
 import torch
 
-from pytorch_explorer.core.errors import ExplorerError, Term
+from pytorch_explorer.core.errors import Said, Term
 
 __all__ = ["DTYPE_NAMES", "Hint", "flip_hint", "hint_for", "hint_text", "reversed_dims"]
 
 
-class Hint(str):
-    """A learner's hint: the English words, and the template and values to say them in another language.
-
-    Made like an ExplorerError, `Hint("... {dim} ...", dim=1)`: only a fixed template can have a catalogue entry.
-    """
-
-    template: str
-    values: dict[str, Any]
-
-    def __new__(cls, template: str, **values: Any) -> Hint:
-        hint = super().__new__(cls, template.format(**values) if values else template)
-        hint.template, hint.values = template, values
-        return hint
-
-    def message(self, lang: str = "en") -> str:
-        """The hint in `lang`, translated and filled exactly as an error's message is."""
-        return ExplorerError(self.template, **self.values).message(lang)
+class Hint(Said):
+    """A learner's hint: the English words, and the template and values to say them in another language."""
 
 
 # PyTorch's C++ and Python spellings of dtypes in messages -> the torch name a learner types.

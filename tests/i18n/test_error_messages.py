@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from pytorch_explorer.core.errors import ExplorerError, Term, message
+from pytorch_explorer.core.errors import ExplorerError, Said, Term, message
 from pytorch_explorer.i18n import catalogue, placeholders, translate
 
 PACKAGE = ROOT / "pytorch_explorer"
@@ -87,3 +87,14 @@ def test_a_message_is_shown_in_the_learners_language():
     assert message(ValueError("plain")) == "plain"
     assert ExplorerError("a {brace} kept as written").message("zh") == "a {brace} kept as written"
     assert ExplorerError("{what} is empty.", what=Term("the drawing")).message("zh").startswith(translate("the drawing", "zh"))
+
+
+def test_words_that_are_not_errors_are_said_the_same_way():
+    import pickle
+
+    said = Said("The drawing has {n} strokes.", n=3)
+    assert said == "The drawing has 3 strokes." and message(said) == said
+    again = pickle.loads(pickle.dumps(said))
+    assert isinstance(again, Said) and again.template == said.template and again.values == {"n": 3}
+    inside = ExplorerError("{first} Nothing was read.", first=Said("{what} is empty.", what=Term("the drawing")))
+    assert inside.message("zh").startswith(translate("the drawing", "zh"))
