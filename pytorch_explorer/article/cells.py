@@ -32,7 +32,8 @@ def cell(cell_id: str) -> Cell:
     try:
         return CELLS[cell_id]
     except KeyError:
-        raise UnknownCellError(f"The article has no cell {cell_id!r}: choose one of {', '.join(CELLS)}.") from None
+        raise UnknownCellError("The article has no cell {cell!r}: choose one of {choices}.", cell=cell_id,
+                               choices=", ".join(CELLS)) from None
 
 
 def needs_folder(cell_id: str) -> bool:

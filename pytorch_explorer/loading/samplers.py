@@ -18,7 +18,6 @@ from torch.utils.data import (BatchSampler, RandomSampler, Sampler, SequentialSa
                               WeightedRandomSampler)
 
 from pytorch_explorer.core.errors import ExplorerError
-from pytorch_explorer.i18n import translate
 
 SAMPLERS = ("sequential", "random", "replacement", "weighted", "subset", "article")
 SAMPLER_TITLES = {
@@ -113,29 +112,30 @@ def epoch_indices(spec: SamplerSpec, labels: np.ndarray | torch.Tensor, batch_si
                   drop_last: bool = False, lang: str = "en") -> list[np.ndarray]:
     """The batches of one epoch (each an int64 array of dataset indices), the same for the same seed.
 
-    Raises EmptyEpochError (its message in `lang`) when the settings leave no batch (drop_last with a batch
-    bigger than the data, or the article's loop with a batch bigger than its CSV).
+    Raises EmptyEpochError when the settings leave no batch (drop_last with a batch bigger than the data, or
+    the article's loop with a batch bigger than its CSV). `lang` is no longer read (the page shows the error
+    with `exc.message(lang)`); it goes once the page stops passing it.
     """
     batch_size, n = check_batch_size(batch_size), len(labels)
     if n == 0:
-        raise EmptyEpochError(translate("There are no samples to draw from.", lang))
+        raise EmptyEpochError("There are no samples to draw from.")
     if spec.kind == "article":
         csv_rows = spec.csv_rows or n
         batches = article_batches(n, csv_rows, batch_size, seed)
         if not batches:
-            raise EmptyEpochError(translate(
+            raise EmptyEpochError(
                 "The article's loop runs int({rows} / {batch}) = 0 steps per epoch: with a batch bigger than its "
-                "CSV it never trains. Choose a batch size below the number of rows.", lang).format(
-                rows=f"{csv_rows:,}", batch=f"{batch_size:,}"))
+                "CSV it never trains. Choose a batch size below the number of rows.", rows=f"{csv_rows:,}",
+                batch=f"{batch_size:,}")
         return [np.asarray(b, dtype=np.int64) for b in batches]
     generator = torch.Generator().manual_seed(seed)
     sampler = build_sampler(spec, labels, generator)
     batches = [np.asarray(b, dtype=np.int64) for b in BatchSampler(sampler, batch_size, drop_last)]
     if not batches:
-        raise EmptyEpochError(translate(
+        raise EmptyEpochError(
             "drop_last=True drops every batch: the sampler gives {indices} indices, fewer than one batch of "
-            "{batch}. Choose a smaller batch size, or untick drop_last.", lang).format(
-            indices=f"{len(sampler):,}", batch=f"{batch_size:,}"))
+            "{batch}. Choose a smaller batch size, or untick drop_last.", indices=f"{len(sampler):,}",
+            batch=f"{batch_size:,}")
     return batches
 
 

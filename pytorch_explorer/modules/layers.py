@@ -52,25 +52,30 @@ class Arg:
     default: float | None = None  # None: required
     optional: bool = False  # may be left out even without a default (MaxPool2d's stride: the kernel size)
 
-    def check(self, value: Any, where: str) -> int | float | None:
-        """The value as an int or float in range, or None for an optional one left out."""
+    def check(self, value: Any, kind: str, index: int) -> int | float | None:
+        """The value as an int or float in range, or None for an optional one left out (a refusal names the
+        layer: its index in the model and its type)."""
         if value is None or (isinstance(value, float) and math.isnan(value)):
             if self.default is not None:
                 return self.default
             if self.optional:
                 return None
-            raise LayerSpecError(f"{where} needs {self.name} (the {self.column!r} column): fill it in.")
+            raise LayerSpecError("Layer {index} ({kind}) needs {arg} (the {column!r} column): fill it in.",
+                                 index=index, kind=kind, arg=self.name, column=self.column)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise LayerSpecError(f"{where}: {self.name} must be a number, not {value!r}.")
+            raise LayerSpecError("Layer {index} ({kind}): {arg} must be a number, not {value!r}.", index=index,
+                                 kind=kind, arg=self.name, value=value)
         if self.kind is int:
             if not (math.isfinite(value) and float(value).is_integer()):
-                raise LayerSpecError(f"{where}: {self.name} must be a whole number, not {value}.")
+                raise LayerSpecError("Layer {index} ({kind}): {arg} must be a whole number, not {value}.",
+                                     index=index, kind=kind, arg=self.name, value=value)
             value = int(value)
         elif not math.isfinite(value):
-            raise LayerSpecError(f"{where}: {self.name} must be a finite number, not {value}.")
+            raise LayerSpecError("Layer {index} ({kind}): {arg} must be a finite number, not {value}.", index=index,
+                                 kind=kind, arg=self.name, value=value)
         if not self.low <= value <= self.high:
-            high = "1" if self.kind is float else f"{int(self.high):,}"
-            raise LayerSpecError(f"{where}: {self.name} must be between {self.low:g} and {high}, not {value}.")
+            raise LayerSpecError("Layer {index} ({kind}): {arg} must be between {low:g} and {high:,}, not {value}.",
+                                 index=index, kind=kind, arg=self.name, low=self.low, high=int(self.high), value=value)
         return self.kind(value)
 
 
@@ -135,7 +140,7 @@ class LayerSpec:
             else:
                 break
         if None in shown:  # cannot happen with the catalogue (only a trailing argument is optional)
-            raise LayerSpecError(f"{self.kind}: an argument left out before one given.")
+            raise LayerSpecError("{kind}: an argument left out before one given.", kind=self.kind)
         return tuple(shown)  # type: ignore[arg-type]
 
     def call(self) -> str:
@@ -152,19 +157,22 @@ class LayerSpec:
         return LayerSpec(self.kind, values)
 
 
-def make_spec(kind: str, values: Iterable[Any] = (), where: str | None = None) -> LayerSpec:
-    """A checked LayerSpec from a type name (any case) and its positional values (defaults may be left out)."""
+def make_spec(kind: str, values: Iterable[Any] = (), index: int = 0) -> LayerSpec:
+    """A checked LayerSpec from a type name (any case) and its positional values (defaults may be left out);
+    `index`, the layer's place in the model, names it in a refusal."""
     name = _CANONICAL.get(str(kind).strip().lower())
-    where = where or f"{kind}"
     if name is None:
-        raise LayerSpecError(f"{where}: {str(kind)[:40]!r} is not a layer this page knows. "
-                             f"Choose one of {', '.join(LAYER_TYPES)}.")
+        raise LayerSpecError("Layer {index}: {kind!r} is not a layer this page knows. Choose one of {choices}.",
+                             index=index, kind=str(kind)[:40], choices=", ".join(LAYER_TYPES))
     args, values = CATALOGUE[name].args, list(values)
     if len(values) > len(args):
-        takes = ", ".join(a.name for a in args) or "no arguments"
-        raise LayerSpecError(f"{where}: {name} takes {takes}; {len(values)} values were given.")
+        if not args:
+            raise LayerSpecError("Layer {index}: {kind} takes no arguments; {n} values were given.", index=index,
+                                 kind=name, n=len(values))
+        raise LayerSpecError("Layer {index}: {kind} takes {takes}; {n} values were given.", index=index, kind=name,
+                             takes=", ".join(a.name for a in args), n=len(values))
     values += [None] * (len(args) - len(values))
-    return LayerSpec(name, tuple(arg.check(v, f"{where} ({name})") for arg, v in zip(args, values, strict=True)))
+    return LayerSpec(name, tuple(arg.check(v, name, index) for arg, v in zip(args, values, strict=True)))
 
 
 def build_layer(spec: LayerSpec) -> nn.Module:
@@ -204,7 +212,8 @@ def check_count(layers: list[LayerSpec]) -> list[LayerSpec]:
     if not layers:
         raise LayerSpecError("The model has no layers: add one (or pick a preset).")
     if len(layers) > MAX_LAYERS:
-        raise LayerSpecError(f"The model has {len(layers)} layers; this page builds up to {MAX_LAYERS}. Remove some.")
+        raise LayerSpecError("The model has {n} layers; this page builds up to {most}. Remove some.", n=len(layers),
+                             most=MAX_LAYERS)
     return layers
 
 
@@ -214,25 +223,26 @@ _INT = re.compile(r"^[+-]?\d{1,12}$")
 _FLOAT = re.compile(r"^[+-]?(\d{1,20}(\.\d{0,20})?|\.\d{1,20})([eE][+-]?\d{1,3})?$")
 
 
-def _number(text: str, where: str) -> int | float:
+def _number(text: str, index: int) -> int | float:
     text = text.strip()
     if _INT.match(text):
         return int(text)
     if _FLOAT.match(text):
         return float(text)
-    raise LayerSpecError(f"{where}: {text[:30]!r} is not a number.")
+    raise LayerSpecError("Layer {index}: {text!r} is not a number.", index=index, text=text[:30])
 
 
-def _value(part: str, position: int, kind: str, where: str) -> int | float:
+def _value(part: str, position: int, kind: str, index: int) -> int | float:
     """One argument: a number, or ``name=number`` as Python writes it (Dropout(p=0.3)) with the name of the
     argument at that position."""
     if "=" in part:
         key, part = (piece.strip() for piece in part.split("=", 1))
         args = CATALOGUE[_CANONICAL[kind.lower()]].args if kind.lower() in _CANONICAL else ()
         if position >= len(args) or key != args[position].name:
-            raise LayerSpecError(f"{where}: {key[:20]!r}= is not argument {position + 1} of {kind}; write the "
-                                 "values in order, e.g. Conv2d(1,6,5) or Dropout(p=0.5).")
-    return _number(part, where)
+            raise LayerSpecError("Layer {index}: {key!r}= is not argument {n} of {kind}; write the values in order, "
+                                 "e.g. Conv2d(1,6,5) or Dropout(p=0.5).", index=index, key=key[:20], n=position + 1,
+                                 kind=kind)
+    return _number(part, index)
 
 
 def parse_spec(text: str) -> list[LayerSpec]:
@@ -240,20 +250,21 @@ def parse_spec(text: str) -> list[LayerSpec]:
     if not isinstance(text, str) or not text.strip():
         raise LayerSpecError("The architecture is empty: write layers like Linear(784,500);ReLU().")
     if len(text) > MAX_SPEC_CHARS:
-        raise LayerSpecError(f"The architecture text is {len(text):,} characters long; at most {MAX_SPEC_CHARS:,}.")
+        raise LayerSpecError("The architecture text is {n:,} characters long; at most {most:,}.", n=len(text),
+                             most=MAX_SPEC_CHARS)
     items = [item for item in text.split(";") if item.strip()]
     if len(items) > MAX_LAYERS:
-        raise LayerSpecError(f"The architecture has {len(items)} layers; this page builds up to {MAX_LAYERS}.")
+        raise LayerSpecError("The architecture has {n} layers; this page builds up to {most}.", n=len(items),
+                             most=MAX_LAYERS)
     layers = []
     for index, item in enumerate(items):
-        where = f"Layer {index}"
         match = _ITEM.match(item)
         if not match:
-            raise LayerSpecError(f"{where}: {item.strip()[:40]!r} is not of the form Name(number, ...), "
-                                 "e.g. Linear(784,500) or ReLU().")
+            raise LayerSpecError("Layer {index}: {item!r} is not of the form Name(number, ...), e.g. Linear(784,500) "
+                                 "or ReLU().", index=index, item=item.strip()[:40])
         name, inside = match.group(1), (match.group(2) or "").strip()
-        values = [_value(part, i, name, where) for i, part in enumerate(inside.split(","))] if inside else []
-        layers.append(make_spec(name, values, where))
+        values = [_value(part, i, name, index) for i, part in enumerate(inside.split(","))] if inside else []
+        layers.append(make_spec(name, values, index))
     return check_count(layers)
 
 
@@ -288,12 +299,12 @@ def from_rows(rows: Iterable[Mapping[str, Any]]) -> tuple[list[LayerSpec], int]:
         if _blank(kind):
             skipped += 1
             continue
-        where = f"Layer {len(layers)}"
+        index = len(layers)
         name = _CANONICAL.get(str(kind).strip().lower())
         if name is None:
-            make_spec(str(kind), (), where)  # raises, naming the choices
+            make_spec(str(kind), (), index)  # raises, naming the choices
         values = [None if _blank(row.get(arg.column)) else _plain(row.get(arg.column)) for arg in CATALOGUE[name].args]
-        layers.append(make_spec(name, values, where))
+        layers.append(make_spec(name, values, index))
     return check_count(layers), skipped
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from pytorch_explorer.core.errors import BudgetError, ExplorerError
+from pytorch_explorer.core.errors import BudgetError, ExplorerError, Term
 from pytorch_explorer.modules.layers import LayerSpec, build_model, check_count, make_spec, parameter_formula
 
 MAX_PARAMETERS = 20_000_000  # 80 MB of float32 weights
@@ -25,12 +25,12 @@ MAX_DIMS = 5
 
 
 class ArchitectureError(ExplorerError, ValueError):
-    """A layer cannot take the shape it is given. `index` is the layer's; `fix`, when there is an obvious
-    one, is the corrected layer list, and `fix_label` says what it changes."""
+    """A layer cannot take the shape it is given. `index` is the layer's (a template may say it: {index});
+    `fix`, when there is an obvious one, is the corrected layer list, and `fix_label` says what it changes."""
 
-    def __init__(self, message: str, index: int | None = None, fix: list[LayerSpec] | None = None,
-                 fix_label: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, template: str, index: int | None = None, fix: list[LayerSpec] | None = None,
+                 fix_label: str | None = None, **values: object) -> None:
+        super().__init__(template, **values, **({} if index is None else {"index": index}))
         self.index, self.fix, self.fix_label = index, fix, fix_label
         self.traced: list[LayerShape] = []  # the layers before it, which fit (set by trace_shapes)
 
@@ -60,8 +60,9 @@ def shape_text(shape: tuple[int, ...] | torch.Size) -> str:
     return "(" + ", ".join(str(int(d)) for d in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
-def megabytes(elements: int) -> str:
-    return f"{elements * 4 / 1e6:,.1f} MB as float32"
+def megabytes(elements: int) -> float:
+    """What that many float32 numbers take, in MB."""
+    return elements * 4 / 1e6
 
 
 def parse_input_shape(text: str) -> tuple[int, ...]:
@@ -72,15 +73,18 @@ def parse_input_shape(text: str) -> tuple[int, ...]:
     if not parts:
         raise ArchitectureError("The input shape is empty: write the batch size and the sizes after it, e.g. 4, 784.")
     if len(parts) > MAX_DIMS or not all(re.fullmatch(r"\d{1,9}", p) for p in parts):
-        raise ArchitectureError(f"{str(text)[:40]!r} is not an input shape: write up to {MAX_DIMS} whole numbers "
-                                "separated by commas, batch first, e.g. 4, 784 or 4, 1, 28, 28.")
+        raise ArchitectureError("{text!r} is not an input shape: write up to {most} whole numbers separated by "
+                                "commas, batch first, e.g. 4, 784 or 4, 1, 28, 28.", text=str(text)[:40],
+                                most=MAX_DIMS)
     shape = tuple(int(p) for p in parts)
     if min(shape) < 1:
-        raise ArchitectureError(f"Every size of the input shape must be at least 1, not {shape_text(shape)}.")
+        raise ArchitectureError("Every size of the input shape must be at least 1, not {shape}.",
+                                shape=shape_text(shape))
     if math.prod(shape) > MAX_ACTIVATION:
-        raise ModelTooLargeError(f"An input of shape {shape_text(shape)} holds {math.prod(shape):,} numbers "
-                                 f"({megabytes(math.prod(shape))}); this page takes up to {MAX_ACTIVATION:,}. "
-                                 "Use a smaller batch or smaller images.")
+        raise ModelTooLargeError("An input of shape {shape} holds {n:,} numbers ({mb:,.1f} MB as float32); this "
+                                 "page takes up to {most:,}. Use a smaller batch or smaller images.",
+                                 shape=shape_text(shape), n=math.prod(shape), mb=megabytes(math.prod(shape)),
+                                 most=MAX_ACTIVATION)
     return shape
 
 
@@ -93,7 +97,7 @@ def check_layer_input(layers: list[LayerSpec], index: int, shape: tuple[int, ...
     """Raise an ArchitectureError (naming the layer, the shapes, what to change) if layer `index` cannot
     take an input of this shape. Rules of the layers with expectations; activations take anything."""
     spec = layers[index]
-    name, args, ndim, got = f"Layer {index} ({spec.call()})", spec.arguments(), len(shape), shape_text(shape)
+    args, ndim, got, call = spec.arguments(), len(shape), shape_text(shape), spec.call()
     if spec.kind == "Linear":
         want = args["in_features"]
         if shape[-1] == want:
@@ -101,65 +105,91 @@ def check_layer_input(layers: list[LayerSpec], index: int, shape: tuple[int, ...
         if ndim > 2:
             flat = math.prod(shape[1:])
             fixed = spec.with_value("in", flat)
-            where = "(feature maps from the layers before)" if index else "(an image, not a row of numbers)"
-            change = f" and set in_features to {flat}" if flat != want else ""
+            fix = _replace(layers, index, make_spec("Flatten", (), index), fixed)
+            where = Term("(feature maps from the layers before)" if index else "(an image, not a row of numbers)")
+            flattened = shape_text((shape[0], flat))
+            if flat == want:
+                raise ArchitectureError(
+                    "Layer {index} ({call}) gets an input of shape {got}, but a Linear layer works on the last "
+                    "dimension, which is {last}, and it expects in_features = {want}. The input still has {ndim} "
+                    "dimensions {where}: put a Flatten() before layer {index} (it makes {flattened}).",
+                    index=index, fix=fix, fix_label=f"Insert Flatten() before layer {index}", call=call, got=got,
+                    last=shape[-1], want=want, ndim=ndim, where=where, flattened=flattened)
             raise ArchitectureError(
-                f"{name} gets an input of shape {got}, but a Linear layer works on the last dimension, which is "
-                f"{shape[-1]}, and it expects in_features = {want}. The input still has {ndim} dimensions {where}: "
-                f"put a Flatten() before layer {index} (it makes {shape_text((shape[0], flat))}){change}.", index,
-                _replace(layers, index, make_spec("Flatten"), fixed),
-                f"Insert Flatten() before layer {index}" + (f" and make it {fixed.call()}" if change else ""))
+                "Layer {index} ({call}) gets an input of shape {got}, but a Linear layer works on the last "
+                "dimension, which is {last}, and it expects in_features = {want}. The input still has {ndim} "
+                "dimensions {where}: put a Flatten() before layer {index} (it makes {flattened}) and set "
+                "in_features to {flat}.", index=index, fix=fix,
+                fix_label=f"Insert Flatten() before layer {index} and make it {fixed.call()}", call=call, got=got,
+                last=shape[-1], want=want, ndim=ndim, where=where, flattened=flattened, flat=flat)
         fixed = spec.with_value("in", shape[-1])
         raise ArchitectureError(
-            f"{name} gets an input of shape {got}: {shape[-1]} features, but it expects in_features = {want}. "
-            f"Set in_features to {shape[-1]} (or make the layer before give {want}).", index,
-            _replace(layers, index, fixed), f"Make layer {index} {fixed.call()}")
+            "Layer {index} ({call}) gets an input of shape {got}: {last} features, but it expects in_features = "
+            "{want}. Set in_features to {last} (or make the layer before give {want}).",
+            index=index, fix=_replace(layers, index, fixed), fix_label=f"Make layer {index} {fixed.call()}",
+            call=call, got=got, last=shape[-1], want=want)
     if spec.kind in ("Conv2d", "MaxPool2d"):
         if ndim not in (3, 4):
             raise ArchitectureError(
-                f"{name} needs images, (N, C, H, W) or (C, H, W), but gets {got} ({ndim}-D). For a 784-number "
-                "digit use the input shape 4, 1, 28, 28 (one channel of 28 × 28), and keep Flatten() and Linear "
-                "layers after the convolutions.", index)
+                "Layer {index} ({call}) needs images, (N, C, H, W) or (C, H, W), but gets {got} ({ndim}-D). For a "
+                "784-number digit use the input shape 4, 1, 28, 28 (one channel of 28 × 28), and keep Flatten() and "
+                "Linear layers after the convolutions.", index=index, call=call, got=got, ndim=ndim)
         if spec.kind == "Conv2d" and shape[-3] != args["in_channels"]:
             fixed = spec.with_value("in", shape[-3])
             raise ArchitectureError(
-                f"{name} gets {got}: {shape[-3]} channels (dimension {ndim - 3}), but in_channels is "
-                f"{args['in_channels']}. Set in_channels to {shape[-3]} (the channels the layer before makes).",
-                index, _replace(layers, index, fixed), f"Make layer {index} {fixed.call()}")
+                "Layer {index} ({call}) gets {got}: {channels} channels (dimension {dim}), but in_channels is "
+                "{want}. Set in_channels to {channels} (the channels the layer before makes).",
+                index=index, fix=_replace(layers, index, fixed), fix_label=f"Make layer {index} {fixed.call()}",
+                call=call, got=got, channels=shape[-3], dim=ndim - 3, want=args["in_channels"])
         pad = args.get("padding") or 0
         height, width, kernel = shape[-2] + 2 * pad, shape[-1] + 2 * pad, args["kernel_size"]
         if kernel > min(height, width):
             fixed = spec.with_value("kernel", min(height, width))
+            fix, fix_label = _replace(layers, index, fixed), f"Make layer {index} {fixed.call()}"
+            if pad:
+                raise ArchitectureError(
+                    "Layer {index} ({call}) gets images of {h} × {w} ({height} × {width} with padding), smaller "
+                    "than its {kernel} × {kernel} kernel. Use a kernel of at most {most}, remove a pooling layer "
+                    "before it, or use a bigger input.", index=index, fix=fix, fix_label=fix_label, call=call,
+                    h=shape[-2], w=shape[-1], height=height, width=width, kernel=kernel, most=min(height, width))
             raise ArchitectureError(
-                f"{name} gets images of {shape[-2]} × {shape[-1]}" + (f" ({height} × {width} with padding)" if pad else "")
-                + f", smaller than its {kernel} × {kernel} kernel. Use a kernel of at most {min(height, width)}, "
-                "remove a pooling layer before it, or use a bigger input.", index,
-                _replace(layers, index, fixed), f"Make layer {index} {fixed.call()}")
+                "Layer {index} ({call}) gets images of {h} × {w}, smaller than its {kernel} × {kernel} kernel. Use a "
+                "kernel of at most {most}, remove a pooling layer before it, or use a bigger input.", index=index,
+                fix=fix, fix_label=fix_label, call=call, h=shape[-2], w=shape[-1], kernel=kernel,
+                most=min(height, width))
     if spec.kind.startswith("BatchNorm"):
         want_dims, other = ((2, 3), "BatchNorm2d") if spec.kind == "BatchNorm1d" else ((4,), "BatchNorm1d")
         if ndim not in want_dims:
             if ndim >= 2 and (other == "BatchNorm2d") == (ndim == 4):
-                fixed = make_spec(other, [shape[1]])
+                fixed = make_spec(other, [shape[1]], index)
+                fix, fix_label = _replace(layers, index, fixed), f"Make layer {index} {fixed.call()}"
+                if spec.kind == "BatchNorm1d":
+                    raise ArchitectureError(
+                        "Layer {index} ({call}) gets {got} ({ndim}-D), but BatchNorm1d takes (N, C) or (N, C, L). For "
+                        "this input use {use}.", index=index, fix=fix, fix_label=fix_label, call=call, got=got,
+                        ndim=ndim, use=fixed.call())
                 raise ArchitectureError(
-                    f"{name} gets {got} ({ndim}-D), but {spec.kind} takes "
-                    f"{'(N, C) or (N, C, L)' if spec.kind == 'BatchNorm1d' else '(N, C, H, W)'}. For this input use "
-                    f"{fixed.call()}.", index, _replace(layers, index, fixed), f"Make layer {index} {fixed.call()}")
-            raise ArchitectureError(f"{name} gets {got} ({ndim}-D): it needs a batch dimension first, e.g. 4, 784.",
-                                    index)
+                    "Layer {index} ({call}) gets {got} ({ndim}-D), but BatchNorm2d takes (N, C, H, W). For this input "
+                    "use {use}.", index=index, fix=fix, fix_label=fix_label, call=call, got=got, ndim=ndim,
+                    use=fixed.call())
+            raise ArchitectureError("Layer {index} ({call}) gets {got} ({ndim}-D): it needs a batch dimension first, "
+                                    "e.g. 4, 784.", index=index, call=call, got=got, ndim=ndim)
         if shape[1] != args["num_features"]:
             fixed = spec.with_value("in", shape[1])
             raise ArchitectureError(
-                f"{name} gets {got}: {shape[1]} features/channels (dimension 1), but num_features is "
-                f"{args['num_features']}. Set num_features to {shape[1]}.", index,
-                _replace(layers, index, fixed), f"Make layer {index} {fixed.call()}")
+                "Layer {index} ({call}) gets {got}: {features} features/channels (dimension 1), but num_features is "
+                "{want}. Set num_features to {features}.", index=index, fix=_replace(layers, index, fixed),
+                fix_label=f"Make layer {index} {fixed.call()}", call=call, got=got, features=shape[1],
+                want=args["num_features"])
         if training and math.prod(shape) // shape[1] < 2:
             raise ArchitectureError(
-                f"{name} gets {got}: one value per channel. In train() BatchNorm normalises with the batch's mean "
-                "and variance, which needs at least 2 values: use a batch of 2 or more (the first size of the "
-                "input shape).", index)
+                "Layer {index} ({call}) gets {got}: one value per channel. In train() BatchNorm normalises with the "
+                "batch's mean and variance, which needs at least 2 values: use a batch of 2 or more (the first size "
+                "of the input shape).", index=index, call=call, got=got)
     if spec.kind == "Flatten" and ndim < 2:
-        raise ArchitectureError(f"{name} gets {got}: Flatten keeps dimension 0 (the batch) and joins the rest, "
-                                "so it needs at least 2 dimensions. Put the batch size first, e.g. 4, 784.", index)
+        raise ArchitectureError("Layer {index} ({call}) gets {got}: Flatten keeps dimension 0 (the batch) and joins "
+                                "the rest, so it needs at least 2 dimensions. Put the batch size first, e.g. 4, 784.",
+                                index=index, call=call, got=got)
 
 
 def _macs(spec: LayerSpec, output: torch.Tensor) -> int:
@@ -183,8 +213,9 @@ def check_parameters(layers: list[LayerSpec]) -> list[int]:
     if total > MAX_PARAMETERS:
         big = max(range(len(layers)), key=counts.__getitem__)
         raise ModelTooLargeError(
-            f"This model would have {total:,} parameters ({megabytes(total)}); this page builds models of up to "
-            f"{MAX_PARAMETERS:,}. Layer {big} ({layers[big].call()}) alone has {counts[big]:,}: make it smaller.")
+            "This model would have {n:,} parameters ({mb:,.1f} MB as float32); this page builds models of up to "
+            "{most:,}. Layer {index} ({call}) alone has {alone:,}: make it smaller.", n=total, mb=megabytes(total),
+            most=MAX_PARAMETERS, index=big, call=layers[big].call(), alone=counts[big])
     return counts
 
 
@@ -207,20 +238,22 @@ def trace_shapes(layers: list[LayerSpec], input_shape: tuple[int, ...], training
             raise
         except (RuntimeError, ValueError, IndexError) as exc:  # a case the rules above do not foresee
             reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
-            error = ArchitectureError(f"Layer {index} ({spec.call()}) cannot take an input of shape "
-                                      f"{shape_text(x.shape)}: {reason}", index)
+            error = ArchitectureError("Layer {index} ({call}) cannot take an input of shape {got}: {reason}",
+                                      index=index, call=spec.call(), got=shape_text(x.shape), reason=reason)
             error.traced = shapes
             raise error from exc
         if y.numel() > MAX_ACTIVATION:
             raise ModelTooLargeError(
-                f"Layer {index} ({spec.call()}) would output {shape_text(y.shape)}: {y.numel():,} numbers "
-                f"({megabytes(y.numel())}), more than the {MAX_ACTIVATION:,} this page allows. Use a smaller batch or "
-                "input, fewer channels, or a stride/pooling to shrink the maps.")
+                "Layer {index} ({call}) would output {shape}: {n:,} numbers ({mb:,.1f} MB as float32), more than the "
+                "{most:,} this page allows. Use a smaller batch or input, fewer channels, or a stride/pooling to "
+                "shrink the maps.", index=index, call=spec.call(), shape=shape_text(y.shape), n=y.numel(),
+                mb=megabytes(y.numel()), most=MAX_ACTIVATION)
         total_macs += _macs(spec, y)
         if total_macs > MAX_MACS:
             raise ModelTooLargeError(
-                f"One forward pass would take over {MAX_MACS:,} multiply-adds (layer {index}, {spec.call()}, "
-                "passes the limit): too slow to run here. Use a smaller batch or input, or smaller layers.")
+                "One forward pass would take over {most:,} multiply-adds (layer {index}, {call}, passes the limit): "
+                "too slow to run here. Use a smaller batch or input, or smaller layers.", most=MAX_MACS, index=index,
+                call=spec.call())
         buffers = tuple(name for name, _ in layer.named_buffers())
         shapes.append(LayerShape(index, spec.call(), tuple(x.shape), tuple(y.shape), counts[index], _macs(spec, y),
                                  buffers))
@@ -243,4 +276,4 @@ def insert_layer(layers: list[LayerSpec], position: int, kind: str, input_shape:
     channels = shape[-3] if shape and len(shape) >= 3 else 1
     values = {"Linear": [last, last], "Conv2d": [channels, 8, 3, 1, 1], "MaxPool2d": [2],
               "BatchNorm1d": [second], "BatchNorm2d": [second]}.get(kind, [])
-    return check_count([*layers[:position], make_spec(kind, values), *layers[position:]])
+    return check_count([*layers[:position], make_spec(kind, values, position), *layers[position:]])

@@ -87,7 +87,7 @@ def _markers(paths: Sequence[Path], step: int, lang: str = "en") -> list[go.Scat
 def race_figure(surface: Surface, paths: Mapping[str, Path], step: int, height: int = 560,
                 lang: str = "en") -> go.Figure:
     """The contour of `surface` with every path, the optimizers at `step`, and frames to animate them."""
-    xs, ys, z = grid(surface, lang=lang)
+    xs, ys, z = grid(surface)
     click = translate("click to start here", lang)
     fig = go.Figure()
     (x0, x1), (y0, y1) = surface.x_range, surface.y_range

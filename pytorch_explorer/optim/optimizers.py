@@ -4,8 +4,8 @@ An `OptimizerSpec` names a torch.optim class in lower case (`sgd`, `adagrad`, `r
 `adamw`, `nadam`, `adamax`), as the command line does, with its settings. The page's racers are
 presets of these: "SGD + momentum" and "Nesterov" are `sgd` with momentum (and nesterov=True).
 The texts a learner reads (RACER_TITLES, UPDATE_RULES, STATE_EXPLANATIONS) are English here and keys of
-the Chinese catalogue (`pytorch_explorer.i18n`), which the page translates them with; the settings' checks
-stay English, except the one the page's controls can reach (Nesterov without momentum), given in `lang`.
+the Chinese catalogue (`pytorch_explorer.i18n`), which the page translates them with; a refused setting is an
+OptimError, which the page shows in the learner's language (`exc.message(lang)`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from typing import Any
 
 import torch
 
-from pytorch_explorer.i18n import translate
 from pytorch_explorer.optim.errors import OptimError
 
 CLASS_NAMES = {"sgd": "SGD", "adagrad": "Adagrad", "rmsprop": "RMSprop", "adam": "Adam", "adamw": "AdamW",
@@ -120,43 +119,44 @@ def _literal(value: Any) -> str:
 def check_spec(spec: OptimizerSpec) -> None:
     """Refuse settings torch would reject or that make no sense, with a message saying what to use."""
     if spec.name not in CLASS_NAMES:
-        raise OptimError(f"Unknown optimizer {spec.name!r}: choose one of {', '.join(CLASS_NAMES)} "
-                         "(torch.optim's class names in lower case).")
+        raise OptimError("Unknown optimizer {name!r}: choose one of {choices} (torch.optim's class names in lower "
+                         "case).", name=spec.name, choices=", ".join(CLASS_NAMES))
     if not (math.isfinite(spec.lr) and 0 < spec.lr <= MAX_LR):
-        raise OptimError(f"The learning rate must be a number above 0 and at most {MAX_LR:g}; got {spec.lr}.")
+        raise OptimError("The learning rate must be a number above 0 and at most {most:g}; got {lr}.", most=MAX_LR,
+                         lr=spec.lr)
     if not (math.isfinite(spec.momentum) and 0 <= spec.momentum < 1):
-        raise OptimError(f"Momentum must be at least 0 and below 1 (0.9 is usual); got {spec.momentum}.")
+        raise OptimError("Momentum must be at least 0 and below 1 (0.9 is usual); got {momentum}.",
+                         momentum=spec.momentum)
     if spec.nesterov and (spec.name != "sgd" or spec.momentum <= 0):
         raise OptimError(NESTEROV_NEEDS_MOMENTUM)
     if len(spec.betas) != 2 or not all(math.isfinite(b) and 0 <= b < 1 for b in spec.betas):
-        raise OptimError(f"Each beta must be at least 0 and below 1 (Adam uses 0.9 and 0.999); got {spec.betas}.")
+        raise OptimError("Each beta must be at least 0 and below 1 (Adam uses 0.9 and 0.999); got {betas}.",
+                         betas=spec.betas)
     if not (math.isfinite(spec.weight_decay) and 0 <= spec.weight_decay <= 10):
-        raise OptimError(f"Weight decay must be between 0 and 10; got {spec.weight_decay}.")
+        raise OptimError("Weight decay must be between 0 and 10; got {weight_decay}.", weight_decay=spec.weight_decay)
 
 
 def optimizer_named(name: str) -> str:
     """A torch.optim class name in lower case, checked (`Adam` and `adam` both give `adam`)."""
     key = name.strip().lower()
     if key not in CLASS_NAMES:
-        raise OptimError(f"Unknown optimizer {name!r}: choose one of {', '.join(CLASS_NAMES)} "
-                         "(torch.optim's class names in lower case).")
+        raise OptimError("Unknown optimizer {name!r}: choose one of {choices} (torch.optim's class names in lower "
+                         "case).", name=name, choices=", ".join(CLASS_NAMES))
     return key
 
 
 def racer_spec(racer: str, lr: float, momentum: float = 0.9, betas: tuple[float, float] = (0.9, 0.999),
                weight_decay: float = 0.0, lang: str = "en") -> OptimizerSpec:
-    """The optimizer behind one of the page's racers, with the shared settings it uses (a refusal the
-    catalogue translates, Nesterov without momentum, said in `lang`)."""
+    """The optimizer behind one of the page's racers, with the shared settings it uses. `lang` is no longer
+    read (a refusal is an OptimError the page shows with `exc.message(lang)`); it goes once the page stops
+    passing it."""
     title = RACER_TITLES.get(racer)
     if title is None:
-        raise OptimError(f"Unknown optimizer {racer!r}: choose among {', '.join(RACERS)}.")
-    try:
-        if racer in ("momentum", "nesterov"):
-            return OptimizerSpec("sgd", lr, momentum=momentum, nesterov=racer == "nesterov", weight_decay=weight_decay,
-                                 label=title)
-        return OptimizerSpec(racer, lr, betas=betas, weight_decay=weight_decay, label=title)
-    except OptimError as exc:
-        raise OptimError(translate(str(exc), lang)) from None
+        raise OptimError("Unknown optimizer {racer!r}: choose among {choices}.", racer=racer, choices=", ".join(RACERS))
+    if racer in ("momentum", "nesterov"):
+        return OptimizerSpec("sgd", lr, momentum=momentum, nesterov=racer == "nesterov", weight_decay=weight_decay,
+                             label=title)
+    return OptimizerSpec(racer, lr, betas=betas, weight_decay=weight_decay, label=title)
 
 
 def make_optimizer(spec: OptimizerSpec, params: Iterable[torch.Tensor]) -> torch.optim.Optimizer:

@@ -42,17 +42,18 @@ class SchedulerSpec:
 
     def __post_init__(self) -> None:
         if self.kind not in SCHEDULERS:
-            raise OptimError(f"Unknown scheduler {self.kind!r}: choose one of {', '.join(SCHEDULERS)}.")
+            raise OptimError("Unknown scheduler {kind!r}: choose one of {choices}.", kind=self.kind,
+                             choices=", ".join(SCHEDULERS))
         if not 1 <= self.step_size <= 100_000:
-            raise OptimError(f"StepLR's step_size must be at least 1; got {self.step_size}.")
+            raise OptimError("StepLR's step_size must be at least 1; got {step_size}.", step_size=self.step_size)
         if not (math.isfinite(self.gamma) and 0 < self.gamma <= 1):
-            raise OptimError(f"StepLR's gamma must be above 0 and at most 1; got {self.gamma}.")
+            raise OptimError("StepLR's gamma must be above 0 and at most 1; got {gamma}.", gamma=self.gamma)
         if not (math.isfinite(self.factor) and 0 < self.factor < 1):
-            raise OptimError(f"ReduceLROnPlateau's factor must be above 0 and below 1; got {self.factor}.")
+            raise OptimError("ReduceLROnPlateau's factor must be above 0 and below 1; got {factor}.", factor=self.factor)
         if not 0 <= self.patience <= 100_000:
-            raise OptimError(f"ReduceLROnPlateau's patience must be 0 or more; got {self.patience}.")
+            raise OptimError("ReduceLROnPlateau's patience must be 0 or more; got {patience}.", patience=self.patience)
         if not (math.isfinite(self.eta_min) and self.eta_min >= 0):
-            raise OptimError(f"CosineAnnealingLR's eta_min must be 0 or more; got {self.eta_min}.")
+            raise OptimError("CosineAnnealingLR's eta_min must be 0 or more; got {eta_min}.", eta_min=self.eta_min)
 
     @property
     def title(self) -> str:

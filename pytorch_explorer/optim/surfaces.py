@@ -4,9 +4,9 @@ Each built-in `Surface` has its formula twice: as a Python function of two tenso
 the steps) and as text in the safe expression language (shown to the learner and put in the code the
 page shows; a test checks that the two agree). A typed surface has only the text: it is computed by
 `pytorch_explorer.tensors.expressions.evaluate`, never by `eval`, and `custom_surface` refuses a
-formula that does not give one finite number with a gradient, saying why in `lang` (the expression
-language's own reason, quoted inside, stays English). A surface's `title` and `about` are English;
-the page translates them (they are keys of the Chinese catalogue).
+formula that does not give one finite number with a gradient, saying why (an OptimError, which the page
+shows in the learner's language). A surface's `title` and `about` are English; the page translates them
+(they are keys of the Chinese catalogue).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from pytorch_explorer.i18n import translate
 from pytorch_explorer.optim.errors import OptimError
 from pytorch_explorer.tensors.expressions import evaluate
 from pytorch_explorer.tensors.language import ExpressionError
@@ -138,53 +137,47 @@ def custom_surface(source: str, start: tuple[float, float] = (-2.0, 2.0),
 
     Refused (OptimError, with what to do): an empty or over-long formula, text outside the expression
     language, a formula that does not work elementwise on a grid, or that does not give one finite number
-    with a gradient at the start point. The messages are in `lang`.
+    with a gradient at the start point. `lang` is no longer read (the page shows the refusal with
+    `exc.message(lang)`); it goes once the page stops passing it.
     """
     source = " ".join((source or "").split())
     if not source:
-        raise OptimError(translate("Type a formula in x and y, for example `x**2 + 3*y**2` or `torch.sin(x) * y**2`.",
-                                   lang))
+        raise OptimError("Type a formula in x and y, for example `x**2 + 3*y**2` or `torch.sin(x) * y**2`.")
     if len(source) > MAX_FORMULA_CHARS:
-        raise OptimError(translate("That formula is {n} characters long; keep it under {most}.", lang).format(
-            n=len(source), most=MAX_FORMULA_CHARS))
+        raise OptimError("That formula is {n} characters long; keep it under {most}.", n=len(source),
+                         most=MAX_FORMULA_CHARS)
     surface = Surface(CUSTOM, f"Your formula: {source}", source, region, region, start, (), "The formula you typed.",
                       {"default": 0.05, "sgd": 0.01, "momentum": 0.01, "nesterov": 0.01, "adagrad": 0.5})
-    check_formula(surface, start, lang)
-    grid(surface, lang=lang)  # it must also draw: number by number over the plane, not a sum over it
+    check_formula(surface, start)
+    grid(surface)  # it must also draw: number by number over the plane, not a sum over it
     return surface
 
 
-def check_formula(surface: Surface, start: tuple[float, float], lang: str = "en") -> None:
-    """Refuse a surface that does not give one finite loss with a finite gradient at `start` (saying why in `lang`)."""
+def check_formula(surface: Surface, start: tuple[float, float]) -> None:
+    """Refuse a surface that does not give one finite loss with a finite gradient at `start`, saying why."""
     x = torch.tensor(float(start[0]), dtype=torch.float64, requires_grad=True)
     y = torch.tensor(float(start[1]), dtype=torch.float64, requires_grad=True)
     try:
         value = surface.loss(x, y)
-    except ExpressionError as exc:
-        raise OptimError(translate("The formula could not be computed: {error}", lang).format(error=exc)) from exc
-    except (RuntimeError, TypeError, ValueError) as exc:
-        raise OptimError(translate("The formula could not be computed: {error}", lang).format(error=exc)) from exc
-    if not isinstance(value, torch.Tensor) or value.numel() != 1 or not value.dtype.is_floating_point:
-        if isinstance(value, torch.Tensor):
-            what = translate("a tensor of shape {shape}", lang).format(shape=list(value.shape))
-        else:
-            what = type(value).__name__
-        raise OptimError(translate("The formula must give one real number for each (x, y); it gave {what}. "
-                                   "Use x and y as numbers, for example `x**2 + y**2`, not a sum over a tensor.",
-                                   lang).format(what=what))
+    except (ExpressionError, RuntimeError, TypeError, ValueError) as exc:
+        raise OptimError("The formula could not be computed: {error}", error=exc) from exc
+    if isinstance(value, torch.Tensor) and (value.numel() != 1 or not value.dtype.is_floating_point):
+        raise OptimError("The formula must give one real number for each (x, y); it gave a tensor of shape {shape}. "
+                         "Use x and y as numbers, for example `x**2 + y**2`, not a sum over a tensor.",
+                         shape=list(value.shape))
+    if not isinstance(value, torch.Tensor):
+        raise OptimError("The formula must give one real number for each (x, y); it gave {what}. Use x and y as "
+                         "numbers, for example `x**2 + y**2`, not a sum over a tensor.", what=type(value).__name__)
     if not bool(torch.isfinite(value).all()):
-        raise OptimError(translate("The formula gives {value} at the start point {start}: the loss must be finite "
-                                   "there. Choose another start point or change the formula.", lang).format(
-            value=value.item(), start=start))
+        raise OptimError("The formula gives {value} at the start point {start}: the loss must be finite there. "
+                         "Choose another start point or change the formula.", value=value.item(), start=start)
     if not value.requires_grad:
-        raise OptimError(translate("The formula does not depend on x or y, so there is no gradient to follow: use x "
-                                   "and y in it.", lang))
+        raise OptimError("The formula does not depend on x or y, so there is no gradient to follow: use x and y in it.")
     gx, gy = torch.autograd.grad(value.reshape(()), (x, y), allow_unused=True)
     grads = [0.0 if g is None else float(g) for g in (gx, gy)]
     if not all(math.isfinite(g) for g in grads):
-        raise OptimError(translate("The gradient of the formula at the start point {start} is not finite ({grads}): "
-                                   "choose another start point or change the formula.", lang).format(
-            start=start, grads=grads))
+        raise OptimError("The gradient of the formula at the start point {start} is not finite ({grads}): choose "
+                         "another start point or change the formula.", start=start, grads=grads)
 
 
 def surface_named(name: str) -> Surface:
@@ -192,13 +185,13 @@ def surface_named(name: str) -> Surface:
     try:
         return SURFACES[name.strip().lower()]
     except KeyError:
-        raise OptimError(f"Unknown surface {name!r}: choose one of {', '.join(SURFACES)} "
-                         "(or a formula of your own).") from None
+        raise OptimError("Unknown surface {name!r}: choose one of {choices} (or a formula of your own).", name=name,
+                         choices=", ".join(SURFACES)) from None
 
 
-def grid(surface: Surface, points: int = GRID_POINTS, lang: str = "en") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def grid(surface: Surface, points: int = GRID_POINTS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """xs, ys and f over the plotted region (f[i, j] at ys[i], xs[j]); values that are not finite are nan.
-    A formula that cannot be drawn is refused, saying why in `lang`."""
+    A formula that cannot be drawn is refused, saying why."""
     xs = np.linspace(*surface.x_range, points)
     ys = np.linspace(*surface.y_range, points)
     gx = torch.tensor(xs, dtype=torch.float64)[None, :].expand(points, points)
@@ -207,11 +200,10 @@ def grid(surface: Surface, points: int = GRID_POINTS, lang: str = "en") -> tuple
         try:
             values = surface.loss(gx, gy)
         except (ExpressionError, RuntimeError, TypeError, ValueError) as exc:
-            raise OptimError(translate("The formula could not be drawn over the plane: {error}", lang).format(
-                error=exc)) from exc
+            raise OptimError("The formula could not be drawn over the plane: {error}", error=exc) from exc
     if not isinstance(values, torch.Tensor) or values.numel() not in (1, points * points):
-        raise OptimError(translate("The formula must work number by number (elementwise) in x and y, so that it can "
-                                   "be drawn over the plane: avoid sums or means over x or y.", lang))
+        raise OptimError("The formula must work number by number (elementwise) in x and y, so that it can be drawn "
+                         "over the plane: avoid sums or means over x or y.")
     z = values.to(torch.float64).expand(points, points).numpy().copy()
     z[~np.isfinite(z)] = np.nan
     return xs, ys, z

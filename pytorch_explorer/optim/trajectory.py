@@ -11,7 +11,8 @@ or a point far outside the plotted region, the event says so (`diverged`, a sent
 generator stops: the path is cut there. `race` runs several optimizers in lockstep and `Path`
 collects one optimizer's events for the figures, the tables and the command line. The sentences a
 learner reads (why a path diverged, how each ended) come in `lang` (English by default, as the command
-line prints them); the checks of a race's settings, which the page's controls cannot break, stay English.
+line prints them); a refusal (the race's settings, a formula failing on the way) is an OptimError, which
+the page shows in the learner's language.
 """
 
 from __future__ import annotations
@@ -51,15 +52,15 @@ class StepEvent:
 def check_race(surface: Surface, start: Sequence[float], steps: int) -> tuple[float, float]:
     """The start point as two floats, after checking it and the number of steps."""
     if not 1 <= int(steps) <= MAX_STEPS:
-        raise OptimError(f"Steps must be between 1 and {MAX_STEPS:,}; got {steps}.")
+        raise OptimError("Steps must be between 1 and {most:,}; got {steps}.", most=MAX_STEPS, steps=steps)
     if len(start) != 2:
-        raise OptimError(f"The start point needs two numbers, x and y; got {len(start)}.")
+        raise OptimError("The start point needs two numbers, x and y; got {n}.", n=len(start))
     x, y = (float(v) for v in start)
     if not (math.isfinite(x) and math.isfinite(y) and surface.contains(x, y)):
-        raise OptimError(
-            f"The start point ({x:g}, {y:g}) is outside the plotted region of this surface, x in "
-            f"[{surface.x_range[0]:g}, {surface.x_range[1]:g}] and y in [{surface.y_range[0]:g}, "
-            f"{surface.y_range[1]:g}]: choose a point inside it.")
+        (x0, x1), (y0, y1) = surface.x_range, surface.y_range
+        raise OptimError("The start point ({x:g}, {y:g}) is outside the plotted region of this surface, x in "
+                         "[{x0:g}, {x1:g}] and y in [{y0:g}, {y1:g}]: choose a point inside it.", x=x, y=y, x0=x0,
+                         x1=x1, y0=y0, y1=y1)
     return x, y
 
 
@@ -84,7 +85,7 @@ def divergence(surface: Surface, step: int, x: float, y: float, loss: float, lan
 def trajectory(surface: Surface, spec: OptimizerSpec, start: Sequence[float], steps: int,
                scheduler: SchedulerSpec | None = None, lang: str = "en") -> Iterator[StepEvent]:
     """Step one real torch.optim optimizer `steps` times from `start`, yielding an event per point
-    (a divergence, or a formula failing on the way, said in `lang`)."""
+    (a divergence said in `lang`)."""
     x0, y0 = check_race(surface, start, steps)
     scheduler = scheduler or SchedulerSpec()
     p = torch.tensor([x0, y0], dtype=torch.float64, requires_grad=True)
@@ -96,8 +97,8 @@ def trajectory(surface: Surface, spec: OptimizerSpec, start: Sequence[float], st
         try:
             loss = surface.loss(p[0], p[1])
         except (ExpressionError, RuntimeError, ValueError) as exc:
-            raise OptimError(translate("The formula failed at step {step}, at ({x}, {y}): {error}", lang).format(
-                step=step, x=f"{p[0].item():.4g}", y=f"{p[1].item():.4g}", error=exc)) from exc
+            raise OptimError("The formula failed at step {step}, at ({x}, {y}): {error}", step=step,
+                             x=f"{p[0].item():.4g}", y=f"{p[1].item():.4g}", error=exc) from exc
         x, y = p.detach().tolist()
         value = float(loss.detach())
         problem = divergence(surface, step, x, y, value, lang)

@@ -3,9 +3,9 @@
     config = PlaygroundConfig(problem="spiral", layers=parse_layers("8-8-8-8"), features=("x1", "x2"))
     layers_text(config.layers)   # "8-8-8-8"; "0" for no hidden layer
 
-The messages of what a learner can get wrong in the page's controls (the layers box, the features) come in
-`lang` ("en" or "zh"): `parse_layers(text, lang)`, `check_features(names, lang)`. The other refusals guard
-values the controls cannot produce (an odd address is refused by the controls first) and stay English.
+A setting that cannot be used is a PlaygroundError, which the page shows in the learner's language
+(`exc.message(lang)`): what the controls let a learner get wrong (the layers box, the features), and values
+the controls cannot produce (an odd address is refused by the controls first).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import math
 import re
 from dataclasses import dataclass, fields
 
-from pytorch_explorer.i18n import translate
 from pytorch_explorer.playground.data import FEATURES, PROBLEMS, PlaygroundError, is_classification
 
 MAX_LAYERS, MAX_NEURONS = 6, 8
@@ -29,16 +28,17 @@ TUNABLE = ("lr", "regularization", "reg_rate", "batch_size")
 
 
 def parse_layers(text: str, lang: str = "en") -> tuple[int, ...]:
-    """"8-8-4" (or "8,8,4", "8 8 4") -> (8, 8, 4); "0" or "" -> () (no hidden layer). PlaygroundError (its
-    message in `lang`) if it asks for more than MAX_LAYERS layers or MAX_NEURONS neurons a layer."""
+    """"8-8-4" (or "8,8,4", "8 8 4") -> (8, 8, 4); "0" or "" -> () (no hidden layer). PlaygroundError if it
+    asks for more than MAX_LAYERS layers or MAX_NEURONS neurons a layer. `lang` is no longer read (the page
+    shows the error with `exc.message(lang)`); it goes once the page stops passing it."""
     text = str(text).strip()
     if text in ("", "0", "none"):
         return ()
     if len(text) > 40 or not re.fullmatch(r"\d+([\s,\-]+\d+)*", text):
-        raise PlaygroundError(translate("write the hidden layers as neurons per layer, like 4-2 or 8-8-8-8 (not "
-                                        "{text}).", lang).format(text=repr(text[:40])))
+        raise PlaygroundError("write the hidden layers as neurons per layer, like 4-2 or 8-8-8-8 (not {text}).",
+                              text=repr(text[:40]))
     layers = tuple(int(n) for n in re.split(r"[\s,\-]+", text))
-    check_layers(layers, lang)
+    check_layers(layers)
     return layers
 
 
@@ -47,20 +47,19 @@ def layers_text(layers: tuple[int, ...]) -> str:
     return "-".join(map(str, layers)) if layers else "0"
 
 
-def check_layers(layers: tuple[int, ...], lang: str = "en") -> None:
+def check_layers(layers: tuple[int, ...]) -> None:
     if len(layers) > MAX_LAYERS:
-        raise PlaygroundError(translate("at most {max} hidden layers, not {n}: remove a layer.", lang).format(
-            max=MAX_LAYERS, n=len(layers)))
+        raise PlaygroundError("at most {max} hidden layers, not {n}: remove a layer.", max=MAX_LAYERS, n=len(layers))
     if any(not 1 <= n <= MAX_NEURONS for n in layers):
-        raise PlaygroundError(translate("each hidden layer has 1 to {max} neurons (asked: {layers}).", lang).format(
-            max=MAX_NEURONS, layers=layers_text(layers)))
+        raise PlaygroundError("each hidden layer has 1 to {max} neurons (asked: {layers}).", max=MAX_NEURONS,
+                              layers=layers_text(layers))
 
 
 def check_features(names: tuple[str, ...], lang: str = "en") -> None:
-    """PlaygroundError unless `names` are one or more different input features."""
+    """PlaygroundError unless `names` are one or more different input features (`lang`: as parse_layers')."""
     if not names or any(f not in FEATURES for f in names) or len(set(names)) < len(names):
-        raise PlaygroundError(translate("choose one or more different input features among {features}.",
-                                        lang).format(features=", ".join(FEATURES)))
+        raise PlaygroundError("choose one or more different input features among {features}.",
+                              features=", ".join(FEATURES))
 
 
 @dataclass(frozen=True)
@@ -86,17 +85,21 @@ class PlaygroundConfig:
                                      ("regularization", self.regularization, REGULARIZATIONS),
                                      ("optimizer", self.optimizer, OPTIMIZERS)):
             if value not in allowed:
-                raise PlaygroundError(f"{name} must be one of {', '.join(allowed)}, not {value!r}.")
+                raise PlaygroundError("{name} must be one of {choices}, not {value!r}.", name=name,
+                                      choices=", ".join(allowed), value=value)
         check_features(self.features)
         check_layers(self.layers)
         if not (math.isfinite(self.lr) and 0 < self.lr <= MAX_LR):
-            raise PlaygroundError(f"the learning rate must be above 0 and at most {MAX_LR:g}, not {self.lr}.")
+            raise PlaygroundError("the learning rate must be above 0 and at most {most:g}, not {lr}.", most=MAX_LR,
+                                  lr=self.lr)
         if not (math.isfinite(self.reg_rate) and 0 <= self.reg_rate <= MAX_REG_RATE):
-            raise PlaygroundError(f"the regularisation rate must be between 0 and {MAX_REG_RATE:g}, not {self.reg_rate}.")
+            raise PlaygroundError("the regularisation rate must be between 0 and {most:g}, not {rate}.",
+                                  most=MAX_REG_RATE, rate=self.reg_rate)
         if not 1 <= self.batch_size <= MAX_BATCH:
-            raise PlaygroundError(f"the batch size must be between 1 and {MAX_BATCH}, not {self.batch_size}.")
+            raise PlaygroundError("the batch size must be between 1 and {most}, not {batch_size}.", most=MAX_BATCH,
+                                  batch_size=self.batch_size)
         if not 0 <= self.seed <= 1_000_000:
-            raise PlaygroundError(f"the seed must be between 0 and 1,000,000, not {self.seed}.")
+            raise PlaygroundError("the seed must be between 0 and 1,000,000, not {seed}.", seed=self.seed)
 
     @property
     def classification(self) -> bool:

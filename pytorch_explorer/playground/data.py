@@ -51,11 +51,12 @@ def make_problem(name: str, points: int = 500, noise: float = 0.0, seed: int = 0
     noise (0 to 0.5) jitters the points by that fraction of the plane's half-width (sklearn's own noise for
     circles and moons, scaled the same way)."""
     if name not in PROBLEMS:
-        raise PlaygroundError(f"the problem must be one of {', '.join(PROBLEMS)}, not {name!r}.")
+        raise PlaygroundError("the problem must be one of {choices}, not {name!r}.", choices=", ".join(PROBLEMS),
+                              name=name)
     if not 10 <= points <= 5000:
-        raise PlaygroundError(f"the number of points must be between 10 and 5000, not {points}.")
+        raise PlaygroundError("the number of points must be between 10 and 5000, not {points}.", points=points)
     if not 0 <= noise <= 0.5:
-        raise PlaygroundError(f"noise must be between 0 and 0.5, not {noise}.")
+        raise PlaygroundError("noise must be between 0 and 0.5, not {noise}.", noise=noise)
     rng = np.random.default_rng(seed)
     if name == "circles":  # an outer ring (class 0) around an inner disc (class 1)
         X, y = make_circles(points, noise=noise * 0.8, factor=0.45, random_state=seed)
@@ -104,7 +105,8 @@ def split(X: np.ndarray, y: np.ndarray, train_ratio: float = 0.5, seed: int = 0
           ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """(X_train, y_train), (X_test, y_test): a seeded shuffle, the first `train_ratio` of it for training."""
     if not 0.05 <= train_ratio <= 0.95:
-        raise PlaygroundError(f"the share of training data must be between 5 % and 95 %, not {train_ratio:.0%}.")
+        raise PlaygroundError("the share of training data must be between 5 % and 95 %, not {ratio:.0%}.",
+                              ratio=train_ratio)
     order = np.random.default_rng(seed + 1).permutation(len(X))
     n_train = max(1, min(len(X) - 1, round(len(X) * train_ratio)))
     train, test = order[:n_train], order[n_train:]
@@ -114,9 +116,11 @@ def split(X: np.ndarray, y: np.ndarray, train_ratio: float = 0.5, seed: int = 0
 def features(X: torch.Tensor, names: Sequence[str]) -> torch.Tensor:
     """The network's inputs: one column a chosen feature of the points X (n, 2), in the order given."""
     unknown = [n for n in names if n not in FEATURES]
-    if unknown or not names:
-        raise PlaygroundError(f"choose at least one input feature among {', '.join(FEATURES)}"
-                              + (f" ({', '.join(map(repr, unknown))} is not one)." if unknown else "."))
+    if unknown:
+        raise PlaygroundError("choose at least one input feature among {features} ({unknown} is not one).",
+                              features=", ".join(FEATURES), unknown=", ".join(map(repr, unknown)))
+    if not names:
+        raise PlaygroundError("choose at least one input feature among {features}.", features=", ".join(FEATURES))
     x1, x2 = X[:, 0], X[:, 1]
     return torch.stack([FEATURES[n](x1, x2) for n in names], dim=1)
 

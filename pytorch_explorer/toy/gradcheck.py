@@ -90,7 +90,8 @@ def hand_gradients(impl: str, X: np.ndarray, y: np.ndarray, weights: ToyWeights,
                    activation: str = "sigmoid") -> dict[str, np.ndarray]:
     """Minus the update of a hand-written implementation (the gradient it believes in), float64."""
     if impl not in BACKPROP:
-        raise ToySettingsError(f"{impl!r} has no hand-written gradients: choose one of {', '.join(BACKPROP)}.")
+        raise ToySettingsError("{impl!r} has no hand-written gradients: choose one of {choices}.", impl=impl,
+                               choices=", ".join(BACKPROP))
     if impl == "numpy":
         _, updates = numpy_backprop(np.asarray(X, np.float64), np.asarray(y, np.float64), weights.as_numpy(), activation)
     else:

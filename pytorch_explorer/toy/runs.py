@@ -101,7 +101,7 @@ def result_of(store: RunStore, record: RunRecord) -> ToyResult:
     the run does not hold one (another kind, or cut off before it was finished)."""
     summary, config = record.summary, dict(record.config)
     if record.kind != KIND or "initial" not in summary:
-        raise ToySettingsError(f"the run {record.name!r} holds no toy-network result.")
+        raise ToySettingsError("the run {name!r} holds no toy-network result.", name=record.name)
     impl = config.pop("impl")
     for key in ("batch", "position"):
         config.pop(key, None)

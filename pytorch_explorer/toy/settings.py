@@ -79,13 +79,13 @@ class ToySettings:
 
     def __post_init__(self) -> None:
         if not 1 <= int(self.epochs) <= 1_000_000:
-            raise ToySettingsError(f"epochs must be between 1 and 1,000,000, not {self.epochs}.")
+            raise ToySettingsError("epochs must be between 1 and 1,000,000, not {epochs}.", epochs=self.epochs)
         if not (np.isfinite(self.lr) and 0 < self.lr <= 100):
-            raise ToySettingsError(f"the learning rate must be a number above 0 and at most 100, not {self.lr}.")
+            raise ToySettingsError("the learning rate must be a number above 0 and at most 100, not {lr}.", lr=self.lr)
         if not 1 <= int(self.hidden) <= 1024:
-            raise ToySettingsError(f"hidden units must be between 1 and 1024, not {self.hidden}.")
+            raise ToySettingsError("hidden units must be between 1 and 1024, not {hidden}.", hidden=self.hidden)
         if not 0 <= int(self.seed) < 2**32:
-            raise ToySettingsError(f"the seed must be a whole number from 0 to 2**32 - 1, not {self.seed}.")
+            raise ToySettingsError("the seed must be a whole number from 0 to 2**32 - 1, not {seed}.", seed=self.seed)
         for name, value, allowed in (
             ("init", self.init, INITS),
             ("activation", self.activation, ACTIVATIONS),
@@ -93,7 +93,8 @@ class ToySettings:
             ("dtype", self.dtype, DTYPES),
         ):
             if value not in allowed:
-                raise ToySettingsError(f"{name} must be one of {', '.join(allowed)}, not {value!r}.")
+                raise ToySettingsError("{name} must be one of {choices}, not {value!r}.", name=name,
+                                       choices=", ".join(allowed), value=value)
 
     @property
     def torch_dtype(self) -> torch.dtype:
@@ -103,7 +104,8 @@ class ToySettings:
 def check_implementation(impl: str) -> str:
     """Return impl if it names one of the five implementations, else explain the choices."""
     if impl not in IMPLEMENTATIONS:
-        raise ToySettingsError(f"unknown implementation {impl!r}: choose one of {', '.join(IMPLEMENTATIONS)}.")
+        raise ToySettingsError("unknown implementation {impl!r}: choose one of {choices}.", impl=impl,
+                               choices=", ".join(IMPLEMENTATIONS))
     return impl
 
 
@@ -168,7 +170,8 @@ def initial_weights(hidden: int = 3, seed: int = 0, init: str = "uniform", n_in:
     ``np.random.standard_normal(...)`` (the distribution of the torch code's ``torch.randn``).
     """
     if init not in INITS:
-        raise ToySettingsError(f"init must be one of {', '.join(INITS)}, not {init!r}.")
+        raise ToySettingsError("{name} must be one of {choices}, not {value!r}.", name="init", choices=", ".join(INITS),
+                               value=init)
     state = np.random.RandomState(seed)
     draw = state.uniform if init == "uniform" else (lambda size: state.standard_normal(size))
     return ToyWeights(**{name: draw(size=shape) for name, shape in parameter_shapes(n_in, hidden, n_out).items()})

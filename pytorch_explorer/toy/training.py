@@ -194,14 +194,15 @@ def train(impl: str, settings: ToySettings = ToySettings(), weights: ToyWeights 
     """
     check_implementation(impl)
     if every < 1:
-        raise ToySettingsError(f"every must be at least 1 epoch, not {every}.")
+        raise ToySettingsError("every must be at least 1 epoch, not {every}.", every=every)
     if X is None or y is None:
         X, y = article_data()
     X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
     weights = weights if weights is not None else starting_weights(impl, settings)
     if weights.wh.shape != (X.shape[1], settings.hidden):
-        raise ToySettingsError(f"the weights wh have shape {weights.wh.shape}, but the settings ask for "
-                               f"{X.shape[1]} inputs and {settings.hidden} hidden units.")
+        raise ToySettingsError("the weights wh have shape {shape}, but the settings ask for {inputs} inputs and "
+                               "{hidden} hidden units.", shape=weights.wh.shape, inputs=X.shape[1],
+                               hidden=settings.hidden)
     steps = _epochs(impl, X, y, weights, settings)
     epoch = 0
     while epoch < settings.epochs:
