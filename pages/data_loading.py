@@ -67,4 +67,4 @@ if settings is not None:
     ui.code_expander(loading_code(settings), title=tr("PyTorch code: this Dataset, sampler and DataLoader, one epoch"))
 
 with url_note:
-    report_ignored(raw_query, view.SETTING_KEYS, view.URL_LABELS)
+    report_ignored(raw_query, view.SETTING_KEYS)

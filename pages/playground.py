@@ -119,4 +119,4 @@ ui.code_expander(playground_code(trainer.config, max(trainer.epoch, 1)),
                           epochs=max(trainer.epoch, 1)))
 
 with url_note:
-    report_ignored(raw_query, view.SETTING_KEYS, view.URL_LABELS)
+    report_ignored(raw_query, view.SETTING_KEYS)

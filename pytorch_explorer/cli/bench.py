@@ -17,6 +17,12 @@ with --url, the app's health endpoint is polled meanwhile. `bench` without `load
 
 The architectures trained one after the other on the same data: validation accuracy, training time,
 samples/s, parameters and FLOPs of each (pytorch_explorer.bench.digits.compare_archs).
+
+    python -m pytorch_explorer bench playground [--layers 8-8-8-8] [--problem spiral] [--batch-size 10]
+        [--frames 30] [--no-heatmaps] [--threads 1] [--json]
+
+The Toy playground's live panel, package side: its training slice and redraw per frame, and the frames a
+second that allows (pytorch_explorer.bench.playground).
 """
 
 from __future__ import annotations
@@ -46,9 +52,40 @@ def register(commands: argparse._SubParsersAction) -> None:
     bench.add_argument("--png-count", type=int, help="PNG files to generate and load (default 49,000)")
     bench.add_argument("--no-png", action="store_true", help="skip the PNG-folder timing")
     bench.set_defaults(func=bench_command)
-    subcommands = bench.add_subparsers(dest="bench_command", metavar="[load | archs]")
+    subcommands = bench.add_subparsers(dest="bench_command", metavar="[load | archs | playground]")
     register_load(subcommands)
     register_archs(subcommands)
+    register_playground(subcommands)
+
+
+def register_playground(subcommands: argparse._SubParsersAction) -> None:
+    """Add `bench playground`: the Toy playground's frames a second, package side."""
+    from pytorch_explorer.cli.args import whole_number
+
+    play = subcommands.add_parser("playground", help="the Toy playground's frames a second while training",
+                                  description="Time the playground's training slice and redraw, frame by frame.")
+    play.add_argument("--layers", default="8-8-8-8", help="hidden layers, e.g. 8-8-8-8 (default)")
+    play.add_argument("--problem", default="spiral", help="circles, xor, gaussian, spiral (default), moons, ...")
+    play.add_argument("--batch-size", type=whole_number(1, 10_000, "--batch-size"), default=10,
+                      help="batch size (default 10)")
+    play.add_argument("--frames", type=whole_number(2, 10_000, "--frames"), default=30,
+                      help="frames to time (default 30)")
+    play.add_argument("--no-heatmaps", action="store_true", help="nodes without their pictures")
+    play.add_argument("--threads", type=whole_number(1, 256, "--threads"), default=1,
+                      help="torch threads (default 1, as the app's server uses)")
+    play.add_argument("--json", action="store_true", help="end with one JSON object")
+    play.set_defaults(func=playground_command)
+
+
+def playground_command(args: argparse.Namespace) -> int:
+    from pytorch_explorer.bench.playground import playground_frames, report
+
+    result = playground_frames(args.layers, args.problem, args.batch_size, args.frames, not args.no_heatmaps,
+                               args.threads)
+    print("\n".join(report(result)))
+    if args.json:
+        print(json.dumps(result))
+    return 0
 
 
 def register_archs(subcommands: argparse._SubParsersAction) -> None:

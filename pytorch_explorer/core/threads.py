@@ -4,7 +4,7 @@ The torch work done inside the server is small (the playground's training slices
 networks, a probe's forward pass, a tensor a learner typed) and each session runs it in a script thread of its
 own. torch's intra-op pool (one thread per core) only makes those threads wait for each other there: on this
 2-core machine, with the other core busy, the Toy playground trained 4 epochs a second with 2 torch threads and
-94 with 1 (`python scripts/playground_fps.py --threads 2` against `--threads 1`). Training jobs run in worker
+94 with 1 (`python -m pytorch_explorer bench playground --threads 2` against `--threads 1`). Training jobs run in worker
 processes that set their own (`pytorch_explorer.jobs.worker`), as do the bounded checks (`core.bounded`).
 """
 

@@ -139,3 +139,16 @@ def tiny_csv():
         path.parent.mkdir(parents=True, exist_ok=True)
         np.savetxt(path, rows, fmt="%d", delimiter=",")
     return path
+
+
+def test_bench_playground_times_frames_and_restores_the_threads(capsys):
+    import torch
+
+    before = torch.get_num_threads()
+    assert main(["bench", "playground", "--layers", "3-2", "--problem", "xor", "--frames", "3", "--json"]) == 0
+    assert torch.get_num_threads() == before
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["layers"] == "3-2" and result["frames"] == 3 and result["threads"] == 1
+    assert result["train_ms"] >= 100 and result["epochs_per_frame"] >= 1 and result["json_kb"] > 10
+    assert result["frames_per_s"] == pytest.approx(1000 / result["frame_ms"])
+    assert result["frame_ms"] >= result["train_ms"]

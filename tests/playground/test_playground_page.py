@@ -165,7 +165,7 @@ def show_network(page) -> None:
 
 @pytest.mark.browser
 def test_redraws_per_second_with_four_layers_of_eight(page, app_url):
-    """Not a speed assertion: prints the redraws a second the browser saw (see scripts/playground_fps.py)."""
+    """Not a speed assertion: prints the redraws a second the browser saw (`python -m pytorch_explorer bench playground` times the server side)."""
     open_page(page, app_url, "playground?pg_layers=8-8-8-8&pg_problem=Spiral", timeout=120)
     page.get_by_text("PyTorch code of this network").wait_for(timeout=120_000)
     # a redraw is a new picture: count changes of the network's picture, polled every 20 ms
