@@ -46,7 +46,7 @@ def show_mine_note(key: str = "probe_mine_note") -> None:
     getattr(st, kind)(text)
     if problems:
         with st.expander(tr("{n} skipped", n=len(problems))):
-            st.markdown("\n".join(f"- {escape_markdown(p)}" for p in problems[:50])
+            st.markdown("\n".join(f"- {escape_markdown(error_text(p))}" for p in problems[:50])
                         + ("\n- " + tr("... and {n} more", n=len(problems) - 50) if len(problems) > 50 else ""))
 
 

@@ -29,7 +29,7 @@ from pytorch_explorer.digits.models import load_checkpoint
 from pytorch_explorer.digits.shelf import TRAINED_HERE, StoreShelf
 from pytorch_explorer.digits.training import TrainingEvent
 from pytorch_explorer.digits.training import figures as figs
-from pytorch_explorer.digits.training.messages import localize
+from pytorch_explorer.digits.training.messages import localize, run_message
 from pytorch_explorer.digits.training.preview import Predictions, predict_preview, preview_indices
 from pytorch_explorer.runs import RunRecord, RunStore
 from ui.i18n import lang, tr
@@ -124,7 +124,7 @@ def watched_run(store: RunStore, workspace: str, chosen: str | None) -> RunRecor
 def run_outcome(record: RunRecord) -> tuple[str, str] | None:
     """How an ended run ended, as (Streamlit message kind, markdown); None while it is queued or training."""
     m, name = record.summary, as_code(record.name)  # a learner's name (or a file's): shown, never rendered
-    message = escape_markdown(localize(record.message, lang()))  # written in English by the worker
+    message = escape_markdown(run_message(record, lang()))  # written in English by the worker (and in Chinese)
     accuracies = {"train": f"{m.get('train_acc', float('nan')):.1%}", "val": f"{m.get('val_acc', float('nan')):.1%}"}
     if record.status == "done":
         return "success", tr("{name} finished: train accuracy {train}, validation accuracy {val}.", name=name,

@@ -7,7 +7,8 @@
    and go), with torch.set_num_threads in this process only;
 2. claims the run (status "running", owned by this process's lock) and loads the data by its source spec;
 3. drives the Trainer, writing "step" readings (batched, at most every FLUSH_S seconds), each "epoch"
-   reading with a checkpoint, and the end: done, stopped, diverged, or failed with the error's message;
+   reading with a checkpoint, and the end: done, stopped, diverged, or failed with the error's message (in
+   English, and a package error's also in the other languages: messages.translations);
 4. between events, every POLL_S seconds, reads the run's stop request (the page's Stop button) and checks
    that the server that started it is alive: a stop ends the run as "stopped"; a dead server as
    "interrupted", with the partial model as its checkpoint.
@@ -26,6 +27,7 @@ import torch
 from pytorch_explorer.digits.data import load_digits
 from pytorch_explorer.digits.models import TrainedModel, save_checkpoint
 from pytorch_explorer.digits.training import FINAL_KINDS, TrainConfig, Trainer, TrainingEvent, train_digits
+from pytorch_explorer.digits.training.messages import translations
 from pytorch_explorer.runs.store import RunStore
 
 POLL_S = 0.2  # how often the worker reads the stop request
@@ -144,7 +146,8 @@ def train_run(store: RunStore, run_id: str, threads: ThreadShare | None = None) 
         return "failed"
     except Exception as exc:  # noqa: BLE001  (any failure ends the run with its message, not a silent worker death)
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        store.finish(run_id, "failed", f"{type(exc).__name__}: {message}" if not message.endswith(".") else message)
+        prefix = "" if message.endswith(".") else f"{type(exc).__name__}: "  # not a sentence: name the error
+        store.finish(run_id, "failed", prefix + message, summary=translations(exc, prefix))
         return "failed"
 
 

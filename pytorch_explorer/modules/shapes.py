@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from pytorch_explorer.core.errors import BudgetError, ExplorerError, Term
+from pytorch_explorer.core.errors import BudgetError, ExplorerError, Said, Term
 from pytorch_explorer.modules.layers import LayerSpec, build_model, check_count, make_spec, parameter_formula
 
 MAX_PARAMETERS = 20_000_000  # 80 MB of float32 weights
@@ -26,10 +26,11 @@ MAX_DIMS = 5
 
 class ArchitectureError(ExplorerError, ValueError):
     """A layer cannot take the shape it is given. `index` is the layer's (a template may say it: {index});
-    `fix`, when there is an obvious one, is the corrected layer list, and `fix_label` says what it changes."""
+    `fix`, when there is an obvious one, is the corrected layer list, and `fix_label` says what it changes (a Said,
+    for the fix button in the learner's language)."""
 
     def __init__(self, template: str, index: int | None = None, fix: list[LayerSpec] | None = None,
-                 fix_label: str | None = None, **values: object) -> None:
+                 fix_label: Said | None = None, **values: object) -> None:
         super().__init__(template, **values, **({} if index is None else {"index": index}))
         self.index, self.fix, self.fix_label = index, fix, fix_label
         self.traced: list[LayerShape] = []  # the layers before it, which fit (set by trace_shapes)
@@ -89,6 +90,11 @@ def parse_input_shape(text: str) -> tuple[int, ...]:
 
 
 # ---------------------------------------------------------------- each layer's expectations
+def _make_label(index: int, fixed: LayerSpec) -> Said:
+    """The fix button's words for a layer replaced by `fixed`."""
+    return Said("Make layer {index} {call}", index=index, call=fixed.call())
+
+
 def _replace(layers: list[LayerSpec], index: int, *new: LayerSpec) -> list[LayerSpec]:
     return [*layers[:index], *new, *layers[index + 1:]]
 
@@ -113,20 +119,21 @@ def check_layer_input(layers: list[LayerSpec], index: int, shape: tuple[int, ...
                     "Layer {index} ({call}) gets an input of shape {got}, but a Linear layer works on the last "
                     "dimension, which is {last}, and it expects in_features = {want}. The input still has {ndim} "
                     "dimensions {where}: put a Flatten() before layer {index} (it makes {flattened}).",
-                    index=index, fix=fix, fix_label=f"Insert Flatten() before layer {index}", call=call, got=got,
-                    last=shape[-1], want=want, ndim=ndim, where=where, flattened=flattened)
+                    index=index, fix=fix, fix_label=Said("Insert Flatten() before layer {index}", index=index),
+                    call=call, got=got, last=shape[-1], want=want, ndim=ndim, where=where, flattened=flattened)
             raise ArchitectureError(
                 "Layer {index} ({call}) gets an input of shape {got}, but a Linear layer works on the last "
                 "dimension, which is {last}, and it expects in_features = {want}. The input still has {ndim} "
                 "dimensions {where}: put a Flatten() before layer {index} (it makes {flattened}) and set "
                 "in_features to {flat}.", index=index, fix=fix,
-                fix_label=f"Insert Flatten() before layer {index} and make it {fixed.call()}", call=call, got=got,
+                fix_label=Said("Insert Flatten() before layer {index} and make it {call}", index=index,
+                               call=fixed.call()), call=call, got=got,
                 last=shape[-1], want=want, ndim=ndim, where=where, flattened=flattened, flat=flat)
         fixed = spec.with_value("in", shape[-1])
         raise ArchitectureError(
             "Layer {index} ({call}) gets an input of shape {got}: {last} features, but it expects in_features = "
             "{want}. Set in_features to {last} (or make the layer before give {want}).",
-            index=index, fix=_replace(layers, index, fixed), fix_label=f"Make layer {index} {fixed.call()}",
+            index=index, fix=_replace(layers, index, fixed), fix_label=_make_label(index, fixed),
             call=call, got=got, last=shape[-1], want=want)
     if spec.kind in ("Conv2d", "MaxPool2d"):
         if ndim not in (3, 4):
@@ -139,13 +146,13 @@ def check_layer_input(layers: list[LayerSpec], index: int, shape: tuple[int, ...
             raise ArchitectureError(
                 "Layer {index} ({call}) gets {got}: {channels} channels (dimension {dim}), but in_channels is "
                 "{want}. Set in_channels to {channels} (the channels the layer before makes).",
-                index=index, fix=_replace(layers, index, fixed), fix_label=f"Make layer {index} {fixed.call()}",
+                index=index, fix=_replace(layers, index, fixed), fix_label=_make_label(index, fixed),
                 call=call, got=got, channels=shape[-3], dim=ndim - 3, want=args["in_channels"])
         pad = args.get("padding") or 0
         height, width, kernel = shape[-2] + 2 * pad, shape[-1] + 2 * pad, args["kernel_size"]
         if kernel > min(height, width):
             fixed = spec.with_value("kernel", min(height, width))
-            fix, fix_label = _replace(layers, index, fixed), f"Make layer {index} {fixed.call()}"
+            fix, fix_label = _replace(layers, index, fixed), _make_label(index, fixed)
             if pad:
                 raise ArchitectureError(
                     "Layer {index} ({call}) gets images of {h} × {w} ({height} × {width} with padding), smaller "
@@ -162,7 +169,7 @@ def check_layer_input(layers: list[LayerSpec], index: int, shape: tuple[int, ...
         if ndim not in want_dims:
             if ndim >= 2 and (other == "BatchNorm2d") == (ndim == 4):
                 fixed = make_spec(other, [shape[1]], index)
-                fix, fix_label = _replace(layers, index, fixed), f"Make layer {index} {fixed.call()}"
+                fix, fix_label = _replace(layers, index, fixed), _make_label(index, fixed)
                 if spec.kind == "BatchNorm1d":
                     raise ArchitectureError(
                         "Layer {index} ({call}) gets {got} ({ndim}-D), but BatchNorm1d takes (N, C) or (N, C, L). For "
@@ -179,7 +186,7 @@ def check_layer_input(layers: list[LayerSpec], index: int, shape: tuple[int, ...
             raise ArchitectureError(
                 "Layer {index} ({call}) gets {got}: {features} features/channels (dimension 1), but num_features is "
                 "{want}. Set num_features to {features}.", index=index, fix=_replace(layers, index, fixed),
-                fix_label=f"Make layer {index} {fixed.call()}", call=call, got=got, features=shape[1],
+                fix_label=_make_label(index, fixed), call=call, got=got, features=shape[1],
                 want=args["num_features"])
         if training and math.prod(shape) // shape[1] < 2:
             raise ArchitectureError(

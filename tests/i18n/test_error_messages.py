@@ -1,10 +1,12 @@
-"""Every message the package raises for a learner (an ExplorerError) can be shown in Chinese.
+"""Every message the package raises for a learner (an ExplorerError) can be shown in Chinese, and so can
+the words it says that are not errors (a Said: a hint, one problem among a file's rows).
 
 The package raises its errors with a template and values (`raise SpecError("... {n} ...", n=n)`, see
 pytorch_explorer.core.errors), never with an f-string or a sentence built beforehand: only a fixed template
 can have a catalogue entry. This test reads every `raise` of the package (the command line excepted: it stays
-English) and asks of each ExplorerError raised: a literal template, a Chinese entry for it, the same
-placeholders in both, and a value given for each placeholder.
+English) and every `Said(...)` (or a Said subclass's, such as a Hint), and asks of each ExplorerError raised
+and each Said made: a literal template, a Chinese entry for it, the same placeholders in both, and a value
+given for each placeholder.
 """
 
 from __future__ import annotations
@@ -29,21 +31,30 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
+def called_class(module: object, func: ast.expr) -> object:
+    """What a call's `SomeError` or `errors.SomeError` names in the module, if anything."""
+    name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+    cls = getattr(module, name, None) if name else None
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        owner = getattr(module, func.value.id, None)
+        cls = getattr(owner, func.attr, None)
+    return cls
+
+
 def raised_errors(path: Path) -> list[tuple[int, type, ast.Call]]:
-    """(line, class, call) for each `raise SomeError(...)` in a file whose class is an ExplorerError."""
+    """(line, class, call) for each `raise SomeError(...)` in a file whose class is an ExplorerError, and each
+    call of Said or a Said subclass (a Hint) anywhere in it."""
     module = importlib.import_module(module_name(path))
     out = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)):
-            continue
-        func = node.exc.func
-        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
-        cls = getattr(module, name, None) if name else None
-        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
-            owner = getattr(module, func.value.id, None)
-            cls = getattr(owner, func.attr, None)
-        if isinstance(cls, type) and issubclass(cls, ExplorerError):
-            out.append((node.lineno, cls, node.exc))
+        if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
+            cls = called_class(module, node.exc.func)
+            if isinstance(cls, type) and issubclass(cls, ExplorerError):
+                out.append((node.lineno, cls, node.exc))
+        elif isinstance(node, ast.Call):
+            cls = called_class(module, node.func)
+            if isinstance(cls, type) and issubclass(cls, Said):
+                out.append((node.lineno, cls, node))
     return out
 
 
@@ -59,7 +70,7 @@ def problems(path: Path) -> list[str]:
             template = first.value
         elif isinstance(first, (ast.JoinedStr, ast.BinOp)) or (
                 isinstance(first, ast.Call) and getattr(first.func, "attr", None) == "format"):
-            out.append(f"{where}: a sentence built before raising; raise a template with its values instead")
+            out.append(f"{where}: a sentence built beforehand; pass a template with its values instead")
             continue
         else:
             continue  # a message passed on (another exception's words, a variable): nothing to check here

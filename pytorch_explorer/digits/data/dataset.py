@@ -8,6 +8,7 @@ one of them from a source spec. Nothing here imports a loader.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import zlib
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from pytorch_explorer.core.errors import DataError
+from pytorch_explorer.core.errors import DataError, ExplorerError, Said, Term
 from pytorch_explorer.core.paths import data_dir
 
 SIDE = 28  # MNIST digits are 28 x 28 pixels
@@ -34,7 +35,7 @@ class DigitDataset:
     filenames: list[str] | None = None
     test_images: np.ndarray | None = None
     test_filenames: list[str] | None = None
-    problems: list[str] = field(default_factory=list)  # skipped files, etc., for the page to report
+    problems: list[str] = field(default_factory=list)  # skipped rows and files (Said), for the page to report
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -79,6 +80,12 @@ def settle_problems(dataset: DigitDataset, on_error: str) -> DigitDataset:
                             problem=dataset.problems[0])
         raise DataError("No usable digits in {source}.", source=dataset.source)
     return dataset
+
+
+def problem_of(error: ValueError) -> str:
+    """A file's problem in words: a DataError as Said (its template and values, so a page can say it in
+    Chinese), any other error's words as they are."""
+    return Said(error.template, **error.values) if isinstance(error, ExplorerError) else str(error)
 
 
 # ------------------------------------------------------------------ pixels
@@ -146,6 +153,36 @@ def write_cache(cached: Path, stamp: str, **arrays: np.ndarray) -> None:
     tmp = cached.with_suffix(".tmp.npz")
     np.savez(tmp, stamp=np.array(stamp), **arrays)
     os.replace(tmp, cached)
+
+
+def problems_array(problems: list[str]) -> np.ndarray:
+    """Problems as the cache keeps them: each its template and values in JSON, so that a load from the cache
+    still says them in Chinese (see problems_from)."""
+    return np.array([json.dumps(_said_record(p)) for p in problems], dtype=str)
+
+
+def problems_from(array: np.ndarray) -> list[str]:
+    """The problems problems_array kept, as Said again."""
+    return [_said_of_record(json.loads(text)) for text in array.tolist()]
+
+
+def _said_record(value: object) -> object:
+    """A problem, or one of its values, as JSON data: a Said as its template and values, a Term tagged as one;
+    numbers and text as they are, anything else (a Path) as its text."""
+    if isinstance(value, Said):
+        return {"said": [value.template, {k: _said_record(v) for k, v in value.values.items()}]}
+    if isinstance(value, Term):
+        return {"term": str(value)}
+    if isinstance(value, np.integer):
+        return int(value)
+    return value if isinstance(value, str | int | float | bool) or value is None else str(value)
+
+
+def _said_of_record(record: object) -> object:
+    if isinstance(record, dict) and "said" in record:
+        template, values = record["said"]
+        return Said(template, **{k: _said_of_record(v) for k, v in values.items()})
+    return Term(record["term"]) if isinstance(record, dict) and "term" in record else record
 
 
 def file_stamp(*paths: Path) -> str:

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import numpy as np
 
-from pytorch_explorer.core.errors import DataError
-from pytorch_explorer.digits.data.dataset import (SIDE, DigitDataset, Progress, cache_file, file_stamp, read_cache,
-                                             settle_problems, write_cache)
+from pytorch_explorer.core.errors import DataError, Said
+from pytorch_explorer.digits.data.dataset import (SIDE, DigitDataset, Progress, cache_file, file_stamp, problems_array,
+                                             problems_from, read_cache, settle_problems, write_cache)
 
 MAX_CSV_BYTES = 400 << 20  # sized before reading: pandas holds several times a file's size while parsing
+CACHE_VERSION = 2  # 2: problems kept as templates and values
 
 
 def load_pixel_csv(path: Path | str, *, on_error: str = "skip", progress: Progress | None = None) -> DigitDataset:
@@ -27,19 +28,19 @@ def load_pixel_csv(path: Path | str, *, on_error: str = "skip", progress: Progre
         raise DataError("{path} is {size} MB: this app reads pixel CSVs of up to {most} MB (all 70,000 MNIST digits "
                         "take about 130 MB). Split it, or use idx: or folder: data.", path=path, size=size >> 20,
                         most=MAX_CSV_BYTES >> 20)
-    cached, stamp = cache_file("csv", path), file_stamp(path)
+    cached, stamp = cache_file("csv", path), f"v{CACHE_VERSION}:{file_stamp(path)}"
     if (arrays := read_cache(cached, stamp)) is None:
         images, labels, problems = parse_pixel_csv(path)
-        write_cache(cached, stamp, images=images, labels=labels, problems=np.array(problems, dtype=str))
+        write_cache(cached, stamp, images=images, labels=labels, problems=problems_array(problems))
     else:
-        images, labels, problems = arrays["images"], arrays["labels"], [str(p) for p in arrays["problems"]]
+        images, labels, problems = arrays["images"], arrays["labels"], problems_from(arrays["problems"])
     if progress:
         progress(len(labels), len(labels))
     return settle_problems(DigitDataset(images, labels, f"csv:{path}", problems=problems), on_error)
 
 
 def parse_pixel_csv(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Images, labels and one problem per bad row (its line named); a DataError if the file's shape is wrong."""
+    """Images, labels and one problem (Said) per bad row, its line named; a DataError if the file's shape is wrong."""
     import pandas as pd
 
     with path.open(encoding="utf-8", errors="replace") as stream:
@@ -71,14 +72,17 @@ def parse_pixel_csv(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
     labels, pixels = numbers[:, 0], numbers[:, 1:]
     ok_label = np.isfinite(labels) & (labels == np.round(labels)) & (labels >= 0) & (labels <= 9)
     ok_pixels = np.isfinite(pixels).all(1) & (pixels >= 0).all(1) & (pixels <= 255).all(1)
-    problems = []
-    for row in np.flatnonzero(~(ok_label & ok_pixels)):
-        where = f"{path}, line {row + first_line} (row {row + 1})"
+    problems: list[str] = []
+    for row in np.flatnonzero(~(ok_label & ok_pixels)).tolist():
+        line = row + first_line
         if not ok_label[row]:
-            problems.append(f"{where}: label {cell_text(table.iat[row, 0])!r} is not a digit 0-9")
+            problems.append(Said("{path}, line {line} (row {row}): label {label!r} is not a digit 0-9", path=str(path),
+                                 line=line, row=row + 1, label=cell_text(table.iat[row, 0])))
         else:
             col = int(np.flatnonzero(~(np.isfinite(pixels[row]) & (pixels[row] >= 0) & (pixels[row] <= 255)))[0])
-            problems.append(f"{where}: pixel{col} is {cell_text(table.iat[row, col + 1])!r}, not a number 0-255")
+            problems.append(Said("{path}, line {line} (row {row}): pixel{column} is {value!r}, not a number 0-255",
+                                 path=str(path), line=line, row=row + 1, column=col,
+                                 value=cell_text(table.iat[row, col + 1])))
     keep = ok_label & ok_pixels
     images = pixels[keep].round().astype(np.uint8).reshape(-1, SIDE, SIDE)
     return images, labels[keep].astype(np.int64), problems

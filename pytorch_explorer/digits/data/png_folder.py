@@ -39,15 +39,16 @@ from PIL import Image, PngImagePlugin
 
 from pytorch_explorer.core.devices import cpu_count
 from pytorch_explorer.core.processes import main_module_hidden, worker_context
-from pytorch_explorer.core.errors import DataError, Term
+from pytorch_explorer.core.errors import DataError, Said, Term
 from pytorch_explorer.digits.data.bundled import load_bundled
 from pytorch_explorer.digits.data.dataset import (SIDE, DigitDataset, Progress, cache_file, check_on_error, file_stamp,
-                                             grey_from_image, read_cache, resize_to_28, settle_problems, write_cache)
+                                             grey_from_image, problem_of, problems_array, problems_from, read_cache,
+                                             resize_to_28, settle_problems, write_cache)
 
 LAYOUT = ("the article's layout: ROOT/Train/train.csv (columns filename,label) with the images in "
           "ROOT/Train/Images/train/, and optionally ROOT/Test.csv (column filename) with ROOT/Train/Images/test/")
 PARALLEL_MIN = 4000  # fewer images decode faster in this process than a pool starts
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: problems kept as templates and values
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # sized before reading (one user's folder may not exhaust the server): a 28x28 digit PNG is about 300 bytes
 MAX_IMAGE_BYTES = 4 << 20
@@ -63,7 +64,8 @@ def read_file(path: str) -> bytes:
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
     try:
         if (size := os.fstat(fd).st_size) > MAX_IMAGE_BYTES:
-            raise ValueError(f"{path} is {size >> 10} KB, more than the {MAX_IMAGE_BYTES >> 20} MB an image may be")
+            raise DataError("{path} is {size} KB, more than the {most} MB an image may be", path=path,
+                            size=size >> 10, most=MAX_IMAGE_BYTES >> 20)
         blocks = []
         while block := os.read(fd, 1 << 16):
             blocks.append(block)
@@ -81,24 +83,26 @@ def open_image(data: bytes) -> Image.Image:
 
 
 def decode_digit(path: str, resize: bool) -> np.ndarray:
-    """One image file as 28x28 uint8 grey (grey_from_image); a ValueError naming the file when it cannot be."""
+    """One image file as 28x28 uint8 grey (grey_from_image); a DataError naming the file when it cannot be."""
     try:
         data = read_file(path)
     except FileNotFoundError:
-        raise ValueError(f"{path} is missing") from None
+        raise DataError("{path} is missing", path=path) from None
     except OSError as exc:
-        raise ValueError(f"{path} could not be read ({exc.strerror or exc})") from None
+        raise DataError("{path} could not be read ({reason})", path=path, reason=str(exc.strerror or exc)) from None
     try:
         with open_image(data) as img:
             size = img.size
-            if size[0] * size[1] > MAX_IMAGE_PIXELS:
-                raise ValueError(f"{size[0]}x{size[1]} pixels is more than the {MAX_IMAGE_PIXELS:,} an image may have")
-            grey = grey_from_image(img) if size == (SIDE, SIDE) or resize else None
+            too_large = size[0] * size[1] > MAX_IMAGE_PIXELS
+            grey = grey_from_image(img) if not too_large and (size == (SIDE, SIDE) or resize) else None
     except (OSError, SyntaxError, EOFError, ValueError, Image.DecompressionBombError) as exc:
-        raise ValueError(f"{path} could not be decoded as an image ({exc})") from None
+        raise DataError("{path} could not be decoded as an image ({reason})", path=path, reason=str(exc)) from None
+    if too_large:
+        raise DataError("{path} could not be decoded as an image ({width}x{height} pixels is more than the {most:,} "
+                        "an image may have)", path=path, width=size[0], height=size[1], most=MAX_IMAGE_PIXELS)
     if grey is None:
-        raise ValueError(f"{path} is {size[0]}x{size[1]} pixels, not 28x28: "
-                         "pass resize=True (tick 'resize') to scale it to 28x28")
+        raise DataError("{path} is {width}x{height} pixels, not 28x28: pass resize=True (tick 'resize') to scale it to "
+                        "28x28", path=path, width=size[0], height=size[1])
     return grey if size == (SIDE, SIDE) else resize_to_28(grey)
 
 
@@ -110,7 +114,7 @@ def decode_chunk(paths: list[str], resize: bool) -> tuple[np.ndarray, list[tuple
         try:
             images[i] = decode_digit(path, resize)
         except ValueError as exc:
-            problems.append((i, str(exc)))
+            problems.append((i, problem_of(exc)))
     return images, problems
 
 
@@ -118,6 +122,8 @@ def read_digit(path: Path | str, resize: bool = False) -> np.ndarray:
     """One image file as a 28x28 uint8 digit (the folder loader's decoding), or a DataError."""
     try:
         return decode_digit(str(path), resize)
+    except DataError:
+        raise
     except ValueError as exc:
         raise DataError(str(exc)) from None
 
@@ -270,12 +276,14 @@ def read_listing(csv_path: Path, labelled: bool) -> tuple[list[tuple[str, int, i
     for row, (name, text) in enumerate(zip(names, labels, strict=True)):
         line = row + 2
         if not name:
-            problems.append((line, f"{csv_path}, line {line} (row {row + 1}): no filename"))
+            problems.append((line, Said("{path}, line {line} (row {row}): no filename", path=str(csv_path), line=line,
+                                        row=row + 1)))
         elif outside(name):
-            problems.append((line, f"{csv_path}, line {line} (row {row + 1}): the filename {name!r} "
-                                   "points outside the images folder"))
+            problems.append((line, Said("{path}, line {line} (row {row}): the filename {name!r} points outside the "
+                                        "images folder", path=str(csv_path), line=line, row=row + 1, name=name)))
         elif labelled and (label := digit(text)) is None:
-            problems.append((line, f"{csv_path}, line {line} (row {row + 1}): label {text!r} is not a digit 0-9"))
+            problems.append((line, Said("{path}, line {line} (row {row}): label {label!r} is not a digit 0-9",
+                                        path=str(csv_path), line=line, row=row + 1, label=text)))
         else:
             rows.append((name, label if labelled else -1, line))
     return rows, problems
@@ -326,7 +334,7 @@ def load_png_folder(path: Path | str, *, on_error: str = "skip", resize: bool = 
         dataset = DigitDataset(
             arrays["images"], arrays["labels"], source, arrays["filenames"].tolist(),
             arrays["test_images"] if arrays["has_test"] else None,
-            arrays["test_filenames"].tolist() if arrays["has_test"] else None, arrays["problems"].tolist())
+            arrays["test_filenames"].tolist() if arrays["has_test"] else None, problems_from(arrays["problems"]))
         if progress:
             count = len(dataset) + len(dataset.test_filenames or [])
             progress(count, count)
@@ -340,7 +348,7 @@ def load_png_folder(path: Path | str, *, on_error: str = "skip", resize: bool = 
                     test_images=dataset.test_images if dataset.test_images is not None
                     else np.zeros((0, SIDE, SIDE), np.uint8),
                     test_filenames=np.array(test_names, dtype=str), has_test=np.array(dataset.test_images is not None),
-                    problems=np.array(dataset.problems, dtype=str))
+                    problems=problems_array(dataset.problems))
     return settle_problems(dataset, on_error)
 
 
@@ -355,8 +363,8 @@ def decode_folder(train_csv: Path, train_dir: Path, test_csv: Path, test_dir: Pa
         test_rows, test_problems = read_listing(test_csv, labelled=False)
         problems += [(1, line, message) for line, message in test_problems]
         if not test_dir.is_dir():
-            problems.append((1, 0, f"{test_dir} is missing, so the {len(test_rows)} images {test_csv} lists "
-                                   "were not loaded"))
+            problems.append((1, 0, Said("{folder} is missing, so the {n} images {listing} lists were not loaded",
+                                        folder=str(test_dir), n=len(test_rows), listing=str(test_csv))))
             test_rows = []
     rows, test_rows = inside_only(rows, train_dir, problems, train_csv, 0), \
         None if test_rows is None else inside_only(test_rows, test_dir, problems, test_csv, 1)
@@ -366,7 +374,8 @@ def decode_folder(train_csv: Path, train_dir: Path, test_csv: Path, test_dir: Pa
     for i, message in failed.items():
         group, csv_path, (_, _, line) = (0, train_csv, rows[i]) if i < len(rows) else \
             (1, test_csv, test_rows[i - len(rows)])
-        problems.append((group, line, f"{message} ({csv_path.name} line {line})"))
+        problems.append((group, line, Said("{problem} ({listing} line {line})", problem=message,
+                                           listing=csv_path.name, line=line)))
     keep = np.ones(len(files), dtype=bool)
     keep[list(failed)] = False
     train_keep, test_keep = keep[:len(rows)], keep[len(rows):]
@@ -387,8 +396,9 @@ def inside_only(rows: list[tuple[str, int, int]], folder: Path, problems: list, 
     out = escaping(folder, [name for name, _, _ in rows])
     if not out:
         return rows
-    problems += [(group, line, f"{csv_path.name} line {line}: {name!r} is a link to a place outside the images "
-                              "folder, so it was not read") for name, _, line in rows if name in out]
+    problems += [(group, line, Said("{listing} line {line}: {name!r} is a link to a place outside the images folder, "
+                                    "so it was not read", listing=csv_path.name, line=line, name=name))
+                 for name, _, line in rows if name in out]
     return [row for row in rows if row[0] not in out]
 
 

@@ -24,8 +24,8 @@ from pathlib import PurePosixPath
 import numpy as np
 from PIL import Image
 
-from pytorch_explorer.core.errors import ExplorerError, Term
-from pytorch_explorer.digits.data.dataset import grey_from_image, resize_to_28
+from pytorch_explorer.core.errors import DataError, ExplorerError, Said, Term
+from pytorch_explorer.digits.data.dataset import grey_from_image, problem_of, resize_to_28
 from pytorch_explorer.digits.data.png_folder import outside
 from pytorch_explorer.digits.mine.store import MAX_DIGITS, MyDigits, png_of
 from pytorch_explorer.i18n import language, translate
@@ -49,7 +49,7 @@ class ImportReport:
 
     added: int = 0
     duplicates: int = 0  # digits (same pixels, same label) already in my digits
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # each a Said: a page says it in the learner's language
 
     @property
     def summary(self) -> str:
@@ -102,23 +102,26 @@ def find_listing(archive: zipfile.ZipFile) -> tuple[zipfile.ZipInfo, str]:
     return best, name[: len(name) - len("train/train.csv")]
 
 
-def decode_png(data: bytes, shown: str) -> np.ndarray:
-    """PNG bytes as a uint8 28x28 digit (scaled when larger), or a ValueError saying why not."""
+def decode_png(data: bytes, shown: str, line: int) -> np.ndarray:
+    """PNG bytes (of the file `shown`, listed on train.csv's `line`) as a uint8 28x28 digit (scaled when
+    larger), or a DataError saying why not."""
     if not data.startswith(PNG_SIGNATURE):
-        raise ValueError(f"{shown} is not a PNG file")
+        raise DataError("train.csv line {line}: {filename} is not a PNG file", line=line, filename=shown)
     try:
         with Image.open(io.BytesIO(data), formats=["PNG"]) as img:
             if max(img.size) > MAX_SIDE:
-                raise ValueError(f"{shown} is {img.size[0]}x{img.size[1]} pixels; the limit is {MAX_SIDE} a side")
+                raise DataError("train.csv line {line}: {filename} is {width}x{height} pixels; the limit is {most} a "
+                                "side", line=line, filename=shown, width=img.size[0], height=img.size[1], most=MAX_SIDE)
             grey = grey_from_image(img)
     except (OSError, SyntaxError, EOFError, Image.DecompressionBombError) as exc:
-        raise ValueError(f"{shown} could not be decoded as a PNG ({str(exc)[:80]})") from None
+        raise DataError("train.csv line {line}: {filename} could not be decoded as a PNG ({error})", line=line,
+                        filename=shown, error=str(exc)[:80]) from None
     return grey if grey.shape == (28, 28) else resize_to_28(grey)
 
 
 def read_zip(data: bytes, name: str = Term("the zip")) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """The digits of a my-digits zip: uint8 (N, 28, 28), labels (N,), and the problems (skipped rows and
-    files, in words). An ArchiveError when the zip as a whole cannot be used."""
+    files, each a Said). An ArchiveError when the zip as a whole cannot be used."""
     if len(data) > MAX_ZIP_BYTES:
         raise ArchiveError("{name} is {size} MB; a my-digits zip may be up to {most} MB ({digits:,} digits take well "
                            "under 2 MB).", name=name, size=len(data) >> 20, most=MAX_ZIP_BYTES >> 20, digits=MAX_DIGITS)
@@ -158,34 +161,42 @@ def read_rows(archive: zipfile.ZipFile, rows: list[list[str]], by_name: dict[str
     start = 1 if "filename" in header else 0
     col_name, col_label = (header.index("filename"), header.index("label")) if start and "label" in header else (0, 1)
     for line, row in enumerate(rows[start:], start=start + 1):
-        where = f"train.csv line {line}"
         if len(row) <= max(col_name, col_label):
-            problems.append(f"{where}: expected filename,label")
+            problems.append(Said("train.csv line {line}: expected filename,label", line=line))
             continue
         filename, text = row[col_name].strip(), row[col_label].strip()
+        shown = filename[:60]
         if not filename or outside(filename) or "/" in filename.replace("\\", "/"):
-            problems.append(f"{where}: the filename {filename[:60]!r} points outside Train/Images/train/")
+            problems.append(Said("train.csv line {line}: the filename {filename!r} points outside Train/Images/train/",
+                                 line=line, filename=shown))
             continue
         if not (len(text) == 1 and text.isdigit()):
-            problems.append(f"{where}: the label {text[:20]!r} is not a digit 0-9")
+            problems.append(Said("train.csv line {line}: the label {label!r} is not a digit 0-9", line=line,
+                                 label=text[:20]))
             continue
         if PurePosixPath(filename).suffix.lower() != ".png":
-            problems.append(f"{where}: {filename[:60]} is not a .png file (PNG only)")
+            problems.append(Said("train.csv line {line}: {filename} is not a .png file (PNG only)", line=line,
+                                 filename=shown))
             continue
         info = by_name.get(folder + filename) or lowered.get((folder + filename).lower())
         if info is None:
-            problems.append(f"{where}: {filename[:60]} is not in the zip's Train/Images/train/")
+            problems.append(Said("train.csv line {line}: {filename} is not in the zip's Train/Images/train/",
+                                 line=line, filename=shown))
             continue
         try:
             data = bounded_read(archive, info, MAX_IMAGE_BYTES)
             if data is None:
-                raise ValueError(f"{filename[:60]} is over {MAX_IMAGE_BYTES >> 10} KB (a digit PNG is under 1 KB)")
-            images.append(decode_png(data, filename[:60]))
+                raise DataError("train.csv line {line}: {filename} is over {most} KB (a digit PNG is under 1 KB)",
+                                line=line, filename=shown, most=MAX_IMAGE_BYTES >> 10)
+            images.append(decode_png(data, shown, line))
             labels.append(int(text))
-        except ValueError as exc:
-            problems.append(f"{where}: {exc}")
+        except DataError as exc:
+            problems.append(problem_of(exc))
+        except ValueError as exc:  # Pillow's own words
+            problems.append(Said("train.csv line {line}: {reason}", line=line, reason=str(exc)))
         except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError):
-            problems.append(f"{where}: {filename[:60]} is damaged or encrypted in the zip")
+            problems.append(Said("train.csv line {line}: {filename} is damaged or encrypted in the zip", line=line,
+                                 filename=shown))
     stacked = np.stack(images) if images else np.zeros((0, 28, 28), np.uint8)
     return stacked, np.asarray(labels, dtype=np.int64), problems
 
@@ -210,8 +221,8 @@ def import_zip(digits: MyDigits, data: bytes, name: str = Term("the zip")) -> Im
         fresh_labels.append(int(label))
     room = digits.room
     if len(fresh_images) > room:
-        report.problems.append(f"{len(fresh_images) - room} digits did not fit: my digits hold at most "
-                               f"{MAX_DIGITS:,}; delete some to make room")
+        report.problems.append(Said("{n} digits did not fit: my digits hold at most {most:,}; delete some to make "
+                                    "room", n=len(fresh_images) - room, most=MAX_DIGITS))
         fresh_images, fresh_labels = fresh_images[:room], fresh_labels[:room]
     if fresh_images:
         digits.add_many(fresh_images, fresh_labels)

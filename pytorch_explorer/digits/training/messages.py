@@ -7,17 +7,26 @@ have written it, and the matched template's translation is filled with the same 
 localized in turn: "Stopped; {kept}." holds "its checkpoint of epoch 2 is kept"). A text no template
 matches (an error's own message) is shown as it is.
 
+A run that failed with a package error (an ExplorerError, e.g. a DataError for its data) keeps that message in
+every other language beside the English one, in its summary (`translations`, written by the worker), and
+`run_message(record, lang)` shows a run's message from there, else through localize.
+
 The trainer writes its messages from the templates here (DIVERGED, STOPPED, OUT_OF_MEMORY, DEVICE_FAILED);
-JOB_TEMPLATES are the texts the job runner and the run store write when a run is cut off (their code
-writes them; a test checks that it still does).
+JOB_TEMPLATES are the texts the job runner, its worker and the run store write when a run is cut off or ends
+without training (their code writes them; a test checks that it still does).
 """
 
 from __future__ import annotations
 
 import re
 from functools import cache
+from typing import TYPE_CHECKING
 
-from pytorch_explorer.i18n import DEFAULT, translate
+from pytorch_explorer.core.errors import ExplorerError
+from pytorch_explorer.i18n import DEFAULT, LANGUAGES, language, translate
+
+if TYPE_CHECKING:
+    from pytorch_explorer.runs.store import RunRecord
 
 DIVERGED = ("The loss reached {loss} at step {step} (epoch {epoch}): training diverged and was stopped. "
             "Lower the learning rate (it was {lr}; try {lower}) and train again.")
@@ -27,6 +36,8 @@ OUT_OF_MEMORY = ("The GPU ran out of memory ({device}). Try a smaller batch size
 DEVICE_FAILED = "Training on {device} failed: {error}. Choose device 'cpu' and train again."
 TRAINER_TEMPLATES = (DIVERGED, STOPPED, OUT_OF_MEMORY, DEVICE_FAILED)
 JOB_TEMPLATES = (
+    "Stopped before it started.",
+    "The run ended without a result.",
     "Interrupted at step {step}: the server that started it stopped; this model is kept.",
     "Cut off while queued (the server or its worker stopped); {kept}.",
     "Cut off while running (the server or its worker stopped); {kept}.",
@@ -46,6 +57,7 @@ FAST_PATH_TEMPLATES = (  # what ran (fast_path.describe_optimizer and the steps'
 )
 TEMPLATES = TRAINER_TEMPLATES + JOB_TEMPLATES + FAST_PATH_TEMPLATES
 MAX_DEPTH = 4  # templates inside templates ("{optimizer}, its kernel called directly" holds "fused {name}")
+TRANSLATED = "message_in"  # the summary's key for a failed run's message in the other languages
 
 
 @cache
@@ -66,3 +78,19 @@ def localize(text: str, lang: str = DEFAULT, depth: int = 0) -> str:
             values = {k: localize(v, lang, depth + 1) for k, v in found.groupdict().items()}
             return translate(template, lang).format(**values)
     return text
+
+
+def translations(error: BaseException, prefix: str = "") -> dict[str, dict[str, str]]:
+    """For a failed run's summary: an ExplorerError's message in each language but English, shaped as the
+    worker shapes the English (its first line, after `prefix`); {} for another exception, whose words are
+    its own."""
+    if not isinstance(error, ExplorerError) or not str(error):
+        return {}
+    return {TRANSLATED: {lang: prefix + error.message(lang).splitlines()[0] for lang in LANGUAGES if lang != DEFAULT}}
+
+
+def run_message(record: RunRecord, lang: str = DEFAULT) -> str:
+    """A run's end message in `lang`: the translation kept in its summary (see translations), else its
+    English message through localize."""
+    kept = record.summary.get(TRANSLATED) or {}
+    return kept.get(language(lang)) or localize(record.message, lang)
