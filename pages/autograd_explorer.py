@@ -53,11 +53,6 @@ def move_step(delta: int, n_steps: int) -> None:
     ss.ag_step = min(max(1, ss.get("ag_step", 1) + delta), n_steps)
 
 
-def preset_note(key: str) -> str:
-    """The preset's notes in the session's language, led by its title where the title has words to translate
-    (the select shows titles as they are: they are what the URL holds)."""
-    title, about = tr(PRESETS[key].title), tr(PRESETS[key].about)
-    return about if title == PRESETS[key].title else f"**{title}**：{about}"
 
 
 def backward_start(graph: AutogradGraph) -> str:
@@ -113,8 +108,8 @@ left, right = st.columns([3, 2], gap="large")
 with left:
     # Each control's default is the chosen preset's value (load_preset sets them all when the preset changes),
     # so the URL holds the preset and what the learner changed in it, and a reload or a shared link rebuilds both.
-    preset = st.selectbox(tr("Preset"), list(PRESETS), format_func=lambda k: PRESETS[k].title, key="ag_preset",
-                          on_change=load_preset, **KEEP)
+    preset = ui.settings.choice(st.selectbox, tr("Preset"), list(PRESETS), key="ag_preset", on_change=load_preset,
+                                labels={k: p.title for k, p in PRESETS.items()})
     about = st.empty()   # the preset's notes, filled in once the inputs are read
     st.text_input(tr("Expression (the safe evaluator of the tensor playground: `torch.*`, `F.*`, tensor methods)"),
                   PRESETS[preset].expression, key="ag_expr", **KEEP)
@@ -130,7 +125,7 @@ with left:
                                    label_visibility=shown, **KEEP)
         grad = c_grad.checkbox("requires_grad", start.requires_grad, key=f"ag_grad_{i}", **KEEP)
         specs.append(InputSpec(name.strip(), value, grad))
-    about.caption(preset_note(ss.ag_preset) if preset_applies(ss.ag_preset, ss.ag_expr, specs) else tr(PRESET_EDITED))
+    about.caption(tr(PRESETS[ss.ag_preset].about) if preset_applies(ss.ag_preset, ss.ag_expr, specs) else tr(PRESET_EDITED))
     st.caption(tr("Whole numbers make an integer tensor, as `torch.tensor` does (class labels); write `1.0` for a "
                   "float. An input with requires_grad becomes float. `torch.randn(...)` inputs are seeded, so they "
                   "stay put."))
@@ -213,7 +208,7 @@ if graph is not None:
 st.subheader(tr("Dynamic graph: define-by-run"))
 st.write(tr("The graph is rebuilt every time the code runs, so Python's own `for` and `if` decide what gets "
          "recorded. Move the slider: the data (or the count) changes, and so does the graph."))
-kind = st.radio(tr("Example"), ["a loop", "a branch"], key="ag_dyn_kind", horizontal=True, **KEEP)
+kind = ui.settings.choice(st.radio, tr("Example"), ["a loop", "a branch"], key="ag_dyn_kind", horizontal=True)
 if kind == "a loop":
     n = st.slider(tr("n, the number of times x = x * w runs"), 0, 6, 3, key="ag_loop_n", **KEEP)
     dynamic = trace_loop(n)
@@ -229,4 +224,4 @@ d1.graphviz_chart(graph_to_dot(dynamic))
 d2.code(dynamic.code_body, language="python", wrap_lines=True)
 
 with url_note:
-    report_ignored(raw_query, SETTING_KEYS, {"ag_preset": lambda key: PRESETS[key].title})
+    report_ignored(raw_query, SETTING_KEYS)

@@ -37,7 +37,7 @@ with friendly_errors(tr("Loading those digits")):
 if split is None:
     code_expander(compare_code.baseline_code(st.session_state.get("dc_model", "logreg"), seed, source),
                   tr("scikit-learn code"))
-    settings.report_ignored(raw_query, view.KEPT, view.LABELS)
+    settings.report_ignored(raw_query, view.KEPT)
     st.stop()
 st.caption(tr("{train} training digits, {val} validation digits from {source}.", train=f"{split.train_size:,}",
               val=f"{split.val_size:,}", source=as_code(source)))
@@ -68,4 +68,4 @@ code_expander(compare_code.baseline_code(model, seed, source), tr("scikit-learn 
 code_expander(compare_code.torch_metrics_code(source), tr("PyTorch code: a trained model's metrics"))
 code_expander(compare_code.map_code(method, points, seed, trained is not None, source),
               tr("PyTorch + scikit-learn code: the maps"))
-settings.report_ignored(raw_query, view.KEPT, view.LABELS)
+settings.report_ignored(raw_query, view.KEPT)

@@ -83,8 +83,8 @@ model = model_controls()  # the architecture and its options
 if faithful and model["arch"] != "mlp":
     st.caption(tr("The article trained its MLP; here its loop, defects and all, trains the network you picked."))
 c = st.columns(5)
-optimizer = c[0].selectbox(tr("Optimizer"), ["adam", "sgd"], key="dt_optimizer", **KEEP,
-                           format_func={"adam": "Adam", "sgd": "SGD with momentum"}.get)  # bound by label: English
+optimizer = settings.choice(c[0].selectbox, tr("Optimizer"), ["adam", "sgd"], key="dt_optimizer",
+                            labels={"adam": "Adam", "sgd": "SGD with momentum"})
 lr = c[1].select_slider(tr("Learning rate"), LRS, key="dt_lr", **KEEP, format_func=lambda v: f"{v:g}")
 momentum = c[2].slider(tr("SGD momentum"), 0.0, 0.99, step=0.01, key="dt_momentum", **KEEP,
                        disabled=optimizer != "sgd")

@@ -59,4 +59,4 @@ with ui.friendly_errors(tr("Drawing the race")):
 with url_note:
     shown = view.shown_keys(surface.name if surface is not None else "", racers)
     others = set(view.setting_keys()) - set(shown)
-    report_ignored({k: v for k, v in raw_query.items() if k not in others}, shown, view.URL_LABELS)
+    report_ignored({k: v for k, v in raw_query.items() if k not in others}, shown)

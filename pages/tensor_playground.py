@@ -12,9 +12,9 @@ from pytorch_explorer.tensors.guards import MAX_ELEMENTS
 from ui import code_expander, friendly_errors
 from ui.i18n import tr
 from ui.memory import drop_when_session_ends
-from ui.settings import KEEP, report_ignored, snapshot
+from ui.settings import KEEP, choice, report_ignored, snapshot
 from ui.tensor_playground import (
-    SETTING_KEYS, URL_LABELS, broadcast_table, broadcast_text, kind_label, last_source, op_label, param_label, rebuild,
+    SETTING_KEYS, broadcast_table, broadcast_text, kind_label, last_source, op_label, param_label, rebuild,
     run_and_keep, show_last_result, show_tensor, view_explanation, view_label,
 )
 
@@ -30,7 +30,7 @@ st.markdown(tr(
 st.caption(tr("Size limit: a tensor here, made or computed, holds at most {n} elements.", n=f"{MAX_ELEMENTS:,}"))
 
 url_note = st.container()  # filled at the end: a note on the address's values the controls could not take
-url_keys, url_labels = list(SETTING_KEYS), dict(URL_LABELS)   # and the settings of the operation chosen below
+url_keys, url_labels = list(SETTING_KEYS), {}   # and the settings of the operation chosen below
 state = st.session_state
 if "tp_specs" not in state:
     start = [tf.TensorSpec("a", "randn", (2, 3), seed=0),
@@ -50,8 +50,8 @@ with left:
     st.subheader(tr("Your tensors"))
     with st.expander(tr("Create a tensor"), expanded=False):
         name = st.text_input(tr("Name"), value=f"x{len(tensors)}", key="tp_new_name", **KEEP)
-        kind = st.selectbox(tr("Made by"), tf.KINDS, index=tf.KINDS.index("randn"), key="tp_new_kind", **KEEP,
-                            format_func=kind_label)
+        kind = choice(st.selectbox, tr("Made by"), tf.KINDS, index=tf.KINDS.index("randn"), key="tp_new_kind",
+                      labels=kind_label)
         spec = tf.TensorSpec(name, kind)
         if kind == "literal":
             spec.literal = st.text_input(tr("Values"), value="[[1, 2], [3, 4]]", key="tp_new_literal", **KEEP)
@@ -107,12 +107,11 @@ with right:
     with tab_ops:
         c1, c2 = st.columns([3, 2])
         query = c1.text_input(tr("Search"), key="tp_op_search", **KEEP, placeholder=tr("e.g. softmax, norm, transpose"))
-        group = c2.selectbox(tr("Group"), ("all",) + GROUPS, key="tp_op_group", **KEEP)
+        group = choice(c2.selectbox, tr("Group"), ("all",) + GROUPS, key="tp_op_group")
         found = search(query, None if group == "all" else group)
         st.caption(tr("{n} of {total} operations", n=len(found), total=len(CATALOGUE)))
         if found:
-            op = OPS[st.selectbox(tr("Operation"), [o.name for o in found], key="tp_op", **KEEP,
-                                  format_func=op_label)]
+            op = OPS[choice(st.selectbox, tr("Operation"), [o.name for o in found], key="tp_op", labels=op_label)]
             st.code(op.signature, language="python")
             st.caption(f"{tr(op.group)} · {op.description}")
             values = {}
@@ -175,11 +174,10 @@ with right:
         if names:
             c1, c2 = st.columns(2)
             base_name = c1.selectbox(tr("Tensor x"), names, key="tp_view_x", **KEEP)
-            expr = c2.selectbox(tr("Operation"), list(ti.VIEW_EXAMPLES), key="tp_view_expr", **KEEP,
-                                format_func=view_label)
+            expr = choice(c2.selectbox, tr("Operation"), list(ti.VIEW_EXAMPLES), key="tp_view_expr", labels=view_label)
             c1, c2 = st.columns(2)
             in_place = c1.selectbox(tr("Then, in place"), ti.IN_PLACE_EXAMPLES, key="tp_view_inplace", **KEEP)
-            target = c2.radio(tr("on"), ["result", "x"], horizontal=True, key="tp_view_target", **KEEP)
+            target = choice(c2.radio, tr("on"), ["result", "x"], horizontal=True, key="tp_view_target")
             with friendly_errors(tr("That view")):
                 report = ti.view_or_copy(tensors[base_name], expr, in_place, target)
                 (st.info if report.shares_storage else st.success)(view_explanation(report))

@@ -41,9 +41,9 @@ tab_article, tab_gradients, tab_speed, tab_playground = st.tabs(
 settings = None
 with tab_article, ui.friendly_errors(tr("Those settings")):
     settings = view.toy_settings_controls()
-    impls = st.multiselect(  # its labels stay English: the URL holds them (ui.toy_networks.URL_LABELS)
-        tr("Train these side by side"), IMPLEMENTATIONS, default=["numpy", "torch-article"], format_func=TITLES.get,
-        key="toy_impls", **ui.settings.KEEP,
+    impls = ui.settings.choice(
+        st.multiselect, tr("Train these side by side"), IMPLEMENTATIONS, default=["numpy", "torch-article"],
+        labels=TITLES, key="toy_impls",
         help=tr("1 and 3: the same hand-written back-propagation in numpy and in PyTorch; 2: the article's PyTorch "
                 "code as printed, with its bugs; 4: autograd computes the gradients; 5: nn.Sequential and "
                 "torch.optim do it all."))
@@ -77,8 +77,8 @@ with tab_article, ui.friendly_errors(tr("Those settings")):
             view.show_defects(results["torch-article"])
     else:
         st.info(tr("Choose versions and press **Train side by side**: the curves are drawn as they learn."))
-    shown = st.selectbox(tr("Code of"), IMPLEMENTATIONS, format_func=TITLES.get, key="toy_code_impl", **ui.settings.KEEP,
-                         index=IMPLEMENTATIONS.index(impls[0]) if impls else 0)
+    shown = ui.settings.choice(st.selectbox, tr("Code of"), IMPLEMENTATIONS, labels=TITLES, key="toy_code_impl",
+                               index=IMPLEMENTATIONS.index(impls[0]) if impls else 0)
     st.code(toy_code.implementation_code(shown, settings), language="python", wrap_lines=True)   # full width
     view.aligned_view(settings)
 
@@ -128,4 +128,4 @@ if settings is not None:
     )
 
 with url_note:
-    report_ignored(raw_query, view.SETTING_KEYS, view.URL_LABELS)
+    report_ignored(raw_query, view.SETTING_KEYS)

@@ -19,18 +19,18 @@ from pytorch_explorer.loading.datasets import DigitsDataset, TrainingDigits, des
 from pytorch_explorer.loading.samplers import (MAX_BATCH_SIZE, SAMPLER_TITLES, SAMPLERS, SamplerSpec, epoch_indices,
                                               steps_per_epoch)
 from pytorch_explorer.loading.settings import KEEP_CHOICES, LoaderSettings
+from pytorch_explorer.i18n import translate
 from ui.i18n import lang, tr
-from ui.settings import KEEP
+from ui.settings import KEEP, choice
 
 
-def keep_label(keep: float) -> str:
-    """The share's label (bound to the URL, so the same in every language, like the samplers' titles)."""
-    return "all (balanced)" if keep >= 1.0 else f"{keep:.0%}"
+def keep_label(keep: float, language: str = "en") -> str:
+    """The share's label in `language` (the URL holds the share itself: ?dl_keep=0.5)."""
+    return translate("all (balanced)", language) if keep >= 1.0 else f"{keep:.0%}"
 
 
 SETTING_KEYS = ["dl_sampler", "dl_batch_size", "dl_drop_last", "dl_workers", "dl_collate", "dl_seed", "dl_keep",
                 "dl_subset", "dl_repeats", "dl_device"]
-URL_LABELS = {"dl_sampler": SAMPLER_TITLES.get, "dl_keep": keep_label}
 
 
 @st.cache_resource(show_spinner=False)
@@ -49,8 +49,8 @@ def bundled_digits() -> DigitDataset:
 def loader_controls() -> LoaderSettings:
     """The sampler, DataLoader and data controls, as LoaderSettings (the article's batch and seed by default)."""
     c1, c2, c3, c4 = st.columns(4)
-    sampler = c1.selectbox(tr("Sampler"), SAMPLERS, index=SAMPLERS.index("random"), format_func=SAMPLER_TITLES.get,
-                           key="dl_sampler", **KEEP)
+    sampler = choice(c1.selectbox, tr("Sampler"), SAMPLERS, index=SAMPLERS.index("random"), labels=SAMPLER_TITLES,
+                     key="dl_sampler")
     subset = c1.slider(tr("Subset: share of the indices"), 0.1, 1.0, 0.5, step=0.1, key="dl_subset", **KEEP,
                        disabled=sampler != "subset", help=tr("SubsetRandomSampler shuffles the first this share."))
     batch_size = c2.number_input(tr("Batch size"), 1, MAX_BATCH_SIZE, 128, key="dl_batch_size", **KEEP,
@@ -64,8 +64,8 @@ def loader_controls() -> LoaderSettings:
                           help=tr("collate_digits: flatten to 784 and scale to [0, 1] once per batch. "
                                   "Off: PyTorch's default collate, which only stacks."))
     seed = c4.number_input(tr("Seed"), 0, 2**31 - 1, 128, key="dl_seed", **KEEP, help=tr("The article's seed is 128."))
-    keep = c4.select_slider(tr("Digits 5 to 9 kept"), KEEP_CHOICES, value=1.0, format_func=keep_label, key="dl_keep",
-                            **KEEP, help=tr("Below 100%: an imbalanced training set (try WeightedRandomSampler)."))
+    keep = choice(c4.select_slider, tr("Digits 5 to 9 kept"), KEEP_CHOICES, value=1.0, labels=keep_label, key="dl_keep",
+                  help=tr("Below 100%: an imbalanced training set (try WeightedRandomSampler)."))
     return LoaderSettings(sampler=sampler, batch_size=int(batch_size), drop_last=bool(drop_last) and
                           sampler != "article", num_workers=int(workers), custom_collate=bool(collate), seed=int(seed),
                           keep=float(keep), subset_fraction=round(float(subset), 2))

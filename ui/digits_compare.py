@@ -36,11 +36,9 @@ from pytorch_explorer.digits.shelf import StoreShelf
 from pytorch_explorer.runs import RunStore
 from ui import error_text, model_shelf
 from ui.i18n import lang, tr
-from ui.settings import KEEP
+from ui.settings import KEEP, choice
 
 KEPT = ["dc_source", "dc_seed", "dc_model", "dc_map_model", "dc_method", "dc_points"]  # bound to the URL
-LABELS = {"dc_model": lambda m: BASELINES[m].title}  # a select with a format_func keeps its label in the URL:
-# the baselines' titles stay English in the select (in any language), so a shared link works in both
 QUICK_EPOCHS = 3
 NO_BAR = {"displayModeBar": False}
 PERCENT = st.column_config.NumberColumn(format="percent")
@@ -70,8 +68,8 @@ def data_controls(shelf: StoreShelf) -> tuple[str, int]:
     """The data source (bundled, or a source the workspace's digit runs trained on) and the seed."""
     sources = ["bundled", *sorted({r.source for r in shelf.records() if r.source and r.source != "bundled"})]
     left, right = st.columns([3, 1])
-    source = left.selectbox(tr("Digits"), sources, key="dc_source", **KEEP,
-                            help=tr("The same split as the trainer: the first 70 % train, the last 30 % validate."))
+    source = choice(left.selectbox, tr("Digits"), sources, key="dc_source",  # "bundled" translated, paths as they are
+                    help=tr("The same split as the trainer: the first 70 % train, the last 30 % validate."))
     seed = right.number_input(tr("Seed"), 0, MAX_SEED, 0, key="dc_seed", **KEEP,
                               help=tr("The MLPClassifier's random_state, the digits drawn for a map, t-SNE's start."))
     return source, int(seed)
@@ -87,7 +85,8 @@ def baseline_panel(store: RunStore, workspace: str, split: DigitSplit, seed: int
     """Pick a baseline, see its parameters, fit it (kept as a run), and compare with the workspace's runs."""
     left, right = st.columns([2, 3], gap="large")
     with left:
-        model = st.selectbox(tr("Baseline"), list(BASELINES), key="dc_model", **KEEP, format_func=LABELS["dc_model"])
+        model = choice(st.selectbox, tr("Baseline"), list(BASELINES), key="dc_model",
+                       labels={name: spec.title for name, spec in BASELINES.items()})
         spec = BASELINES[model]
         title, blurb = baseline_words(model, lang())
         st.caption(blurb)

@@ -43,7 +43,7 @@ from ui.digits_trainer_live import (  # re-exported: the page and the tests take
     speed_line as speed_line, watched_run as watched_run,
 )
 from ui.i18n import lang, tr
-from ui.settings import KEEP
+from ui.settings import KEEP, choice
 
 SOURCES = {"bundled": "Bundled: 5,000 MNIST digits (no set-up)", "folder": "The article's PNG folder",
            "idx": "MNIST IDX files", "csv": "CSV of pixels", "mnist": "Full MNIST: 70,000 digits (download)"}
@@ -348,7 +348,7 @@ def source_text(spec: str) -> str:
 def data_section(state: Any) -> tuple[str, str, str, bool, DigitDataset | None]:
     """The data source's controls and the digits it holds: (kind, spec, on_error, resize, the dataset or None)."""
     left, right = st.columns([1, 2])
-    kind = left.selectbox(tr("Data source"), list(SOURCES), format_func=SOURCES.get, key="dt_source_kind", **KEEP)
+    kind = choice(left.selectbox, tr("Data source"), list(SOURCES), labels=SOURCES, key="dt_source_kind")
     spec = kind
     if kind in PATH_HINTS:
         path = right.text_input(tr("Path"), key="dt_source_path", **KEEP, placeholder=tr(PATH_HINTS[kind])).strip()
@@ -375,7 +375,7 @@ def data_section(state: Any) -> tuple[str, str, str, bool, DigitDataset | None]:
                          help=tr("Read the files again (after you changed them); unchanged files come from the cache"))
         if dataset.problems:
             with st.expander(tr("{n} problem(s) while loading: skipped", n=len(dataset.problems)), expanded=False):
-                st.write("\n".join(f"- {p}" for p in dataset.problems[:200]))
+                st.write("\n".join(f"- {error_text(p)}" for p in dataset.problems[:200]))
         sample = min(30, len(dataset))
         st.plotly_chart(figs.digit_grid_figure(dataset.images[:sample], dataset.labels[:sample],
                                                title=tr("The first {n} digits and their labels", n=sample)),

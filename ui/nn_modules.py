@@ -37,7 +37,7 @@ from pytorch_explorer.modules.shapes import ArchitectureError, insert_layer, par
 from pytorch_explorer.toy.settings import ARTICLE_X
 from ui import error_text
 from ui.i18n import tr
-from ui.settings import KEEP
+from ui.settings import choice
 
 SETTING_KEYS = ["nn_preset", "nn_input", "nn_seed", "nn_mode", "nn_toy_hidden", "nn_toy_seed"]
 ARCH_PARAM = "nn_arch"  # the query parameter holding the architecture (handled here, not by a widget)
@@ -102,12 +102,10 @@ def editor_frame(spec: str) -> pd.DataFrame:
 def architecture_controls() -> list[LayerSpec] | None:
     """The preset, the table of layers and the insert row. Returns the layers, or None after showing
     what is wrong with the table."""
-    st.selectbox(tr("Start from"), list(PRESETS), key="nn_preset", on_change=_preset_chosen, **KEEP,
-                 help=tr("Loads the preset's layers and input shape into the table."))
-    preset = PRESETS[st.session_state.nn_preset]  # its title stays as it is in the select: the URL holds it
-    title = tr(preset.title)
-    what = tr(preset.what) if title == preset.title else f"**{title}**：{tr(preset.what)}"
-    st.caption(what if st.session_state.get("nn_arch") == preset.spec else
+    choice(st.selectbox, tr("Start from"), list(PRESETS), key="nn_preset", on_change=_preset_chosen,
+           help=tr("Loads the preset's layers and input shape into the table."))
+    preset = PRESETS[st.session_state.nn_preset]  # the URL holds its English title, the select shows it translated
+    st.caption(tr(preset.what) if st.session_state.get("nn_arch") == preset.spec else
                tr("Your own layers. Choose a preset above to start from it again."))
     version = st.session_state.get("nn_editor_version", 0)
     config = {"layer": st.column_config.SelectboxColumn(tr("layer"), options=LAYER_TYPES, required=True,
@@ -167,7 +165,7 @@ def show_architecture_error(exc: ArchitectureError) -> None:
     """The message, the layers that fit before the problem, and the fix as a button when there is one."""
     st.error(error_text(exc), icon=":material/error:")
     if exc.fix:
-        st.button(tr("Fix: {fix}", fix=exc.fix_label), key="nn_fix", type="primary", on_click=set_architecture,
+        st.button(tr("Fix: {fix}", fix=error_text(exc.fix_label)), key="nn_fix", type="primary", on_click=set_architecture,
                   args=(format_spec(exc.fix),))
     if exc.traced:
         st.caption(tr("The layers before it fit together:"))

@@ -2,9 +2,8 @@
 
 The numbers come from `pytorch_explorer.optim` (tested there); these functions read widgets (keys `op_*`,
 each bound to the URL) and draw what they are given. The page (pages/optimizers.py) calls them.
-Every text goes through `tr` (English or Chinese). The option labels of the bound selects (surfaces,
-racers, schedulers) stay English in both languages: the URL holds those labels, so a shared link must
-not change with the language; what the page writes about a choice (captions, tables, figures) is translated.
+Every text goes through `tr` (English or Chinese), the options of the selects too: `ui.settings.choice` keeps
+the option itself in the URL (`?op_surface=rosenbrock`), so a shared link opens in either language.
 """
 
 from __future__ import annotations
@@ -20,12 +19,12 @@ from pytorch_explorer.optim.schedulers import SCHEDULER_ABOUT, SCHEDULER_TITLES,
 from pytorch_explorer.optim.surfaces import CUSTOM, CUSTOM_RANGE, SURFACES, Surface, custom_surface
 from pytorch_explorer.optim.trajectory import Path, new_paths, race, record, state_rows, summary_rows
 from ui.i18n import lang, tr
-from ui.settings import KEEP
+from ui.settings import KEEP, choice
 
 LR_CHOICES = [1e-4, 2e-4, 3e-4, 5e-4, 1e-3, 2e-3, 3e-3, 5e-3, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.3, 0.5,
               1.0, 2.0, 3.0, 5.0, 10.0]
 SURFACE_CHOICES = [*SURFACES, CUSTOM]
-SURFACE_TITLES = {**{name: s.title for name, s in SURFACES.items()}, CUSTOM: "Your own formula"}  # bound: English
+SURFACE_TITLES = {**{name: s.title for name, s in SURFACES.items()}, CUSTOM: "Your own formula"}
 DEFAULT_RACERS = ["sgd", "momentum", "adam"]
 DEFAULT_FORMULA = "x**2 + 3*y**2 + 2*torch.sin(2*x)"
 GAMMAS = [0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 0.9]
@@ -34,7 +33,6 @@ BETA2S = [0.9, 0.95, 0.99, 0.999, 0.9999]
 CHART_KEY = "op_chart"
 BASE_KEYS = ["op_surface", "op_formula", "op_racers", "op_momentum", "op_beta1", "op_beta2", "op_wd", "op_steps",
              "op_sched", "op_step_size", "op_gamma", "op_factor", "op_patience", "op_step"]
-URL_LABELS = {"op_surface": SURFACE_TITLES.get, "op_racers": RACER_TITLES.get, "op_sched": SCHEDULER_TITLES.get}
 SUMMARY_COLUMNS = ("optimizer", "lr", "x", "y", "loss", "distance to nearest minimum", "ended")
 
 
@@ -94,7 +92,7 @@ def apply_click() -> None:
 def surface_controls() -> tuple[Surface, tuple[float, float]]:
     """The surface (a built-in or the learner's formula, checked) and the start point."""
     c1, c2, c3 = st.columns([3, 1, 1])
-    name = c1.selectbox(tr("Loss surface"), SURFACE_CHOICES, format_func=SURFACE_TITLES.get, key="op_surface", **KEEP)
+    name = choice(c1.selectbox, tr("Loss surface"), SURFACE_CHOICES, labels=SURFACE_TITLES, key="op_surface")
     (x0, x1), (y0, y1) = region_of(name)
     default = SURFACES[name].start if name in SURFACES else (-2.0, 2.0)
     kx, ky = start_keys(name)
@@ -118,8 +116,8 @@ def surface_controls() -> tuple[Surface, tuple[float, float]]:
 
 def racer_controls(surface: Surface) -> dict[str, OptimizerSpec]:
     """The optimizers in the race, each with its own learning rate, and the settings they share."""
-    racers = st.multiselect(tr("Optimizers in the race"), list(RACERS), default=DEFAULT_RACERS, format_func=RACER_TITLES.get,
-                            key="op_racers", **KEEP)
+    racers = choice(st.multiselect, tr("Optimizers in the race"), list(RACERS), default=DEFAULT_RACERS,
+                    labels=RACER_TITLES, key="op_racers")
     lrs = {}
     if racers:
         columns = st.columns(min(len(racers), 4))
@@ -146,7 +144,7 @@ def schedule_controls() -> tuple[SchedulerSpec, int]:
     """The number of steps and the learning-rate scheduler every optimizer uses."""
     c1, c2, c3, c4 = st.columns(4)
     steps = c1.slider(tr("Steps"), 10, 1000, 200, step=10, key="op_steps", **KEEP)
-    kind = c2.selectbox(tr("lr scheduler"), SCHEDULERS, format_func=SCHEDULER_TITLES.get, key="op_sched", **KEEP)
+    kind = choice(c2.selectbox, tr("lr scheduler"), SCHEDULERS, labels=SCHEDULER_TITLES, key="op_sched")
     settings: dict[str, Any] = {}
     if kind == "steplr":
         settings["step_size"] = c3.slider(tr("step_size"), 1, 500, 50, key="op_step_size", **KEEP)

@@ -2,9 +2,9 @@
 of the network, the live panel and the "beyond" views. The numbers and figures come from
 `pytorch_explorer.playground`, which has the tests; pages/playground.py calls these.
 
-Every text is in the session's language (`ui.i18n.tr`; the package's figures and messages take `lang()`). The
-options of the problem, activation and optimizer selects keep their English labels in Chinese too: those
-controls write the label into the address, and a shared link must not change with the language.
+Every text is in the session's language (`ui.i18n.tr`; the package's figures and messages take `lang()`), the
+options of the selects too: `ui.settings.choice` keeps the option itself in the address (`?pg_problem=spiral`), so
+a shared link opens in either language.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from pytorch_explorer.playground.config import (
 from pytorch_explorer.playground.data import FEATURES, PROBLEM_TITLES, PROBLEMS, PlaygroundError
 from pytorch_explorer.playground.trainer import PlaygroundTrainer, diagnosis, vanishing_ratio
 from ui.i18n import lang, tr
-from ui.settings import KEEP
+from ui.settings import KEEP, choice
 
 LR_CHOICES = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
 REG_RATES = [0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
@@ -37,8 +37,9 @@ DEFAULT_LAYERS = "4-2"
 SETTING_KEYS = ["pg_problem", "pg_noise", "pg_train_pct", "pg_batch", "pg_seed", "pg_features", "pg_layers",
                 "pg_activation", "pg_lr", "pg_reg", "pg_reg_rate", "pg_optimizer", "pg_heatmaps", "pg_show_test",
                 "pg_landscape"]
-URL_LABELS = {"pg_problem": PROBLEM_TITLES.get, "pg_activation": str.capitalize, "pg_optimizer": str.upper}
-HEATMAP_RESOLUTION, OUTPUT_RESOLUTION = 24, 40
+ACTIVATION_TITLES = {"tanh": "Tanh", "relu": "ReLU", "sigmoid": "Sigmoid", "linear": "Linear"}
+OPTIMIZER_TITLES = {"sgd": "SGD", "adam": "Adam"}
+GRID_RESOLUTION = 40  # points a side of the plane drawn in each node and in the output
 
 
 # ---------------------------------------------------------------- the network's + / - buttons
@@ -88,10 +89,10 @@ def controls() -> PlaygroundConfig:
     """Data, features, network and training controls, as a PlaygroundConfig (PlaygroundError if unusable)."""
     data, feats, net, train = st.columns([1.1, 1, 1.1, 1.1])
     data.markdown(tr("**Data**"))
-    problem = data.selectbox(tr("Problem"), PROBLEMS, format_func=PROBLEM_TITLES.get, key="pg_problem", **KEEP,
-                             help=tr("Classification (Circles, XOR, Gaussian clusters, Spiral, Two moons): tell the "
-                                     "orange points from the blue ones. Regression (plane, multi-Gaussian): draw a "
-                                     "surface whose colour is each point's value."))
+    problem = choice(data.selectbox, tr("Problem"), PROBLEMS, labels=PROBLEM_TITLES, key="pg_problem",
+                     help=tr("Classification (Circles, XOR, Gaussian clusters, Spiral, Two moons): tell the "
+                             "orange points from the blue ones. Regression (plane, multi-Gaussian): draw a "
+                             "surface whose colour is each point's value."))
     noise = data.slider(tr("Noise (%)"), 0, 50, 0, step=5, key="pg_noise", **KEEP)
     train_pct = data.slider(tr("Training data (%)"), 10, 90, 50, step=10, key="pg_train_pct", **KEEP,
                             help=tr("The rest is the test data, which the network never trains on."))
@@ -103,13 +104,13 @@ def controls() -> PlaygroundConfig:
                                **KEEP, help=tr("Give it x1² and x2² and one neuron draws a circle."))
     net.markdown(tr("**Network**"))
     network_controls(net)
-    activation = net.selectbox(tr("Activation"), ACTIVATIONS, format_func=str.capitalize, key="pg_activation", **KEEP)
+    activation = choice(net.selectbox, tr("Activation"), ACTIVATIONS, labels=ACTIVATION_TITLES, key="pg_activation")
     train.markdown(tr("**Training**"))
     lr = train.select_slider(tr("Learning rate"), LR_CHOICES, value=0.03, key="pg_lr", **KEEP)
-    optimizer = train.selectbox(tr("Optimizer"), OPTIMIZERS, format_func=str.upper, key="pg_optimizer", **KEEP)
-    reg = train.selectbox(tr("Regularisation"), REGULARIZATIONS, key="pg_reg", **KEEP,
-                          help=tr("L1 adds rate·Σ|w| to the loss, L2 adds rate·Σw² (weights only, not biases). "
-                                  "none: no penalty."))
+    optimizer = choice(train.selectbox, tr("Optimizer"), OPTIMIZERS, labels=OPTIMIZER_TITLES, key="pg_optimizer")
+    reg = choice(train.selectbox, tr("Regularisation"), REGULARIZATIONS, key="pg_reg",
+                 help=tr("L1 adds rate·Σ|w| to the loss, L2 adds rate·Σw² (weights only, not biases). "
+                         "none: no penalty."))
     reg_rate = train.select_slider(tr("Regularisation rate"), REG_RATES, value=0.0, key="pg_reg_rate", **KEEP,
                                    disabled=reg == "none")
     layers = parse_layers(st.session_state.pg_layers, lang())  # the learner's own mistakes, said in their language
@@ -162,13 +163,12 @@ def draw_live(trainer: PlaygroundTrainer, heatmaps: bool, show_test: bool,
     for level, message in diagnosis(trainer, magnitudes, lang()):
         getattr(st, level)(message)
     left, right = st.columns([3, 2])
-    xs, grids = trainer.node_grids(HEATMAP_RESOLUTION)
-    left.plotly_chart(figures.network_figure(grids if heatmaps else None, trainer.weights(), c.features,
+    oxs, ogrids = trainer.node_grids(GRID_RESOLUTION)  # every unit over the plane: the nodes' pictures and the output
+    left.plotly_chart(figures.network_figure(ogrids if heatmaps else None, trainer.weights(), c.features,
                                              selected_node(), lang()),
                       key="pg_network", on_select="rerun", selection_mode="points", config={"displayModeBar": False})
     with left:
         show_selected(trainer, selected_node())
-    oxs, ogrids = trainer.node_grids(OUTPUT_RESOLUTION)
     right.plotly_chart(figures.output_figure(oxs, ogrids[-1][0], trainer.X_train, trainer.y_train,
                                              trainer.X_test if show_test else None, trainer.y_test, c.classification,
                                              lang()),

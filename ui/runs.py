@@ -15,11 +15,12 @@ import streamlit as st
 
 from pytorch_explorer.core.text import as_code, escape_markdown
 from pytorch_explorer.core.errors import ExplorerError
+from pytorch_explorer.digits.training.messages import run_message
 from pytorch_explorer.runs import RunRecord, RunStore, export_csv, export_json, import_checkpoint
 from pytorch_explorer.runs import views
 from ui import error_text
 from ui.i18n import lang, tr
-from ui.settings import KEEP
+from ui.settings import choice
 
 PROBE_PAGE = "pages/digits_probe.py"
 PROBE_MODEL_KEY = "probe_model_name"  # read by the probe page: the model to open
@@ -52,13 +53,12 @@ def show_flash() -> None:
 
 
 def filters(records: list[RunRecord]) -> list[RunRecord]:
-    """The page and data-source filters (kept in the URL); the runs they let through. Their choices are the
-    English page names (the URL holds the choice shown, and a shared link must work in either language)."""
+    """The page and data-source filters (kept in the URL: the English page name, the source); the runs they let
+    through."""
     pages, sources = views.filter_options(records)
     left, right = st.columns(2)
-    page = left.selectbox(tr("Page"), pages, key="runs_kind", **KEEP,
-                          help=tr("The page that made the run (its English name, as the address keeps it)."))
-    source = right.selectbox(tr("Data source"), sources, key="runs_source", **KEEP)
+    page = choice(left.selectbox, tr("Page"), pages, key="runs_kind", help=tr("The page that made the run."))
+    source = choice(right.selectbox, tr("Data source"), sources, key="runs_source")
     return views.filter_runs(records, page, source)
 
 
@@ -115,7 +115,7 @@ def _delete(store: RunStore, workspace: str, run_id: str) -> None:
 def actions(store: RunStore, workspace: str, record: RunRecord) -> None:
     """Rename, delete (after a confirmation), export, open in the probe: for one run."""
     about = f"{views.page_of(record.kind, lang())} · {views.status_label(record.status, lang())}"
-    st.caption(about + (f" · {escape_markdown(record.message)}" if record.message else ""))  # its message as stored
+    st.caption(about + (f" · {escape_markdown(run_message(record, lang()))}" if record.message else ""))  # its message as stored
     rename, rename_button, delete = st.columns([4, 1, 1], vertical_alignment="bottom")
     rename.text_input(tr("Name"), record.name, key=f"runs_name_{record.id}", max_chars=120)
     rename_button.button(tr("Rename"), on_click=_rename, args=(store, workspace, record.id), key="runs_rename")

@@ -16,44 +16,44 @@ import torch
 
 from pytorch_explorer.core.bounded import check
 from pytorch_explorer.core.errors import ExplorerError
+from pytorch_explorer.i18n import translate
 from pytorch_explorer.tensors import factory as tf
 from pytorch_explorer.tensors import info as ti
 from pytorch_explorer.tensors.catalogue import OPS
 from pytorch_explorer.tensors.figures import block_size, figure_for, figure_label
-from pytorch_explorer.tensors.hints import hint_for
+from pytorch_explorer.tensors.hints import hint_text
 from pytorch_explorer.tensors.numpy_twin import CLOSE, EQUAL, NO_TWIN, run_with_twin
 from pytorch_explorer.tensors.expressions import evaluate
 from ui import error_text, friendly_errors
-from ui.i18n import tr
+from ui.i18n import lang, tr
 from ui.memory import drop_when_session_ends
 
 RESULT_KEY = "tp_result"  # session key of the last outcome: {"source", "value", "twin", "verdict"} or {"source", "error", "hint"}
 KEPT = {"persist_state": "session"}  # kept across pages, not in the URL: it names a result a reload does not keep
 
 
-def kind_label(kind: str) -> str:
+def kind_label(kind: str, language: str = "en") -> str:
     """How the "Made by" select shows a way of making a tensor."""
-    return "a literal like [[1, 2], [3, 4]]" if kind == "literal" else f"torch.{kind}"
+    return translate("a literal like [[1, 2], [3, 4]]", language) if kind == "literal" else f"torch.{kind}"
 
 
-def op_label(name: str) -> str:
-    """How the "Operation" select shows a catalogue operation."""
-    return f"{name} — {OPS[name].description}"
+def op_label(name: str, language: str = "en") -> str:
+    """How the "Operation" select shows a catalogue operation (the descriptions have no Chinese yet: English)."""
+    return f"{name} — {translate(OPS[name].description, language)}"
 
 
-def view_label(expr: str) -> str:
+def view_label(expr: str, language: str = "en") -> str:
     """How the views tab shows one of its operations."""
-    return f"{expr}   ({ti.VIEW_EXAMPLES[expr]})"
+    return f"{expr}   ({translate(ti.VIEW_EXAMPLES[expr], language)})"
 
 
-# The page's settings, each a control bound to the URL (ui.settings.KEEP), besides the chosen operation's own
-# (tp_p_<op>_<param>); URL_LABELS: how the URL spells those shown through a format_func (by what the learner sees).
+# The page's settings, each a control bound to the URL (ui.settings.KEEP, or ui.settings.choice for the selects
+# whose options show words), besides the chosen operation's own (tp_p_<op>_<param>).
 SETTING_KEYS = ["tp_new_name", "tp_new_kind", "tp_new_literal", "tp_new_shape", "tp_new_fill", "tp_new_start",
                 "tp_new_end", "tp_new_step", "tp_new_steps", "tp_new_low", "tp_new_high", "tp_new_dtype_float32",
                 "tp_new_dtype_int64", "tp_new_device", "tp_new_seed", "tp_new_grad", "tp_op_search", "tp_op_group",
                 "tp_op", "tp_expr", "tp_bc_a", "tp_bc_b", "tp_view_x", "tp_view_expr", "tp_view_inplace",
                 "tp_view_target"]
-URL_LABELS = {"tp_new_kind": kind_label, "tp_op": op_label, "tp_view_expr": view_label}
 
 
 def show_tensor(t: torch.Tensor, key: str, name: str = "x") -> None:
@@ -114,7 +114,7 @@ def run_and_keep(source: str, tensors: MutableMapping[str, Any]) -> None:
         check(run_with_twin, source, dict(tensors))  # first in a worker under a hard time and memory budget
         value, twin, verdict = run_with_twin(source, tensors)
     except (ExplorerError, ValueError, TypeError, RuntimeError) as exc:
-        st.session_state[RESULT_KEY] = {"source": source, "error": error_text(exc), "hint": hint_for(exc)}
+        st.session_state[RESULT_KEY] = {"source": source, "error": error_text(exc), "hint": hint_text(exc, lang())}
         return
     st.session_state[RESULT_KEY] = result = {"source": source, "value": value, "twin": twin, "verdict": verdict}
     drop_when_session_ends(result)  # the result's tensor is not kept for a session that has gone

@@ -31,18 +31,16 @@ from pytorch_explorer.toy.settings import (
 )
 from pytorch_explorer.toy.training import ToyResult, predictions_rows, summary_rows
 from ui.i18n import lang, tr
-from ui.settings import KEEP
+from ui.settings import KEEP, choice
 
 LR_CHOICES = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0]
-INIT_TITLES = {"uniform": "uniform [0, 1) (numpy's code)", "normal": "normal (torch.randn)"}  # bound: English
-# The page's settings: each is a control bound to the URL (ui.settings.KEEP), so a reload or a shared link opens
-# the same; URL_LABELS: how the URL spells those shown through a format_func (by what the learner sees). Those
-# labels (the versions' titles, INIT_TITLES) stay English in every language, so that a link opens in either.
+INIT_TITLES = {"uniform": "uniform [0, 1) (numpy's code)", "normal": "normal (torch.randn)"}
+OPTIMIZER_TITLES = {"sgd": "SGD", "adam": "Adam"}
+# The page's settings: each is a control bound to the URL (ui.settings.KEEP, or ui.settings.choice for those whose
+# options are words: the URL holds the option, its label is translated), so a reload or a shared link opens the same.
 SETTING_KEYS = ["toy_epochs", "toy_lr", "toy_hidden", "toy_seed", "toy_init", "toy_activation", "toy_optimizer",
                 "toy_dtype", "toy_same_init", "toy_impls", "toy_code_impl", "toy_align_with", "toy_speed_tiny",
                 "toy_speed_large"]
-URL_LABELS = {"toy_init": INIT_TITLES.get, "toy_optimizer": str.upper, "toy_impls": IMPLEMENTATION_TITLES.get,
-              "toy_code_impl": IMPLEMENTATION_TITLES.get, "toy_align_with": IMPLEMENTATION_TITLES.get}
 ALIGNED_WIDTH = 45   # characters that fit a half-width code column at the 1400 px viewport the browser tests use
 
 
@@ -54,10 +52,10 @@ def toy_settings_controls() -> ToySettings:
     lr = c1.select_slider(tr("Learning rate"), LR_CHOICES, value=0.1, key="toy_lr", **KEEP)
     hidden = c2.slider(tr("Hidden units"), 1, 16, 3, key="toy_hidden", **KEEP)
     seed = c2.number_input(tr("Seed"), 0, 10_000, 0, key="toy_seed", **KEEP)
-    init = c3.selectbox(tr("Initial weights"), INITS, key="toy_init", **KEEP,
-                        format_func=INIT_TITLES.get)
+    init = choice(c3.selectbox, tr("Initial weights"), INITS, labels=INIT_TITLES, key="toy_init")
     activation = c3.selectbox(tr("Hidden activation"), ACTIVATIONS, key="toy_activation", **KEEP)
-    optimizer = c4.selectbox(tr("Optimizer (version 5)"), OPTIMIZERS, key="toy_optimizer", **KEEP, format_func=str.upper)
+    optimizer = choice(c4.selectbox, tr("Optimizer (version 5)"), OPTIMIZERS, labels=OPTIMIZER_TITLES,
+                       key="toy_optimizer")
     dtype = c4.selectbox(tr("Precision"), DTYPES, key="toy_dtype", **KEEP,
                          help=tr("numpy computes in float64 by default, PyTorch in float32."))
     same = st.checkbox(
@@ -113,8 +111,8 @@ def show_defects(result: ToyResult) -> None:
 def aligned_view(settings: ToySettings) -> None:
     """numpy's code beside a torch version's, line n beside line n, and the same as a table."""
     st.subheader(tr("numpy and PyTorch, line by line"))
-    against = st.radio(tr("Compare numpy with"), ["torch-article", "torch-fixed"], format_func=IMPLEMENTATION_TITLES.get,
-                       horizontal=True, key="toy_align_with", **KEEP)
+    against = choice(st.radio, tr("Compare numpy with"), ["torch-article", "torch-fixed"], labels=IMPLEMENTATION_TITLES,
+                     horizontal=True, key="toy_align_with")
     counts = Counter(r["same"] for r in toy_code.aligned_rows(settings, against))
     st.caption(tr("Line n on the left is the twin of line n on the right: {identical} lines are identical, {library} "
                   "differ only in the library's spelling (np.dot / torch.mm, .T / .t()), {defects} are defects.",

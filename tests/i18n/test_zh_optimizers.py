@@ -1,7 +1,7 @@
 """The Optimizers page in Chinese (?lang=zh): every text it shows, the package's words (surfaces, update rules,
 optimizer.state, schedulers, divergence, formula errors, figures), and the switch back to English keeping the
-page's settings. The option labels of the bound selects (surfaces, racers, schedulers) stay English: the URL
-holds them, and a shared link must open the same race in either language."""
+page's settings. The selects show their options in Chinese (surfaces, racers, schedulers), while the URL holds the
+options themselves, so a shared link opens the same race in either language."""
 
 from __future__ import annotations
 
@@ -214,6 +214,8 @@ def test_switching_the_language_keeps_the_pages_settings_and_results():
     at.segmented_control(key="lang").set_value("zh")
     _run(at)
     assert at.title[0].value == "优化器" and at.selectbox(key="op_surface").value == "himmelblau"
+    assert at.multiselect(key="op_racers").options[:2] == ["SGD", "SGD + 动量"]
+    assert (at.query_params["op_surface"], at.query_params["op_racers"]) == ("himmelblau", ["sgd", "adam"])
     assert untranslated(at) == []
 
 

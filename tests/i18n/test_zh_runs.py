@@ -1,6 +1,6 @@
 """The Runs page in Chinese (?lang=zh): the table (headers, page, status, duration), the overlay's titles, one run's
-actions, the import box, an empty workspace; what is stored stays as stored; the filters keep their English
-choices (the URL holds them) and the settings survive a change of language."""
+actions, the import box, an empty workspace; what is stored stays as stored; the filters show their choices in
+Chinese (the URL holds the English page name) and the settings survive a change of language."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from pytorch_explorer.runs import RunStore, new_workspace_id, views
 from pytorch_explorer.runs.store import STATUSES
 
 PAGE = "pages/runs.py"
+NAMES = {"wide net", "toy 4-3-1", "laptop"}  # runs' names, as their owner gave them, in the selects of runs
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -107,7 +108,7 @@ def test_an_empty_workspace_in_chinese():
     assert [link.proto.label for link in at.get("page_link")][-2:] == ["训练一个手写数字模型",
                                                                        "或者拟合一个 scikit-learn 基线模型"]
     assert [e.label for e in at.expander] == ["导入模型文件（.pt）", "PyTorch 代码"]
-    assert untranslated(at) == []
+    assert untranslated(at, NAMES) == []
 
 
 def test_the_runs_in_chinese_then_in_english_with_the_same_settings(store):
@@ -115,7 +116,7 @@ def test_the_runs_in_chinese_then_in_english_with_the_same_settings(store):
     wide = seed_run(store, ws, "wide net")
     toy = seed_run(store, ws, "toy 4-3-1", kind="toy", checkpoint=False)
     at = open_runs({"lang": "zh", "ws": ws})
-    assert at.title[0].value == "训练记录" and untranslated(at) == []
+    assert at.title[0].value == "训练记录" and untranslated(at, NAMES) == []
     frame = at.dataframe[0]
     assert list(frame.value.columns) == list(views.COLUMNS)  # the data keep their names; the headers are Chinese
     shown = headers(frame)
@@ -126,10 +127,11 @@ def test_the_runs_in_chinese_then_in_english_with_the_same_settings(store):
     assert store.get(ws, wide).status == "done" and store.get(ws, toy).kind == "toy"  # stored as they were
 
     assert at.selectbox(key="runs_kind").label == "页面"
-    assert at.selectbox(key="runs_kind").options[:2] == ["All pages", "Digits: train"]  # bound: the URL's words
+    assert at.selectbox(key="runs_kind").options[:2] == ["全部页面", "手写数字：训练"]
     at.selectbox(key="runs_kind").set_value("Toy networks")
     _run(at)
     assert list(at.dataframe[0].value["name"]) == ["toy 4-3-1"]
+    assert at.query_params["runs_kind"] == "Toy networks"  # the address keeps the page's English name
     at.selectbox(key="runs_kind").set_value("All pages")
     _run(at)
     at.multiselect(key="runs_compare").set_value([wide, toy])
@@ -144,7 +146,7 @@ def test_the_runs_in_chinese_then_in_english_with_the_same_settings(store):
     assert set(labels) == {"训练记录（JSON）", "指标（CSV）", "模型（.pt）"}
     assert labels["模型（.pt）"].disabled and labels["模型（.pt）"].help == "还没有检查点：每一轮结束时会写入一个。"
     assert at.button(key="runs_probe").label == "在探查页中打开"
-    assert untranslated(at) == []
+    assert untranslated(at, NAMES) == []
 
     at.text_input(key=f"runs_name_{toy}").set_value("   ")
     at.button(key="runs_rename").click()
@@ -158,7 +160,7 @@ def test_the_runs_in_chinese_then_in_english_with_the_same_settings(store):
     _run(at)
     assert at.warning[0].value == "要永久删除 `小网络` 及其曲线和检查点吗？"
     assert (at.button(key="runs_delete_yes").label, at.button(key="runs_delete_no").label) == ("是的，删除", "保留")
-    assert untranslated(at) == []
+    assert untranslated(at, NAMES) == []
     at.button(key="runs_delete_no").click()
     _run(at)
 
@@ -191,7 +193,7 @@ def test_importing_in_chinese(store):
     at.button(key="runs_import").click()
     _run(at)
     assert at.success[0].value.startswith("已导入 ") and len(store.list_runs(ws)) == 1
-    assert np.isfinite(len(at.dataframe[0].value)) and untranslated(at) == []
+    assert np.isfinite(len(at.dataframe[0].value)) and untranslated(at, NAMES) == []
 
 
 @pytest.mark.browser

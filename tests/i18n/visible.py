@@ -1,8 +1,8 @@
 """What a page shows a learner, read from an AppTest, and which of it is still English.
 
-`untranslated(at)` lists the texts a page rendered in Chinese that have no Chinese in them, leaving
-out what stays as it is in any language: code (`...` spans, code blocks), numbers, names of torch
-things (`torch.nn.Linear`, `state_dict()`), file names and addresses. A page test in Chinese asserts
+`untranslated(at)` lists the texts a page rendered in Chinese (its choice controls' options too) that have no
+Chinese in them, leaving out what stays as it is in any language: code (`...` spans, code blocks), numbers, names
+of torch things (`torch.nn.Linear`, `state_dict()`), file names and addresses. A page test in Chinese asserts
 the list is empty (or names, with a reason, the few texts allowed to stay English).
 """
 
@@ -23,7 +23,10 @@ KEEP_ASIS = {  # words that stay as they are in Chinese texts: names of librarie
     "BatchNorm2d", "Linear", "Conv2d", "MaxPool2d", "Flatten", "LeNet", "x", "y", "a", "b", "w", "lr", "id",
     "PNG", "CSV", "JSON", "URL", "OK", "dtype", "float32", "float64", "int64", "grad", "True", "False", "None",
     "scikit-learn", "sklearn", "t-SNE", "PCA", "L1", "L2", "Plotly", "Streamlit", "English", "Explorer",  # the product's name
+    "relu", "sigmoid", "tanh", "gelu", "cpu", "cuda", "LeNet-5", "StepLR", "CosineAnnealingLR", "OneCycleLR",
+    "ReduceLROnPlateau", "float16", "bfloat16", "int8", "int16", "int32", "uint8", "bool",  # torch's names, lowercase too
 }
+MATHS = re.compile(r"[a-z]\d*([*/^@+\-][a-z\d]\d*)+|[a-z]\d+")  # w*x, x1^2, x1*x2, x1: a formula's terms
 
 
 def words_left(text: str) -> str:
@@ -32,7 +35,8 @@ def words_left(text: str) -> str:
     left = []
     for token in text.split():
         word = token.strip("*_.,:;!?()[]{}\"'“”‘’")
-        if not word or word in KEEP_ASIS or NUMBER.fullmatch(word) or TECHNICAL.match(word) or _code_like(word):
+        if (not word or word in KEEP_ASIS or NUMBER.fullmatch(word) or TECHNICAL.match(word) or _code_like(word)
+                or _code_like(token) or MATHS.fullmatch(word)):
             continue
         left.append(word)
     return " ".join(left)
@@ -43,15 +47,27 @@ def _code_like(token: str) -> bool:
 
 
 def shown_texts(at) -> list[str]:
-    """Every text an AppTest run shows: titles, headers, markdown, captions, alerts, widget labels, tabs."""
+    """Every text an AppTest run shows: titles, headers, markdown, captions, alerts, widget labels, the options
+    of the choice controls (as they show them), tabs."""
     texts: list[str] = []
     for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning", "error", "success"):
         texts += [el.value for el in getattr(at, kind)]
     for kind in ("button", "checkbox", "toggle", "radio", "selectbox", "multiselect", "slider", "select_slider",
-                 "text_input", "text_area", "number_input"):
+                 "text_input", "text_area", "number_input", "segmented_control", "pills"):
         texts += [el.label for el in getattr(at, kind)]
+    texts += option_labels(at)
     texts += [tab.label for tab in at.tabs] + [ex.label for ex in at.expander]
     return [t for t in texts if t and t.strip()]
+
+
+def option_labels(at) -> list[str]:
+    """The labels the choice controls show for their options (what the learner picks from, not their values)."""
+    texts: list[str] = []
+    for kind in ("radio", "selectbox", "multiselect", "select_slider"):
+        texts += [option for el in getattr(at, kind) for option in el.options]
+    for kind in ("segmented_control", "pills"):
+        texts += [option.content for el in getattr(at, kind) for option in el.proto.options]
+    return texts
 
 
 def untranslated(at, allowed: set[str] = frozenset()) -> list[str]:

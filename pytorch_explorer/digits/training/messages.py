@@ -46,6 +46,10 @@ JOB_TEMPLATES = (
     "its checkpoint of epoch {epoch} is kept",
     "it had no checkpoint yet",
 )
+STORE_TEMPLATES = (  # a run the store holds that no training made: an imported model, a scikit-learn baseline
+    "Imported from a .pt file.",
+    "Fitted {title} with scikit-learn.",
+)
 FAST_PATH_TEMPLATES = (  # what ran (fast_path.describe_optimizer and the steps' descriptions), outermost first
     "{optimizer}, CUDA graph ({n} eager warm-up steps, partial batches eager)",
     "{optimizer}, eager steps (CUDA graph capture failed: {failure})",
@@ -55,7 +59,7 @@ FAST_PATH_TEMPLATES = (  # what ran (fast_path.describe_optimizer and the steps'
     "foreach {name}",
     "{name} (for-loop)",
 )
-TEMPLATES = TRAINER_TEMPLATES + JOB_TEMPLATES + FAST_PATH_TEMPLATES
+TEMPLATES = TRAINER_TEMPLATES + JOB_TEMPLATES + STORE_TEMPLATES + FAST_PATH_TEMPLATES
 MAX_DEPTH = 4  # templates inside templates ("{optimizer}, its kernel called directly" holds "fused {name}")
 TRANSLATED = "message_in"  # the summary's key for a failed run's message in the other languages
 
