@@ -51,8 +51,20 @@ def save(run: PlaygroundTrainer) -> None:
     state.pg_saved_epoch = run.epoch
 
 
-def toggle_play() -> None:
-    state.pg_playing = not state.get("pg_playing", False)
+def set_playing(value: bool) -> None:
+    """Play and Pause each set the state rather than flip it, with a key of their own: a click delivered twice
+    (a rerun request merged with the panel's own timer) or landing on the other button as the panel redraws
+    cannot undo itself."""
+    state.pg_playing = value
+
+
+def play_or_pause(column, now_playing: bool, diverged: bool) -> None:
+    if now_playing:
+        column.button(tr("Pause"), key="pg_pause", type="primary", on_click=set_playing, args=(False,),
+                      width="stretch")
+    else:
+        column.button(tr("Play"), key="pg_play", type="primary", on_click=set_playing, args=(True,), width="stretch",
+                      disabled=diverged)
 
 
 playing = bool(state.get("pg_playing")) and not trainer.diverged
@@ -84,9 +96,8 @@ def live_panel() -> None:
             state.pg_playing = False
             save(net)
             st.rerun(scope="app")
-    view.draw_live(net, heatmaps, show_test, play_button=lambda column: column.button(
-        tr("Pause") if now_playing else tr("Play"), key="pg_play", type="primary", on_click=toggle_play, width="stretch",
-        disabled=net.diverged))
+    view.draw_live(net, heatmaps, show_test,
+                   play_button=lambda column: play_or_pause(column, now_playing, net.diverged))
     if playing and not now_playing:  # Pause was pressed: the counter above is final; record and stop the clock
         if net.epoch:
             save(net)

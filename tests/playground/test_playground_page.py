@@ -62,9 +62,9 @@ def test_plus_and_minus_buttons_change_the_network_and_settings_follow():
 def test_play_trains_and_pause_stops():
     at = _open()
     at.button(key="pg_play").click().run()
-    assert at.session_state["pg_playing"] is True and at.button(key="pg_play").label == "Pause"
+    assert at.session_state["pg_playing"] is True and at.button(key="pg_pause").label == "Pause"
     assert at.session_state["pg_trainer"].seconds > 0 and at.button(key="pg_step").disabled  # it trained a slice
-    at.button(key="pg_play").click().run()
+    at.button(key="pg_pause").click().run()
     assert at.session_state["pg_playing"] is False and at.button(key="pg_play").label == "Play"
     paused = epoch(at)
     at.run()
@@ -165,7 +165,8 @@ def show_network(page) -> None:
 
 @pytest.mark.browser
 def test_redraws_per_second_with_four_layers_of_eight(page, app_url):
-    """Not a speed assertion: prints the redraws a second the browser saw (`python -m pytorch_explorer bench playground` times the server side)."""
+    """Not a speed assertion: prints the redraws a second the browser saw (the server side:
+    `python -m pytorch_explorer bench playground`)."""
     open_page(page, app_url, "playground?pg_layers=8-8-8-8&pg_problem=Spiral", timeout=120)
     page.get_by_text("PyTorch code of this network").wait_for(timeout=120_000)
     # a redraw is a new picture: count changes of the network's picture, polled every 20 ms

@@ -67,7 +67,7 @@ def test_a_paused_playground_network_is_a_run_of_the_workspace():
     ws = at.session_state["workspace"]
     at.button(key="pg_step").click().run()
     at.button(key="pg_play").click().run()
-    at.button(key="pg_play").click().run()  # pause: the run is brought up to date
+    at.button(key="pg_pause").click().run()  # pause: the run is brought up to date
     assert not at.exception, at.exception
     trainer = at.session_state["pg_trainer"]
     store = RunStore()  # the folder the app's run_store() opens ($PTE_DATA_DIR/runs)
