@@ -234,6 +234,29 @@ def test_the_network_picture_shows_each_nodes_heatmap_and_each_weights_sign():
     assert all(tuple(pixel(plain, widths, x, y)) == (221, 221, 221) for column in positions for x, y in column)
 
 
+def test_the_points_picture_has_a_dot_of_its_labels_colour_at_every_point():
+    X = np.array([[-2.0, 2.0], [1.0, -1.5], [2.5, 2.5]])
+    y = np.array([0.0, 1.0, 1.0])
+    picture = figures.points_picture(3.0, [(X[:2], y[:2], (255, 255, 255)), (X[2:], y[2:], (0, 0, 0))], pixels=300)
+    for (x1, x2), label in zip(X, y, strict=True):
+        r, g, b, a = picture.getpixel((int((x1 + 3) / 6 * 300), int((3 - x2) / 6 * 300)))
+        assert a == 255 and (r, g, b) == (figures.POSITIVE if label else figures.NEGATIVE)
+    assert picture.getpixel((150, 150))[3] == 0  # transparent where there is no point
+    rim = picture.getpixel((int(5.5 / 6 * 300) + 3, int(0.5 / 6 * 300)))  # the test point's black rim, to its right
+    assert rim[3] == 255 and max(rim[:3]) < 80
+    first = figures.points_uri(3.0, [(X, y, (255, 255, 255))])
+    assert figures.points_uri(3.0, [(X.copy(), y.copy(), (255, 255, 255))]) is first  # drawn once, then reused
+
+
+def test_a_long_run_is_drawn_from_at_most_500_epochs_a_curve():
+    assert figures.curve_epochs(3) == [0, 1, 2]
+    long = figures.curve_epochs(20_001)
+    assert len(long) == 500 and long[0] == 0 and long[-1] == 20_000 and long == sorted(long)
+    losses = [1 / (e + 1) for e in range(20_001)]
+    curves = figures.loss_figure(losses, losses)
+    assert list(curves.data[0].x) == long and curves.data[0].y[-1] == pytest.approx(1 / 20_001)
+
+
 def test_colours_run_from_orange_through_white_to_blue():
     rgb = figures.colorize(np.array([-1.0, 0.0, 1.0, np.nan, 7.0]))
     assert tuple(rgb[0]) == figures.NEGATIVE and tuple(rgb[1]) == figures.ZERO and tuple(rgb[2]) == figures.POSITIVE
@@ -244,8 +267,8 @@ def test_output_and_loss_figures_leave_out_non_finite_losses():
     trainer = PlaygroundTrainer(PlaygroundConfig(**SMALL))
     xs, grids = trainer.node_grids(10)
     fig = figures.output_figure(xs, grids[-1][0], trainer.X_train, trainer.y_train, trainer.X_test, trainer.y_test)
-    assert [type(t).__name__ for t in fig.data] == ["Heatmap", "Scatter", "Scatter"]
-    assert len(fig.data[1].x) + len(fig.data[2].x) == 80
+    assert [type(t).__name__ for t in fig.data] == ["Heatmap", "Scatter", "Scatter"]  # the points' legend entries
+    assert len(fig.layout.images) == 1 and fig.layout.images[0].source.startswith("data:image/png;base64,")
     curves = figures.loss_figure([0.7, 0.5, math.nan], [0.7, 0.6, math.inf])
     assert list(curves.data[0].y) == [0.7, 0.5, None] and list(curves.data[1].y) == [0.7, 0.6, None]
 
