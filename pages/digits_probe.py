@@ -14,7 +14,6 @@ from pytorch_explorer.digits import probe
 from ui import code_expander, model_shelf, settings
 from ui import digits_probe as view
 from ui import digits_probe_mine as mine_view
-from ui.digits_probe_common import option_captions
 from ui.i18n import tr
 
 raw_query = settings.snapshot()
@@ -45,9 +44,9 @@ left, right = st.columns([1, 1], gap="large")
 digit, true_label, result = None, None, None
 with left:
     st.subheader(tr("A digit"))
-    # the options are bound to the URL as they are (?probe_source=Draw): in Chinese, captions translate them
-    source = st.radio(tr("Where the digit comes from"), view.SOURCES, key="probe_source", **settings.KEEP,
-                      horizontal=True, label_visibility="collapsed", captions=option_captions(view.SOURCES))
+    # kept in the URL as the option itself (?probe_source=Draw), shown in the session's language
+    source = settings.choice(st.radio, tr("Where the digit comes from"), view.SOURCES, key="probe_source",
+                             horizontal=True, label_visibility="collapsed")
     if source == "Draw":
         result = view.digit_from_canvas()
     elif source == "Upload":

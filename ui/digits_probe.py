@@ -35,21 +35,21 @@ from pytorch_explorer.digits.probe import figures as figs
 from pytorch_explorer.digits.shelf import StoreShelf
 from ui import error_text, friendly_errors, settings
 from pytorch_explorer.i18n import translate
-from ui.digits_probe_common import (NO_CHART_BAR, Probed, add_model, bundled_digits, clear_canvas, option_captions,
-                                     sentences, state)
+from ui.digits_probe_common import NO_CHART_BAR, Probed, add_model, bundled_digits, clear_canvas, sentences, state
 from ui.digits_probe_mine import my_digits_tab
 from ui.i18n import lang, tr
-from ui.settings import KEEP
+from ui.settings import KEEP, choice
 
 QUICK_EPOCHS = 3  # the one-click model: seconds on a CPU, about 90 % on the bundled digits
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
 SOURCES = ["Draw", "Upload", "Pick from the validation set"]
 INPUT_WORDS = dict(zip(SOURCES, ["the canvas's RGBA array", "a picture of a digit", "a validation digit"], strict=True))
 MAX_MAPS = 32  # channels a feature-map grid shows
+TOP_GUESS = "the top guess"  # the saliency tab's first choice: the class the model picked
 KEPT = ("probe_source", "probe_model_name", "probe_stroke", "probe_pick_class", "probe_saliency_class", "probe_top_k",
         "probe_layer", "probe_weights_order", "probe_weights_count", "probe_cm_true", "probe_cm_pred",
         "probe_compare_models", "probe_fm_layer", "probe_mine_filter", "probe_ft_epochs",
-        "probe_ft_mode")  # the controls bound to the URL (ui.settings.KEEP)
+        "probe_ft_mode")  # the controls kept in the URL (ui.settings.KEEP, or ui.settings.choice)
 
 
 # ----------------------------------------------------------------------------- models on the shelf
@@ -200,8 +200,7 @@ def digit_from_validation(shelf: StoreShelf, trained: TrainedModel) -> tuple[np.
     index = min(int(state.get("probe_pick_index", 0)), len(report.labels) - 1)
     b1, b2, b3 = st.columns([1, 1.3, 1.3], vertical_alignment="bottom")
     b1.button(tr("Random digit"), key="probe_pick_random", on_click=pick_random, args=(report,), width="stretch")
-    # bound to the URL by the label it shows, so the options read the same in every language
-    b2.selectbox(tr("Class"), list(range(10)), key="probe_pick_class", **KEEP, format_func=lambda d: f"a random {d}")
+    choice(b2.selectbox, tr("Class"), list(range(10)), key="probe_pick_class", labels=random_label)
     b2.button(tr("Pick it"), key="probe_pick_class_button", width="stretch", on_click=pick_random, args=(report, True))
     b3.button(tr("Next misclassified"), key="probe_pick_mistake", width="stretch", on_click=pick_next_mistake,
               args=(report,))
@@ -242,18 +241,28 @@ def show_prediction(digit: np.ndarray, probabilities: np.ndarray, true_label: in
                     config=NO_CHART_BAR)
 
 
-def layer_captions(count: int) -> list[str] | None:
-    """Under each "layer n" option (bound to the URL by that label), the words in this session's language."""
-    return option_captions([f"layer {i + 1}" for i in range(count)], [tr("layer {n}", n=i + 1) for i in range(count)])
+def random_label(digit: int, language: str) -> str:
+    """How the pick-a-class select shows a digit (the URL holds the digit: ?probe_pick_class=7)."""
+    return translate("a random {d}", language).format(d=digit)
+
+
+def class_label(target: int | str, language: str) -> str:
+    """How the saliency tab's select shows a class, or the top guess (the URL holds the class:
+    ?probe_saliency_class=3)."""
+    return translate(TOP_GUESS, language) if target == TOP_GUESS else translate("digit {c}", language).format(c=target)
+
+
+def layer_label(n: int, language: str) -> str:
+    """How a layer radio shows layer n, counted from 1 as the URL holds it (?probe_layer=2)."""
+    return translate("layer {n}", language).format(n=n)
 
 
 # ----------------------------------------------------------------------------- the tabs
 def saliency_tab(p: Probed) -> int | None:
     """Which pixels push the chosen class's score up or down; returns the class (None: the top guess)."""
-    choice = st.columns([1, 2])[0].selectbox(  # options: bound to the URL by their labels, the same in every language
-        tr("Explain the score of"), ["the top guess"] + list(range(10)), key="probe_saliency_class", **KEEP,
-        format_func=lambda c: c if isinstance(c, str) else f"digit {c}")
-    target = None if isinstance(choice, str) else int(choice)
+    chosen = choice(st.columns([1, 2])[0].selectbox, tr("Explain the score of"), [TOP_GUESS, *range(10)],
+                    key="probe_saliency_class", labels=class_label)
+    target = None if chosen == TOP_GUESS else int(chosen)
     sal = probe.saliency(p.trained, p.digit, target)
     st.markdown(tr(
         "The **gradient** of the model's score (logit) for **{target}** with respect to each input pixel: "
@@ -276,8 +285,8 @@ def hidden_units_tab(p: Probed) -> None:
     k = c1.slider(tr("Strongest units to show"), 4, 24, 12, step=2, key="probe_top_k", **KEEP)
     layer = 0
     if len(layers) > 1:
-        layer = c2.radio(tr("Hidden layer"), list(range(len(layers))), key="probe_layer", **KEEP, horizontal=True,
-                         format_func=lambda i: f"layer {i + 1}", captions=layer_captions(len(layers)))
+        layer = choice(c2.radio, tr("Hidden layer"), list(range(1, len(layers) + 1)), key="probe_layer",
+                       horizontal=True, labels=layer_label) - 1
     layer = min(layer, len(layers) - 1)
     acts = layers[layer]
     strongest = probe.strongest_units(acts, k)
@@ -317,8 +326,8 @@ def feature_maps_tab(p: Probed) -> None:
         return
     layer = 0
     if len(found) > 1:
-        layer = st.radio(tr("Conv layer"), list(range(len(found))), key="probe_fm_layer", **KEEP, horizontal=True,
-                         format_func=lambda i: f"layer {i + 1}", captions=layer_captions(len(found)))
+        layer = choice(st.radio, tr("Conv layer"), list(range(1, len(found) + 1)), key="probe_fm_layer",
+                       horizontal=True, labels=layer_label) - 1
     maps = found[min(layer, len(found) - 1)]
     shown = min(len(maps.maps), MAX_MAPS)
     title = maps.title_in(lang())
@@ -341,9 +350,8 @@ def weights_tab(p: Probed) -> None:
         conv_filters_view(p)
         return
     c1, c2 = st.columns([3, 2])
-    orders = ["unit number", "strongest for this digit"]  # bound to the URL as they are: captions translate them
-    order = c1.radio(tr("Order"), orders, key="probe_weights_order", **KEEP, horizontal=True,
-                     disabled=p.digit is None, captions=option_captions(orders))
+    order = choice(c1.radio, tr("Order"), ["unit number", "strongest for this digit"], key="probe_weights_order",
+                   horizontal=True, disabled=p.digit is None)
     weights = probe.first_layer_weights(p.trained)
     count = c2.select_slider(tr("Units shown"), [n for n in (50, 100, 200, 500, 1000) if n < len(weights)]
                              + [len(weights)], value=min(100, len(weights)), key="probe_weights_count", **KEEP)

@@ -1,6 +1,6 @@
 """What the two halves of the Digits: probe page's widgets share (ui/digits_probe.py: models, the digit, the
 "Why" and analysis tabs; ui/digits_probe_mine.py: my digits): the `Probed` the tabs take, putting a model on
-the workspace's shelf, a fresh canvas, the bundled digits, and two helpers for words in the learner's language.
+the workspace's shelf, a fresh canvas, the bundled digits, and sentences in the learner's language.
 Imported by both; imports neither (no cycle).
 """
 
@@ -15,7 +15,7 @@ from pytorch_explorer.digits.data import DigitDataset, load_digits
 from pytorch_explorer.digits.models import TrainedModel
 from pytorch_explorer.digits.shelf import StoreShelf
 from ui import model_shelf
-from ui.i18n import lang, tr
+from ui.i18n import lang
 
 NO_CHART_BAR = {"displayModeBar": False}
 state = st.session_state
@@ -48,11 +48,3 @@ def clear_canvas() -> None:
 def sentences(*parts: str) -> str:
     """Sentences joined as the language writes them: with a space in English, without one in Chinese."""
     return ("" if lang() == "zh" else " ").join(part for part in parts if part)
-
-
-def option_captions(options: list[str], words: list[str] | None = None) -> list[str] | None:
-    """Captions under a radio's options that stay English because the URL holds them (a bound control writes the
-    label it shows): in English none, in Chinese each option's translation (`words`, or tr(option))."""
-    if lang() == "en":
-        return None
-    return words if words is not None else [tr(option) for option in options]

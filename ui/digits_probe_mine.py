@@ -18,9 +18,9 @@ from pytorch_explorer.digits import mine, probe
 from pytorch_explorer.digits.probe import figures as figs
 from pytorch_explorer.i18n import translate
 from ui import code_expander, error_text, friendly_errors
-from ui.digits_probe_common import NO_CHART_BAR, Probed, bundled_digits, clear_canvas, option_captions, sentences, state
+from ui.digits_probe_common import NO_CHART_BAR, Probed, bundled_digits, clear_canvas, sentences, state
 from ui.i18n import lang, tr
-from ui.settings import KEEP
+from ui.settings import KEEP, choice
 
 GALLERY = 40  # my digits shown at once
 
@@ -126,11 +126,15 @@ def my_digits_tab(p: Probed) -> None:
     export_import_view(store)
 
 
+def filter_label(which: int | str, language: str) -> str:
+    """How the gallery's filter shows a choice (the URL holds the digit, or "all": ?probe_mine_filter=7)."""
+    return translate("all my digits", language) if which == "all" else translate("my {d}s", language).format(d=which)
+
+
 def mine_gallery(p: Probed, images: np.ndarray, labels: np.ndarray, names: list[str], right: np.ndarray) -> None:
     """My digits, newest first, eight a row: the label, the model's guess when it is wrong, a delete button."""
-    # the options are bound to the URL by the labels they show, so they read the same in every language
-    which = st.columns([1, 3])[0].selectbox(tr("Show"), ["all"] + list(range(10)), key="probe_mine_filter", **KEEP,
-                                            format_func=lambda d: "all my digits" if d == "all" else f"my {d}s")
+    which = choice(st.columns([1, 3])[0].selectbox, tr("Show"), ["all", *range(10)], key="probe_mine_filter",
+                   labels=filter_label)
     chosen = [i for i in range(len(labels)) if which == "all" or labels[i] == which][::-1]
     shown = chosen[:GALLERY]
     st.caption(tr("Newest first: {shown} of {total}. Under each, its label and, when the model ({name}) disagrees, "
@@ -154,9 +158,8 @@ def fine_tune_view(p: Probed, images: np.ndarray, labels: np.ndarray) -> None:
         "model fits your handwriting and **forgets** some of what it knew.", name=as_code(p.trained.name)))
     c1, c2, c3 = st.columns([2, 3, 1.4], vertical_alignment="bottom")
     epochs = c1.slider(tr("Epochs"), 1, 20, mine.FineTuneSettings.epochs, key="probe_ft_epochs", **KEEP)
-    modes = list(mine.MODES)  # bound to the URL by the words they show: captions translate them
-    mode = c2.radio(tr("Train on"), modes, key="probe_ft_mode", **KEEP, horizontal=True,
-                    format_func=mine.MODE_WORDS.get, captions=option_captions([mine.MODE_WORDS[m] for m in modes]))
+    mode = choice(c2.radio, tr("Train on"), list(mine.MODES), key="probe_ft_mode", horizontal=True,
+                  labels=mine.MODE_WORDS)
     settings_now = mine.FineTuneSettings(epochs=epochs, mode=mode)
     if c3.button(tr("Fine-tune"), key="probe_ft_start", type="primary", icon=":material/tune:", width="stretch"):
         with friendly_errors(tr("Fine-tuning")):

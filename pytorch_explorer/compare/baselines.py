@@ -168,8 +168,8 @@ def convergence_notes(estimator: ClassifierMixin, lang: str = "en") -> list[str]
 
 
 def baseline_words(model: str, lang: str = "en") -> tuple[str, str]:
-    """(title, blurb) of a baseline in `lang`: for what the page says about it (its select keeps the English
-    title, which the URL holds)."""
+    """(title, blurb) of a baseline in `lang`: for what the page says about it (its select shows the title in the
+    same language, while the URL holds the baseline's name, `knn`)."""
     spec = check_baseline(model)
     return translate(spec.title, lang), translate(spec.blurb, lang)
 

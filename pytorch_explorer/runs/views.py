@@ -9,8 +9,8 @@ Run names and data sources come from learners and files: `core.text.as_code` tur
 so a name like `**[click](http://...)**` is shown, never rendered.
 
 What is shown takes `lang` ("en" or "zh"): a run's page, status and duration in the table, the overlay's titles.
-What is stored (a run's kind and status) and the filters' choices (bound to the URL, the same in every
-language) stay English.
+What is stored (a run's kind and status) and the filters' choices stay English: the URL holds a choice as it is
+(the same in every language), and the page's select shows it translated.
 """
 
 from __future__ import annotations
@@ -51,7 +51,8 @@ def status_label(status: str, lang: str = DEFAULT) -> str:
 
 def filter_options(records: Iterable[RunRecord]) -> tuple[list[str], list[str]]:
     """The choices of the two filters: ALL_PAGES and each page the runs came from; ALL_SOURCES and each
-    data source they trained on. Labels are the values (a bound widget keeps its label in the URL)."""
+    data source they trained on. The choices are the English words, kept in the URL as they are; the page shows
+    them in the learner's language."""
     records = list(records)
     return ([ALL_PAGES, *sorted({page_of(r.kind) for r in records})],
             [ALL_SOURCES, *sorted({r.source for r in records})])

@@ -44,8 +44,8 @@ UNTRANSLATED_TITLES = {"5. nn.Sequential + torch.optim", "1 numpy", "5 nn + opti
 
 
 def implementation_title(impl: str, lang: str = "en") -> str:
-    """A version's title in `lang`, for legends and tables. (The page's controls bound to the URL show the
-    English IMPLEMENTATION_TITLES in every language: the URL holds the label, and a shared link must open.)"""
+    """A version's title in `lang`, for legends and tables. (The page's choice controls show the same titles in the
+    session's language, while the URL holds the version itself, `torch-fixed`, so a shared link opens in either.)"""
     return translate(IMPLEMENTATION_TITLES.get(impl, impl), lang)
 
 

@@ -58,7 +58,9 @@ def test_a_cnn_shows_feature_maps_filters_and_its_dense_layers():
     maps = chart(at, "probe_feature_maps")
     assert sum(t["type"] == "heatmap" for t in maps["data"]) == 4
     assert any("conv layer 1: 1 -> 4 channels, 3x3 kernels, maps of 26x26" in m.value for m in at.markdown)
-    at.radio(key="probe_fm_layer").set_value(1).run(timeout=60)
+    assert at.radio(key="probe_fm_layer").options == ["layer 1", "layer 2"]
+    at.radio(key="probe_fm_layer").set_value(2).run(timeout=60)  # the layer counted from 1, as its label says
+    assert at.query_params["probe_fm_layer"] == "2"
     assert sum(t["type"] == "heatmap" for t in chart(at, "probe_feature_maps")["data"]) == 6
     open_tab(at, "Why: weights")
     assert sum(t["type"] == "heatmap" for t in chart(at, "probe_filters")["data"]) == 4

@@ -33,6 +33,8 @@ TABS = ["Why: saliency", "Why: hidden units", "Why: feature maps", "Why: weights
         "Compare models", "My digits"]
 ZH_TABS = ["原因：显著图", "原因：隐藏单元", "原因：特征图", "原因：权重", "验证集分析", "对比模型", "我的数字"]
 PICK = "Pick from the validation set"
+# the models' names in the selects of models: data, as their owner gave them (a fine-tuned copy's is made from it)
+NAMES = {"tiny", "tiny + my digits"}
 
 
 @pytest.fixture(scope="module")
@@ -101,8 +103,8 @@ def test_without_a_model_the_page_speaks_chinese():
 def test_a_drawing_a_validation_digit_and_every_tab_in_chinese(tiny):
     at = open_probe("zh", tiny)
     assert "在 `bundled` 上训练" in at.caption[0].value  # the model's one line, from the package
-    assert at.radio(key="probe_source").options == ["Draw", "Upload", PICK]  # bound to the URL as they are
-    assert [c for c in at.radio(key="probe_source").proto.captions] == ["手写", "上传", "从验证集中挑选"]
+    source = at.radio(key="probe_source")  # the URL holds the option itself, the radio shows it in Chinese
+    assert source.options == ["手写", "上传", "从验证集中挑选"] and source.value == "Draw"
     at.session_state["probe_canvas_0"] = drawn_seven()
     at.run()
     assert not at.exception and set(metrics(at)) == {"预测", "置信度"}
@@ -110,23 +112,23 @@ def test_a_drawing_a_validation_digit_and_every_tab_in_chinese(tiny):
         "灰度", "黑底白字", "裁剪到笔迹", "缩放到 20 像素", "按质心居中（28x28）"]
     assert any(m.value.startswith("- 笔迹本来就比背景亮") for m in at.markdown)  # what each step decided
     assert [t.label for t in at.tabs] == ZH_TABS
-    assert untranslated(at) == []
+    assert untranslated(at, NAMES) == []
 
     at.radio(key="probe_source").set_value(PICK).run()
     verdict = (at.success or at.error)[0].value
     assert verdict.startswith("判对了：标签是") or verdict.startswith("判错了：标签是")
     assert any(c.startswith("验证集数字 #0（第 ") for c in captions(at))
-    assert untranslated(at) == []
+    assert untranslated(at, NAMES) == []
     for label in TABS[1:]:
         open_tab(at, label)
-        assert untranslated(at) == [], label
+        assert untranslated(at, NAMES) == [], label
     open_tab(at, "Validation analysis")
     assert {"验证集准确率", "验证集数字数量", "错误数"} <= set(metrics(at))
     assert any("被模型判为" in m.value for m in at.markdown)
     open_tab(at, "原因：权重")  # a Chinese label works as well
     at.radio(key="probe_weights_order").set_value("strongest for this digit").run()
     assert any(m.value.startswith("第一层 32 个单元中对这个数字最活跃的") for m in at.markdown)
-    assert not at.exception and untranslated(at) == []
+    assert not at.exception and untranslated(at, NAMES) == []
 
 
 def test_my_digits_fine_tuning_and_import_in_chinese(tiny, tmp_path):
@@ -138,14 +140,14 @@ def test_my_digits_fine_tuning_and_import_in_chinese(tiny, tmp_path):
     at.session_state["probe_mine_label"] = 7
     at.button(key="probe_mine_add").click().run()
     assert at.success[0].value.startswith("已作为 7 保存：我的数字中现有 1 个（最多 2,000 个数字）。")
-    assert untranslated(at) == []
+    assert untranslated(at, NAMES) == []
 
     store = mine.MyDigits.for_workspace(run_store().root, at.session_state["workspace"])
     data = load_bundled()
     store.add_many(data.images[:20], data.labels[:20])
     open_tab(at, "My digits")
     assert metrics(at)["我的数字"] == "21" and "tiny 判对的比例" in metrics(at)
-    assert untranslated(at) == []
+    assert untranslated(at, NAMES) == []
     at.slider(key="probe_ft_epochs").set_value(1)
     at.radio(key="probe_ft_mode").set_value("mine")
     at.button(key="probe_ft_start").click().run()
@@ -153,14 +155,14 @@ def test_my_digits_fine_tuning_and_import_in_chinese(tiny, tmp_path):
     assert {"在我的数字上", "在验证集数字上"} <= set(metrics(at))
     assert any(m.value.startswith("**上次微调**：`tiny` -> `tiny + my digits`（只用我的数字，1 轮）") for m in at.markdown)
     assert any(n.value.startswith("在我的 21 个数字上：") for n in [*at.info, *at.warning])
-    assert untranslated(at) == []
+    assert untranslated(at, NAMES) == []
 
     other = mine.MyDigits(tmp_path / "other")
     other.add_many(data.images[30:33], data.labels[30:33])
     at.file_uploader(key="probe_mine_import_0").set_value(("mine.zip", mine.export_zip(other), "application/zip"))
     at.run()
     assert not at.exception and at.success[0].value == "已添加 3 个数字。"
-    assert untranslated(at) == []
+    assert untranslated(at, NAMES) == []
 
 
 def test_switching_the_language_keeps_the_pages_settings(tiny):
@@ -199,7 +201,8 @@ def test_every_template_the_package_and_the_page_translate_has_a_chinese_entry()
     clutter = [note for notes in CLUTTER_NOTES.values() for note in notes]
     texts = templates + clutter + ["the drawing", "the image"] + list(mine.MODE_WORDS.values()) + [
         mine.BASE_NOTE, "my digits", "validation digits", "Draw", "Upload", PICK, "unit number",
-        "strongest for this digit", *TABS]
+        "strongest for this digit", "a random {d}", "the top guess", "digit {c}", "layer {n}", "all my digits", "my {d}s",
+        *TABS]  # the templates, and the options of the page's choice controls
     assert missing(texts, "zh") == []
     table = catalogue("zh")
     for text in texts:
@@ -313,7 +316,7 @@ def test_the_probe_in_chinese_in_the_browser(page, app_url):
     page.get_by_role("button", name="现在用内置的手写数字训练一个模型").click()
     page.get_by_text("模型的判断").wait_for(timeout=180_000)
     wait_idle(page, 120)
-    page.get_by_text("Pick from the validation set").click()
+    page.get_by_text("从验证集中挑选").click()  # the option, shown in Chinese
     wait_idle(page, 60)
     page.locator('[data-testid="stMetric"]').filter(has_text="置信度").wait_for(timeout=60_000)
     expect_no_exception(page)

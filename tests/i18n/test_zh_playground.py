@@ -9,6 +9,7 @@ import time
 
 import pytest
 from conftest import open_in_app
+from test_zh_optimizers import raised_templates
 from visible import translate_literals, untranslated
 
 from pytorch_explorer.i18n import catalogue, placeholders
@@ -24,13 +25,14 @@ SYMBOLS = {"−"}  # the "one neuron less" buttons: a minus sign (U+2212), besid
 
 
 def package_templates() -> list[str]:
-    """Every English text pytorch_explorer.playground passes to translate(...): all it can show a learner."""
-    return translate_literals("playground", allowed=frozenset())
+    """Every English text pytorch_explorer.playground passes to translate(...), and its errors' templates: all it
+    can show a learner."""
+    return translate_literals("playground", allowed=frozenset()) + raised_templates("playground")
 
 
 def test_every_template_the_package_produces_has_a_chinese_entry_with_the_same_placeholders():
     templates = package_templates()
-    assert len(templates) >= 30  # figures, diagnosis, the layers box's and the features' errors
+    assert len(templates) >= 30  # figures, diagnosis (translated), the layers box's and the features' errors (raised)
     table = catalogue("zh")
     assert [t for t in templates if t not in table] == []
     for text in templates:
@@ -78,17 +80,16 @@ def test_what_went_wrong_is_said_in_chinese():
     assert "Vanishing gradients" in dict(diagnosis(sigmoid))["warning"]  # English unless asked
 
 
-def test_the_learners_own_mistakes_are_refused_in_chinese():
-    with pytest.raises(PlaygroundError, match="最多只能有 6 个隐藏层，而不是 7 个"):
-        parse_layers("1-1-1-1-1-1-1", "zh")
-    with pytest.raises(PlaygroundError, match="1 到 8 个神经元（你填写的是：9）"):
-        parse_layers("9", "zh")
-    with pytest.raises(PlaygroundError, match="例如 4-2 或 8-8-8-8（而不是 '4;2'）"):
-        parse_layers("4;2", "zh")
-    with pytest.raises(PlaygroundError, match="请从 x1, x2, .* 中选择"):
-        check_features((), "zh")
-    with pytest.raises(PlaygroundError, match="at most 6 hidden layers"):
-        parse_layers("1-1-1-1-1-1-1")
+@pytest.mark.parametrize("check, given, english, words", [
+    (parse_layers, "1-1-1-1-1-1-1", "at most 6 hidden layers", "最多只能有 6 个隐藏层，而不是 7 个"),
+    (parse_layers, "9", "1 to 8 neurons (asked: 9)", "1 到 8 个神经元（你填写的是：9）"),
+    (parse_layers, "4;2", "like 4-2 or 8-8-8-8 (not '4;2')", "例如 4-2 或 8-8-8-8（而不是 '4;2'）"),
+    (check_features, (), "among x1, x2, ", "中选择一个或多个不同的输入特征"),
+])
+def test_the_learners_own_mistakes_are_refused_in_chinese(check, given, english, words):
+    with pytest.raises(PlaygroundError, match=re.escape(english)) as caught:  # English unless asked
+        check(given)
+    assert words in caught.value.message("zh")
 
 
 # ---------------------------------------------------------------- the page
@@ -130,9 +131,9 @@ def test_play_and_pause_in_chinese():
     at = open_in_app(PAGE, {"lang": "zh"}, timeout=90)
     at.button(key="pg_play").click()
     _run(at)
-    assert at.session_state["pg_playing"] is True and at.button(key="pg_play").label == "暂停"
+    assert at.session_state["pg_playing"] is True and at.button(key="pg_pause").label == "暂停"
     assert at.session_state["pg_trainer"].seconds > 0 and untranslated(at, SYMBOLS) == []
-    at.button(key="pg_play").click()
+    at.button(key="pg_pause").click()
     _run(at)
     assert at.session_state["pg_playing"] is False and at.button(key="pg_play").label == "运行"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import open_in_app
+from test_zh_digits_compare import with_model
 
 from pytorch_explorer.i18n import catalogue
 
@@ -28,6 +29,12 @@ CASES = [
      "x.clone()   (clone：总是副本)", "x.clone()   (clone: always a copy)"),
     ("pages/nn_modules.py", "nn_preset", "A small CNN", "A small CNN", catalogue("zh")["A small CNN"], "A small CNN"),
 ]
+# The probe page draws these once its workspace holds a model and its digit is a validation one: (key, old, option, zh, en)
+PROBE = {"probe_source": "Pick from the validation set"}
+PROBE_CASES = [
+    ("probe_pick_class", "a random 6", 6, "随机一个 6", "a random 6"),
+    ("probe_saliency_class", "digit 3", 3, "数字 3", "digit 3"),
+]
 
 
 def control(at, key: str):
@@ -46,13 +53,24 @@ def notes(at) -> list[str]:
 
 @pytest.mark.parametrize("page, key, old, option, zh, en", CASES, ids=[c[1] for c in CASES])
 def test_an_old_link_opens_its_choice_in_chinese_and_the_url_keeps_the_option(page, key, old, option, zh, en):
-    at = open_in_app(page, {"lang": "zh", key: old}, timeout=180)
+    opened_in_both_languages(open_in_app(page, {"lang": "zh", key: old}, timeout=180), key, option, zh, en)
+
+
+@pytest.mark.parametrize("key, old, option, zh, en", PROBE_CASES, ids=[c[0] for c in PROBE_CASES])
+def test_an_old_link_opens_a_probe_choice_in_chinese_and_the_url_keeps_the_option(key, old, option, zh, en):
+    at = open_in_app("pages/digits_probe.py", {"lang": "zh", "ws": with_model(), **PROBE, key: old}, timeout=180)
+    opened_in_both_languages(at, key, option, zh, en)
+
+
+def opened_in_both_languages(at, key: str, option, zh: str, en: str) -> None:
+    """The control shows the option the old link named, labelled in Chinese, then in English; the URL holds the option
+    itself; the page has no note about the address."""
     shown = control(at, key)
     assert shown.value == option and zh in shown.options and shown.format_func(option) == zh
-    assert at.query_params[key] == option and not notes(at)
+    assert at.query_params[key] == str(option) and not notes(at)
     at.session_state["lang"] = "en"  # what the sidebar's English / 中文 control writes
     at.run(timeout=180)
     assert not at.exception, at.exception
     shown = control(at, key)
     assert shown.value == option and shown.format_func(option) == en and en in shown.options
-    assert at.query_params[key] == option and not notes(at)
+    assert at.query_params[key] == str(option) and not notes(at)

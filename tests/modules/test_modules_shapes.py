@@ -43,6 +43,7 @@ def test_linear_after_conv_without_flatten_names_the_layer_and_offers_the_fix():
     assert error.index == 2 and [s.output_shape for s in error.traced] == [(4, 6, 24, 24), (4, 6, 24, 24)]
     assert format_spec(error.fix) == "Conv2d(1,6,5);ReLU();Flatten();Linear(3456,10)"
     assert error.fix_label == "Insert Flatten() before layer 2 and make it Linear(3456, 10)"
+    assert error.fix_label.message("zh") == "在第 2 层之前插入 Flatten()，并把它改成 Linear(3456, 10)"
     assert outputs(format_spec(error.fix), (4, 1, 28, 28))[-1] == (4, 10)
 
 
