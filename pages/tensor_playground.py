@@ -10,7 +10,7 @@ from pytorch_explorer.core.devices import device_choices
 from pytorch_explorer.tensors.catalogue import CATALOGUE, GROUPS, OPS, param_text, parse_value, search
 from pytorch_explorer.tensors.guards import MAX_ELEMENTS
 from ui import code_expander, friendly_errors
-from ui.i18n import tr
+from ui.i18n import lang, tr
 from ui.memory import drop_when_session_ends
 from ui.settings import KEEP, choice, report_ignored, snapshot
 from ui.tensor_playground import (
@@ -108,12 +108,12 @@ with right:
         c1, c2 = st.columns([3, 2])
         query = c1.text_input(tr("Search"), key="tp_op_search", **KEEP, placeholder=tr("e.g. softmax, norm, transpose"))
         group = choice(c2.selectbox, tr("Group"), ("all",) + GROUPS, key="tp_op_group")
-        found = search(query, None if group == "all" else group)
+        found = search(query, None if group == "all" else group, lang())
         st.caption(tr("{n} of {total} operations", n=len(found), total=len(CATALOGUE)))
         if found:
             op = OPS[choice(st.selectbox, tr("Operation"), [o.name for o in found], key="tp_op", labels=op_label)]
             st.code(op.signature, language="python")
-            st.caption(f"{tr(op.group)} · {op.description}")
+            st.caption(f"{tr(op.group)} · {tr(op.description)}")
             values = {}
             tensor_i = 0
             for p in op.params:

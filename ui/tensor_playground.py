@@ -38,7 +38,8 @@ def kind_label(kind: str, language: str = "en") -> str:
 
 
 def op_label(name: str, language: str = "en") -> str:
-    """How the "Operation" select shows a catalogue operation (the descriptions have no Chinese yet: English)."""
+    """How the "Operation" select shows a catalogue operation: its name, as code, and its description in `language`
+    (zh/tensor_catalogue.json)."""
     return f"{name} — {translate(OPS[name].description, language)}"
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import torch
 
+from pytorch_explorer.i18n import DEFAULT, translate
 from pytorch_explorer.tensors.op_table import CATALOGUE, GROUPS
 from pytorch_explorer.tensors.ops import EQUAL_OR_CLOSE, REQUIRED, Op, Param, Twin, parse_signature
 
@@ -26,14 +27,18 @@ __all__ = [
 OPS: dict[str, Op] = {op.name: op for op in CATALOGUE}
 
 
-def search(query: str = "", group: str | None = None) -> list[Op]:
-    """Catalogue entries whose name or description contains every word of the query."""
+def search(query: str = "", group: str | None = None, lang: str = DEFAULT) -> list[Op]:
+    """Catalogue entries whose name, description or group contains every word of the query; in another
+    language, the description and group in that language count too (a learner types 平方根 or sqrt)."""
     words = query.lower().split()
     found = []
     for op in CATALOGUE:
         if group and op.group != group:
             continue
-        text = f"{op.name} {op.description} {op.group}".lower()
+        text = f"{op.name} {op.description} {op.group}"
+        if lang != DEFAULT:
+            text += f" {translate(op.description, lang)} {translate(op.group, lang)}"
+        text = text.lower()
         if all(w in text for w in words):
             found.append(op)
     return found

@@ -11,17 +11,16 @@ from hypothesis import strategies as st
 from visible import from_home, untranslated
 
 import ui.i18n
-from pytorch_explorer.i18n import catalogue, missing
+from pytorch_explorer.i18n import catalogue, missing, translate
 from pytorch_explorer.tensors import info as ti
-from pytorch_explorer.tensors.catalogue import CATALOGUE, GROUPS
+from pytorch_explorer.tensors.catalogue import CATALOGUE, GROUPS, OPS
 from pytorch_explorer.tensors.figures import figure_label
 from pytorch_explorer.tensors.numpy_twin import CLOSE, DIFFERS, EQUAL, NO_TWIN
 from ui import tensor_playground as view
 
 PAGE = "pages/tensor_playground.py"
-# The delete button of a tensor's card is the symbol ✕ in any language (its tooltip says 删除 <name>). The
-# operation select shows each catalogue entry's one-line description, which has no Chinese yet (362 of them).
-ALLOWED = {"✕"} | {view.op_label(op.name, "zh") for op in CATALOGUE}
+# The delete button of a tensor's card is the symbol ✕ in any language (its tooltip says 删除 <name>).
+ALLOWED = {"✕"}
 
 
 def through_home(page_path: str, lang: str = "zh"):
@@ -58,6 +57,7 @@ def test_evaluating_applying_and_mistakes_in_chinese():
     assert any(e.value.startswith("(2, 3) 和 (4, 2) 无法广播") for e in at.error)
     at.text_input(key="tp_op_search").set_value("softmax").run()
     at.selectbox(key="tp_op").set_value("torch.softmax").run()
+    assert any(c.value.endswith(translate(OPS["torch.softmax"].description, "zh")) for c in at.caption)
     at.button(key="tp_apply").click().run(timeout=60)
     assert not at.exception and at.session_state.tp_result["source"] == "torch.softmax(a, dim=1)"
     assert untranslated(at, ALLOWED) == []
@@ -95,6 +95,13 @@ def test_every_word_the_page_takes_from_the_package_has_a_chinese_entry():
     words |= kinds
     assert {"mean of finite", "reductions", "int", "shape"} <= words
     assert missing(sorted(words), "zh") == []
+
+
+def test_every_operation_of_the_catalogue_has_a_chinese_description():
+    descriptions = [op.description for op in CATALOGUE]
+    assert len(descriptions) > 300 and missing(descriptions, "zh") == []
+    assert view.op_label("torch.rsqrt", "zh") == "torch.rsqrt — 平方根的倒数 1/sqrt(x)。"
+    assert view.op_label("torch.rsqrt") == "torch.rsqrt — Reciprocal square root 1/sqrt(x)."
 
 
 TENSORS = [torch.randn(3), torch.randn(2, 3), torch.randn(300), torch.randn(500, 7), torch.randn(40, 50, dtype=torch.cfloat),
@@ -142,3 +149,11 @@ def test_the_page_in_chinese_in_a_browser(page, app_url):
     expect_no_exception(page)
     assert page.get_by_text("张量游乐场").first.is_visible()
     screenshot(page, "zh_tensor_playground")
+
+
+def test_the_search_box_finds_operations_by_their_chinese_words():
+    at = open_in_app(PAGE, {"lang": "zh"})
+    at.text_input(key="tp_op_search").set_value("平方根").run()
+    assert not at.exception
+    names = at.selectbox(key="tp_op").options
+    assert any("torch.sqrt" in n for n in names) and len(names) < 20
