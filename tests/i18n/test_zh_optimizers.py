@@ -238,6 +238,7 @@ def test_optimizers_in_chinese_in_the_browser(page, app_url):
     expect_no_exception(page)
     chart = page.locator('[data-testid="stPlotlyChart"]').first
     chart.locator(".scatterlayer .trace").first.wait_for(timeout=60_000)
+    chart.get_by_text("▶ 播放").wait_for(timeout=30_000)  # the animation's buttons are drawn after the traces
     assert chart.get_by_text("▶ 播放").count() == 1 and page.get_by_text("每一步的学习率").count() == 1
     assert page.get_by_text("在第 3 步发散").count() >= 1
     chart.scroll_into_view_if_needed()
