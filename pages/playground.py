@@ -12,6 +12,7 @@ from pytorch_explorer.playground.config import PlaygroundConfig
 from pytorch_explorer.playground.data import PlaygroundError
 from pytorch_explorer.playground.figures import landscape_figure
 from pytorch_explorer.playground.landscape import loss_landscape
+from pytorch_explorer.playground.live import FRAME_SECONDS, SLICE_SECONDS
 from pytorch_explorer.playground.trainer import PlaygroundTrainer, reset, trainer_for
 from pytorch_explorer.toy import runs as toy_runs
 from ui import playground as view
@@ -19,8 +20,6 @@ from ui.i18n import lang, tr
 from ui.settings import report_ignored
 from ui.workspace import run_store, workspace
 
-SLICE_SECONDS = 0.12  # training time per frame while playing
-FRAME_SECONDS = 0.1   # how often the live panel asks for the next frame
 
 raw_query = ui.settings.snapshot()  # the settings in the address, before the controls take them
 st.title(tr("Toy playground"))

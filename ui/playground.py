@@ -14,7 +14,7 @@ from typing import Any
 
 import streamlit as st
 
-from pytorch_explorer.playground import figures
+from pytorch_explorer.playground import figures, live
 from pytorch_explorer.playground.config import (
     ACTIVATIONS,
     MAX_LAYERS,
@@ -27,7 +27,7 @@ from pytorch_explorer.playground.config import (
     parse_layers,
 )
 from pytorch_explorer.playground.data import FEATURES, PROBLEM_TITLES, PROBLEMS, PlaygroundError
-from pytorch_explorer.playground.trainer import PlaygroundTrainer, diagnosis, vanishing_ratio
+from pytorch_explorer.playground.trainer import PlaygroundTrainer, vanishing_ratio
 from ui.i18n import lang, tr
 from ui.settings import KEEP, choice
 
@@ -39,7 +39,6 @@ SETTING_KEYS = ["pg_problem", "pg_noise", "pg_train_pct", "pg_batch", "pg_seed",
                 "pg_landscape"]
 ACTIVATION_TITLES = {"tanh": "Tanh", "relu": "ReLU", "sigmoid": "Sigmoid", "linear": "Linear"}
 OPTIMIZER_TITLES = {"sgd": "SGD", "adam": "Adam"}
-GRID_RESOLUTION = 40  # points a side of the plane drawn in each node and in the output
 
 
 # ---------------------------------------------------------------- the network's + / - buttons
@@ -150,8 +149,7 @@ def show_selected(trainer: PlaygroundTrainer, node: tuple[int, int] | None) -> N
 def draw_live(trainer: PlaygroundTrainer, heatmaps: bool, show_test: bool,
               play_button: Callable[[Any], Any] | None = None) -> None:
     """The Play / Pause button (drawn by `play_button` into its column), the epoch counter, the losses, what went
-    wrong (in words), the network picture, the output and the curves."""
-    c = trainer.config
+    wrong (in words), the network picture, the output and the curves (pytorch_explorer.playground.live.Frame)."""
     play, *m = st.columns([1, 1, 1, 1, 1], vertical_alignment="center")
     if play_button is not None:
         play_button(play)
@@ -159,23 +157,16 @@ def draw_live(trainer: PlaygroundTrainer, heatmaps: bool, show_test: bool,
     m[1].metric(tr("Training loss"), f"{trainer.train_losses[-1]:.4f}")
     m[2].metric(tr("Test loss"), f"{trainer.test_losses[-1]:.4f}")
     m[3].metric(tr("Training accuracy"), "—" if trainer.accuracy is None else f"{trainer.accuracy:.1%}")
-    magnitudes = trainer.gradient_magnitudes()
-    for level, message in diagnosis(trainer, magnitudes, lang()):
+    shown = live.Frame(trainer, heatmaps=heatmaps, show_test=show_test, selected=selected_node(), lang=lang())
+    for level, message in shown.diagnosis:
         getattr(st, level)(message)
     left, right = st.columns([3, 2])
-    oxs, ogrids = trainer.node_grids(GRID_RESOLUTION)  # every unit over the plane: the nodes' pictures and the output
-    left.plotly_chart(figures.network_figure(ogrids if heatmaps else None, trainer.weights(), c.features,
-                                             selected_node(), lang()),
-                      key="pg_network", on_select="rerun", selection_mode="points", config={"displayModeBar": False})
+    left.plotly_chart(shown.network, key="pg_network", on_select="rerun", selection_mode="points",
+                      config={"displayModeBar": False})
     with left:
         show_selected(trainer, selected_node())
-    right.plotly_chart(figures.output_figure(oxs, ogrids[-1][0], trainer.X_train, trainer.y_train,
-                                             trainer.X_test if show_test else None, trainer.y_test, c.classification,
-                                             lang()),
-                       key="pg_output", config={"displayModeBar": False})
-    loss_name = tr("binary cross-entropy") if c.classification else tr("mean squared error")
-    right.plotly_chart(figures.loss_figure(trainer.train_losses, trainer.test_losses, loss_name, lang()),
-                       key="pg_losses", config={"displayModeBar": False})
+    right.plotly_chart(shown.output, key="pg_output", config={"displayModeBar": False})
+    right.plotly_chart(shown.losses, key="pg_losses", config={"displayModeBar": False})
 
 
 def show_gradients(trainer: PlaygroundTrainer) -> None:

@@ -1,10 +1,10 @@
 """Frames per second of the Toy playground's live panel, package side.
 
-Per frame: the training slice the page runs while playing (pages/playground.py's SLICE_SECONDS) plus
-everything the panel builds to redraw (the gradient magnitudes and what went wrong in words, every unit over
-the plane, the network picture with its node heatmaps, the output over the plane, the loss curves), serialised
-to JSON as st.plotly_chart does. The browser's own drawing is not in it: the playground's browser test prints
-the redraws a second a real browser shows (docs/benchmarks.md).
+Per frame: the training slice the page runs while playing, plus `playground.live.Frame` (what the page
+draws: the gradient magnitudes and what went wrong in words, every unit over the plane, the network picture with
+its node heatmaps, the output over the plane, the loss curves), its figures serialised to JSON as
+st.plotly_chart does. The browser's own drawing is not in it: the playground's browser test prints the redraws
+a second a real browser shows (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -15,24 +15,15 @@ import time
 import torch
 
 from pytorch_explorer.core.threads import SERVER_THREADS
-from pytorch_explorer.playground import figures
 from pytorch_explorer.playground.config import PlaygroundConfig, parse_layers
-from pytorch_explorer.playground.trainer import PlaygroundTrainer, diagnosis
-
-SLICE_SECONDS = 0.12  # pages/playground.py trains this long a frame
-FRAME_SECONDS = 0.1   # and asks for a frame this often (st.fragment(run_every=...))
-GRID_RESOLUTION = 40  # ui/playground.py draws every node and the output from one grid this fine
+from pytorch_explorer.playground.live import FRAME_SECONDS, SLICE_SECONDS, Frame
+from pytorch_explorer.playground.trainer import PlaygroundTrainer
 
 
 def redraw(trainer: PlaygroundTrainer, heatmaps: bool) -> int:
     """Everything the live panel builds for one frame; returns the bytes of JSON it sends."""
-    magnitudes = trainer.gradient_magnitudes()
-    diagnosis(trainer, magnitudes)
-    xs, grids = trainer.node_grids(GRID_RESOLUTION)
-    network = figures.network_figure(grids if heatmaps else None, trainer.weights(), trainer.config.features)
-    output = figures.output_figure(xs, grids[-1][0], trainer.X_train, trainer.y_train, None, None)
-    losses = figures.loss_figure(trainer.train_losses, trainer.test_losses)
-    return sum(len(f.to_json()) for f in (network, output, losses))
+    shown = Frame(trainer, heatmaps=heatmaps)
+    return sum(len(f.to_json()) for f in (shown.network, shown.output, shown.losses))
 
 
 def playground_frames(layers: str = "8-8-8-8", problem: str = "spiral", batch_size: int = 10, frames: int = 30,

@@ -8,5 +8,6 @@
   gradient magnitudes per layer and what the numbers say (diverged, vanishing gradients);
 - ``landscape``: the loss along two random directions around the current weights;
 - ``figures``: the network as a picture (node heatmaps, weighted edges), the output, the curves;
+- ``live``: one frame of the live panel while training (``Frame``: the page draws it, ``bench playground`` times it);
 - ``code``: the PyTorch code of the current network and training loop, runnable as shown.
 """

@@ -285,3 +285,15 @@ def test_the_shown_code_runs_and_trains_to_the_trainers_loss(change, capsys):
     assert namespace["train_loss"] == pytest.approx(trainer.train_losses[-1], rel=1e-5)
     assert namespace["test_loss"] == pytest.approx(trainer.test_losses[-1], rel=1e-5)
     assert "after 4 epochs" in capsys.readouterr().out
+
+
+def test_a_live_frame_draws_the_network_output_and_curves_from_one_grid():
+    from pytorch_explorer.playground.live import Frame
+
+    trainer = PlaygroundTrainer(PlaygroundConfig(layers=(3, 2), **SMALL))
+    trainer.step(2)
+    shown = Frame(trainer, show_test=True, selected=(1, 0), lang="zh")
+    assert len(shown.network.layout.images) == 1 and len(shown.network.data[0].x) == 2 + 3 + 2 + 1
+    assert [t.name for t in shown.output.data] == ["输出", "训练数据点", "测试数据点"]
+    assert shown.losses.layout.yaxis.title.text == "二元交叉熵" and len(shown.losses.data[0].x) == 3
+    assert len(Frame(trainer).output.data) == 2  # the test points only when asked for
